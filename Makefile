@@ -1,0 +1,57 @@
+# a3net: the book, the tests and the benchmarks. Every target bootstraps .venv from the pinned
+# files (requirements.txt + constraints.txt) when it is missing or older than them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.a3net-installed
+CHAPTERS := $(sort $(wildcard book/[A-H]_*.ipynb))
+
+export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
+export TF_CPP_MIN_LOG_LEVEL := 3
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+
+.PHONY: all venv book book-strict test unit notebooks student bench clean
+
+all: test
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (a3net)" >/dev/null
+	touch $(STAMP)
+
+## book: the rendered course on the `default` profile, in _build/html (offline).
+book: $(STAMP)
+	A3NET_PROFILE=$${A3NET_PROFILE:-default} $(VENV)/bin/jupyter-book build . --path-output _build/default
+	@echo "Book: _build/default/_build/html/index.html"
+
+## test: unit tests, a strict book build (smoke), every chapter through nbval in both frameworks.
+test: unit book-strict notebooks
+
+unit: $(STAMP)
+	$(PY) -m pytest tests -q
+
+book-strict: $(STAMP)
+	A3NET_PROFILE=smoke $(VENV)/bin/jupyter-book build . --warningiserror --keep-going --path-output _build/smoke
+
+notebooks: $(STAMP)
+	A3NET_PROFILE=smoke A3NET_FRAMEWORK=torch $(PY) -m pytest --nbval-lax $(CHAPTERS) -q
+	A3NET_PROFILE=smoke A3NET_FRAMEWORK=keras $(PY) -m pytest --nbval-lax $(CHAPTERS) -q
+
+## student: student copies of every chapter (solutions stubbed, outputs cleared) in student/.
+student: $(STAMP)
+	$(PY) -m a3net.exercises.student book --out student
+
+## bench: timings and accuracies, written to benchmarks/results/.
+bench: $(STAMP)
+	$(PY) benchmarks/run.py --out benchmarks/results
+
+clean:
+	rm -rf _build student .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

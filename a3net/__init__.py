@@ -1,0 +1,90 @@
+"""a3net: the companion package of *Machine Learning for Astrophysics: eight hacks*.
+
+``a3net.profile("F")`` gives chapter F's sizes and epoch counts under the active profile
+(``A3NET_PROFILE``: smoke, default or full); ``a3net.framework()`` gives ``a3net.torch`` or
+``a3net.keras`` (``A3NET_FRAMEWORK``), which offer the same models and the same ``fit``,
+``predict``, ``saliency`` and ``generate``; ``a3net.seed_everything(seed)`` seeds every generator.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import random
+
+__version__ = "0.1.0"
+
+FRAMEWORKS = ("torch", "keras")
+
+from . import config  # noqa: E402
+from ._threads import configure_threads, n_threads  # noqa: E402
+
+configure_threads()
+
+
+def profile_name(name: str | None = None) -> str:
+    """The active profile name: ``name`` if given, else ``A3NET_PROFILE``, else ``default``."""
+    chosen = (name or os.environ.get("A3NET_PROFILE") or "default").strip().lower()
+    if chosen not in config.PROFILE_NAMES:
+        raise ValueError(
+            f"profile {chosen!r} is unknown; set A3NET_PROFILE (or the name argument) to one of "
+            f"{', '.join(config.PROFILE_NAMES)}."
+        )
+    return chosen
+
+
+def profile(chapter: str, name: str | None = None) -> config.Profile:
+    """Sizes and epoch counts of ``chapter`` (letter A-H) under the active profile."""
+    return config.settings(chapter, profile_name(name))
+
+
+def framework_name(name: str | None = None) -> str:
+    """The active framework name: ``name`` if given, else ``A3NET_FRAMEWORK``, else ``torch``."""
+    chosen = (name or os.environ.get("A3NET_FRAMEWORK") or "torch").strip().lower()
+    if chosen not in FRAMEWORKS:
+        raise ValueError(
+            f"framework {chosen!r} is unknown; set A3NET_FRAMEWORK (or the name argument) to "
+            "'torch' or 'keras'."
+        )
+    return chosen
+
+
+def framework(name: str | None = None):
+    """The framework module, ``a3net.torch`` or ``a3net.keras``: same names, same signatures."""
+    return importlib.import_module(f"a3net.{framework_name(name)}")
+
+
+def seed_everything(seed: int = 0) -> int:
+    """Seed Python, NumPy and whichever of torch and TensorFlow is loaded; returns ``seed``."""
+    import sys
+
+    import numpy as np
+
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    if "torch" in sys.modules:
+        import torch
+
+        torch.manual_seed(seed)
+    if "tensorflow" in sys.modules or "keras" in sys.modules:
+        import keras
+
+        keras.utils.set_random_seed(seed)
+    return seed
+
+
+__all__ = [
+    "__version__",
+    "FRAMEWORKS",
+    "config",
+    "configure_threads",
+    "framework",
+    "framework_name",
+    "n_threads",
+    "profile",
+    "profile_name",
+    "seed_everything",
+]

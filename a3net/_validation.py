@@ -1,0 +1,76 @@
+"""Input checks shared by both framework variants: one clear sentence per bad argument."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def as_float_array(value, name: str, *, shape_tail: tuple | None = None, ndim: int | None = None,
+                   allow_nan: bool = False) -> np.ndarray:
+    """``value`` as a float32 NumPy array, checked for dimensions, trailing shape and NaN."""
+    try:
+        arr = np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a numeric array, got {type(value).__name__}.") from None
+    if ndim is not None and arr.ndim != ndim:
+        expected = f"(N, {', '.join(map(str, shape_tail))})" if shape_tail else f"{ndim} dimensions"
+        raise ValueError(f"{name} must have shape {expected}, got an array of shape {arr.shape}.")
+    if shape_tail is not None and tuple(arr.shape[1:]) != tuple(shape_tail):
+        raise ValueError(
+            f"{name} must have shape (N, {', '.join(map(str, shape_tail))}) (channels first), got {arr.shape}."
+        )
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty; pass at least one sample.")
+    if not allow_nan and not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or infinite values; clean or drop those samples first.")
+    return arr
+
+
+def check_targets(y, n: int, name: str = "y", *, classification: bool = False,
+                  n_classes: int | None = None, n_outputs: int | None = None) -> np.ndarray:
+    """Targets for ``n`` samples: class indices (int64) or float32 regression targets (N, n_outputs)."""
+    if y is None:
+        raise ValueError(f"{name} is required for this model.")
+    arr = np.asarray(y)
+    if len(arr) != n:
+        raise ValueError(f"{name} has {len(arr)} rows but the inputs have {n}; they must match.")
+    if classification:
+        if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
+            if arr.ndim == 1 and np.issubdtype(arr.dtype, np.floating) and np.all(np.mod(arr, 1) == 0):
+                arr = arr.astype(np.int64)
+            else:
+                raise ValueError(f"{name} must be a 1-D array of integer class labels, got shape {arr.shape} and dtype {arr.dtype}.")
+        if arr.min() < 0 or (n_classes is not None and arr.max() >= n_classes):
+            raise ValueError(f"{name} must hold class labels in [0, {n_classes - 1}], got values from {arr.min()} to {arr.max()}.")
+        return arr.astype(np.int64)
+    arr = as_float_array(arr, name)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if n_outputs is not None and arr.shape[1:] != (n_outputs,):
+        raise ValueError(f"{name} must have shape (N, {n_outputs}), got {arr.shape}.")
+    return arr
+
+
+def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a whole number, got {type(value).__name__} {value!r}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}.")
+    return int(value)
+
+
+def check_channels(channels, name: str = "channels") -> tuple[int, ...]:
+    try:
+        values = tuple(channels)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of positive integers, got {channels!r}.") from None
+    if not values:
+        raise ValueError(f"{name} must not be empty.")
+    for v in values:
+        check_positive_int(v, name)
+    return tuple(int(v) for v in values)
+
+
+def check_rate(value, name: str) -> float:
+    if not isinstance(value, (int, float, np.floating)) or not 0 <= value < 1:
+        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}.")
+    return float(value)

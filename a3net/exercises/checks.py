@@ -1,0 +1,112 @@
+"""Generic self-checks for the exercises: each prints ``PASS: what`` or ``FAIL: what — hint``.
+
+They return a bool and never raise on a wrong student answer (a wrong shape, NaN or a non-number
+is a FAIL with a hint); only bad arguments from the chapter author raise ValueError/TypeError.
+Chapter-specific checks in other modules build on these.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["check", "check_better_than", "check_close", "check_shape"]
+
+
+def _fmt(value) -> str:
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        return f"{arr.item():.6g}" if np.issubdtype(arr.dtype, np.number) else repr(arr.item())
+    return np.array2string(arr, precision=4, threshold=6, edgeitems=2)
+
+
+def check(condition, what: str, hint: str = "") -> bool:
+    """Print ``PASS: what`` if ``condition`` is true, else ``FAIL: what — hint``; return it as bool.
+
+    ``condition`` must be a single truth value (bool, NumPy or torch scalar); for arrays, pass
+    ``np.all(...)`` or ``np.any(...)``.
+    """
+    if not isinstance(what, str) or not what:
+        raise TypeError(f"check(): 'what' must be a non-empty str describing the check, got {what!r}.")
+    if not isinstance(hint, str):
+        raise TypeError(f"check(): 'hint' must be a str, got {type(hint).__name__}.")
+    if not isinstance(condition, (bool, np.bool_)):
+        size = np.size(condition)
+        if size != 1:
+            raise TypeError(
+                f"check(): 'condition' must be a single truth value, got {size} values; "
+                "use np.all(...) or np.any(...)."
+            )
+    passed = bool(condition)
+    if passed:
+        print(f"PASS: {what}")
+    else:
+        print(f"FAIL: {what} — {hint}" if hint else f"FAIL: {what}")
+    return passed
+
+
+def _as_float_array(value):
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    return arr
+
+
+def check_close(
+    value,
+    expected,
+    *,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+    what: str = "value",
+) -> bool:
+    """PASS if ``value`` equals ``expected`` within ``|v - e| <= atol + rtol |e|`` everywhere.
+
+    Works on scalars and arrays (same shape required, NaN never passes).
+    """
+    if rtol < 0 or atol < 0:
+        raise ValueError(f"check_close(): rtol and atol must be >= 0, got rtol={rtol}, atol={atol}.")
+    exp = _as_float_array(expected)
+    if exp is None:
+        raise TypeError(f"check_close(): 'expected' must be numeric, got {type(expected).__name__}.")
+    got = _as_float_array(value)
+    if got is None:
+        return check(False, what, f"expected a number or array, got {type(value).__name__}")
+    if got.shape != exp.shape:
+        return check(False, what, f"shape {got.shape}, expected {exp.shape}")
+    if np.isnan(got).any():
+        return check(False, what, f"contains NaN: {_fmt(got)}")
+    ok = bool(np.allclose(got, exp, rtol=rtol, atol=atol, equal_nan=False))
+    return check(ok, what, f"got {_fmt(got)}, expected {_fmt(exp)} (rtol={rtol:g}, atol={atol:g})")
+
+
+def check_shape(array, shape: Sequence[int | None], what: str = "array shape") -> bool:
+    """PASS if ``array.shape`` matches ``shape``; ``None`` in ``shape`` matches any length."""
+    if isinstance(shape, int) or not all(s is None or (isinstance(s, int) and s >= 0) for s in shape):
+        raise TypeError(
+            f"check_shape(): 'shape' must be a tuple of non-negative ints or None, got {shape!r}."
+        )
+    shape = tuple(shape)
+    got = getattr(array, "shape", None)
+    if got is None:
+        return check(False, what, f"expected an array of shape {shape}, got {type(array).__name__}")
+    got = tuple(int(s) for s in got)
+    ok = len(got) == len(shape) and all(s is None or s == g for s, g in zip(shape, got))
+    wanted = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+    return check(ok, what, f"shape {got}, expected {wanted}")
+
+
+def check_better_than(value, baseline, what: str, lower_is_better: bool = True) -> bool:
+    """PASS if ``value`` strictly beats ``baseline`` (lower, or higher if ``lower_is_better=False``)."""
+    base = _as_float_array(baseline)
+    if base is None or base.ndim != 0 or np.isnan(base):
+        raise TypeError(f"check_better_than(): 'baseline' must be a finite number, got {baseline!r}.")
+    got = _as_float_array(value)
+    if got is None or got.ndim != 0:
+        return check(False, what, f"expected a single number, got {type(value).__name__}")
+    if np.isnan(got):
+        return check(False, what, "the value is NaN")
+    ok = bool(got < base) if lower_is_better else bool(got > base)
+    relation = "lower" if lower_is_better else "higher"
+    return check(ok, what, f"got {_fmt(got)}, the baseline has {_fmt(base)}; {relation} is better")

@@ -1,0 +1,190 @@
+"""Generate student copies of the chapter notebooks: solutions stripped, outputs cleared.
+
+Conventions of the notebooks in ``book/`` (``<Letter>_<topic>.ipynb``):
+
+- a code cell tagged ``solution`` is a solution: it becomes a stub cell tagged
+  ``exercise-stub`` holding :data:`STUB_COMMENT` and, for every function or class the solution
+  defines, the same signature (and docstring) with a body that raises
+  ``NotImplementedError("exercise")``, so later self-check cells fail clearly, not with NameError;
+- a markdown cell tagged ``solution`` (sphinx-exercise ``{solution}`` text) is removed;
+- a cell tagged ``claims`` (the chapter's assertion cell, which may need solutions) is removed;
+- every output and execution count is cleared; notebook metadata is kept.
+
+Use ``python -m a3net.exercises.student book --out student`` or the ``a3net-student`` script.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+__all__ = [
+    "CHAPTER_GLOB",
+    "STUB_COMMENT",
+    "STUB_TAG",
+    "main",
+    "make_student_notebook",
+    "stub_source",
+    "write_student_copies",
+]
+
+SOLUTION_TAG = "solution"
+CLAIMS_TAG = "claims"
+STUB_TAG = "exercise-stub"
+STUB_COMMENT = "# Your solution here: see the exercise above."
+CHAPTER_GLOB = "[A-H]_*.ipynb"
+_SOLUTION_DIRECTIVE = re.compile(r"(```+|:::+)\s*\{solution(-start)?\}")
+
+
+def _tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def _strip_magics(source: str) -> str:
+    """Blank IPython magics and shell escapes so that ``ast`` can parse the rest."""
+    return "\n".join(
+        "" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()
+    )
+
+
+def _stub_definition(node: ast.AST) -> ast.AST:
+    """A copy of a function/class definition whose bodies raise NotImplementedError."""
+    node = copy.deepcopy(node)
+    # Decorators may need names the solution defines; keep only the method-kind builtins.
+    node.decorator_list = [
+        d for d in node.decorator_list
+        if isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod", "property")
+    ]
+    raise_stmt = ast.parse('raise NotImplementedError("exercise")').body[0]
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        doc = ast.get_docstring(node, clean=False)
+        node.body = ([ast.Expr(ast.Constant(doc))] if doc is not None else []) + [raise_stmt]
+    elif isinstance(node, ast.ClassDef):
+        doc = ast.get_docstring(node, clean=False)
+        body = [ast.Expr(ast.Constant(doc))] if doc is not None else []
+        body += [
+            _stub_definition(item)
+            for item in node.body
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+        ]
+        node.body = body or [ast.Pass()]
+    return node
+
+
+def stub_source(solution: str) -> str:
+    """Source of the stub cell for a solution cell: the comment, then stubbed definitions."""
+    try:
+        tree = ast.parse(_strip_magics(solution))
+    except SyntaxError:
+        return STUB_COMMENT
+    stubs = [
+        ast.unparse(ast.fix_missing_locations(_stub_definition(node)))
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    ]
+    return "\n\n\n".join([STUB_COMMENT] + stubs) if stubs else STUB_COMMENT
+
+
+def make_student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The student copy of ``nb`` (a new notebook; ``nb`` is not modified).
+
+    Raises ValueError if an untagged markdown cell holds a ``{solution}`` directive, so that a
+    forgotten tag can never leak a solution into the student copy.
+    """
+    if not isinstance(nb, nbformat.NotebookNode) or "cells" not in nb:
+        raise TypeError(
+            f"make_student_notebook() expects an nbformat NotebookNode (nbformat.read(...)), "
+            f"got {type(nb).__name__}."
+        )
+    out = copy.deepcopy(nb)
+    cells = []
+    for index, cell in enumerate(out.cells):
+        tags = _tags(cell)
+        if CLAIMS_TAG in tags:
+            continue
+        if SOLUTION_TAG in tags:
+            if cell.cell_type != "code":
+                continue
+            cell.source = stub_source(cell.source)
+            cell.metadata["tags"] = [STUB_TAG if t == SOLUTION_TAG else t for t in tags]
+        elif cell.cell_type == "markdown" and _SOLUTION_DIRECTIVE.search(cell.source):
+            raise ValueError(
+                f"cell {index} (id {cell.get('id', '?')}) holds a {{solution}} directive but is "
+                f"not tagged {SOLUTION_TAG!r}; add the tag so the student copy leaves it out."
+            )
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        cells.append(cell)
+    out.cells = cells
+    nbformat.validate(out)
+    return out
+
+
+def _chapter_notebooks(src: Path) -> list[Path]:
+    if not src.exists():
+        raise FileNotFoundError(f"source path {src} does not exist; give a notebook or the book/ folder.")
+    if src.is_dir():
+        found = sorted(src.glob(CHAPTER_GLOB))
+        if not found:
+            raise FileNotFoundError(
+                f"no chapter notebook ({CHAPTER_GLOB}) in {src}; give the book/ folder or a notebook."
+            )
+        return found
+    if src.suffix != ".ipynb":
+        raise ValueError(f"source {src} is not a notebook (.ipynb) or a folder of notebooks.")
+    return [src]
+
+
+def write_student_copies(src: str | Path, out: str | Path) -> list[Path]:
+    """Write the student copy of each chapter notebook in ``src`` into folder ``out``.
+
+    ``src`` is one notebook or a folder (only its ``[A-H]_*.ipynb`` are used); the copies keep
+    their file names. Returns the written paths; refuses to overwrite a source notebook.
+    """
+    src, out = Path(src), Path(out)
+    notebooks = _chapter_notebooks(src)
+    written = []
+    for path in notebooks:
+        target = out / path.name
+        if target.exists() and target.resolve() == path.resolve():
+            raise ValueError(
+                f"output {target} is the source notebook itself; choose another --out folder."
+            )
+        nb = nbformat.read(path, as_version=4)
+        try:
+            student = make_student_notebook(nb)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+        out.mkdir(parents=True, exist_ok=True)
+        nbformat.write(student, target)
+        written.append(target)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``a3net-student SRC --out DIR`` (SRC: the book/ folder or one notebook)."""
+    parser = argparse.ArgumentParser(
+        prog="a3net-student",
+        description="Write student copies of the chapter notebooks: solution cells become stubs, "
+        "solution text and claims cells are removed, outputs are cleared.",
+    )
+    parser.add_argument("src", type=Path, help="the book/ folder or one chapter notebook")
+    parser.add_argument("--out", type=Path, default=Path("student"), help="output folder (default: student)")
+    args = parser.parse_args(argv)
+    try:
+        written = write_student_copies(args.src, args.out)
+    except (OSError, ValueError) as exc:
+        parser.error(str(exc))
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,14 @@
+"""Keras 3 (TensorFlow backend) variants of every a3net model, with fit / predict / evaluate /
+saliency / generate: the same public names, signatures and parameter counts as ``a3net.torch``.
+"""
+from .core import (A3Model, Classifier, ConditionalGenerator, Regressor, count_parameters, device,
+                   evaluate, fit, generate, predict, saliency)
+from .rings import RingCounterCNN, RingCVAE, RingRegressorCNN, RingRegressorMLP
+
+NAME = "keras"
+
+__all__ = [
+    "NAME", "A3Model", "Classifier", "ConditionalGenerator", "Regressor", "count_parameters", "device",
+    "evaluate", "fit", "generate", "predict", "saliency",
+    "RingCounterCNN", "RingCVAE", "RingRegressorCNN", "RingRegressorMLP",
+]

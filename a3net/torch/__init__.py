@@ -1,0 +1,15 @@
+"""PyTorch variants of every a3net model, with fit / predict / evaluate / saliency / generate.
+
+``a3net.keras`` offers the same public names with the same signatures and parameter counts.
+"""
+from .core import (A3Model, Classifier, ConditionalGenerator, Regressor, count_parameters, device,
+                   evaluate, fit, generate, predict, saliency)
+from .rings import RingCounterCNN, RingCVAE, RingRegressorCNN, RingRegressorMLP
+
+NAME = "torch"
+
+__all__ = [
+    "NAME", "A3Model", "Classifier", "ConditionalGenerator", "Regressor", "count_parameters", "device",
+    "evaluate", "fit", "generate", "predict", "saliency",
+    "RingCounterCNN", "RingCVAE", "RingRegressorCNN", "RingRegressorMLP",
+]
