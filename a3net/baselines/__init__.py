@@ -1,0 +1,1 @@
+"""Non-deep-learning references that each chapter's networks are compared with."""

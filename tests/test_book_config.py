@@ -1,0 +1,211 @@
+"""The book's configuration: table of contents, _config.yml, launch links and bibliography agree."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+CHAPTER = re.compile(r"^book/[A-H]_[A-Za-z0-9_]+$")
+# {cite}`a,b`, {cite:p}`a`, {cite:t}`a`, {cite:ps}`a`, ... (sphinxcontrib-bibtex roles)
+CITE = re.compile(r"\{(?:cite|footcite)(?::[a-z]+)?\}`([\w.:/+-]+(?:\s*,\s*[\w.:/+-]+)*)`")
+# Code blocks are not parsed by MyST and cannot cite; directive fences (```{note}) are and can.
+FENCED = re.compile(r"^(`{3,}|~{3,})(?![ \t]*\{)[^\n]*\n.*?^\1[ \t]*$", re.S | re.M)
+
+
+def _toc_files(node) -> list[str]:
+    """Every `file:` entry of the toc, root first, in reading order."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        if "root" in node:
+            found.append(node["root"])
+        if "file" in node:
+            found.append(node["file"])
+        for key in ("parts", "chapters", "sections"):
+            for child in node.get(key) or []:
+                found.extend(_toc_files(child))
+    elif isinstance(node, list):
+        for child in node:
+            found.extend(_toc_files(child))
+    return found
+
+
+def _source(docname: str) -> Path | None:
+    for suffix in (".md", ".ipynb"):
+        path = ROOT / (docname + suffix)
+        if path.is_file():
+            return path
+    return None
+
+
+def _repo() -> tuple[str, str]:
+    """owner/name and branch, from the one place of truth: _config.yml repository."""
+    url = CONFIG["repository"]["url"].rstrip("/")
+    parsed = urlparse(url)
+    assert parsed.scheme == "https" and parsed.netloc == "github.com", url
+    owner_name = parsed.path.strip("/")
+    assert re.fullmatch(r"[\w.-]+/[\w.-]+", owner_name), url
+    return owner_name, CONFIG["repository"]["branch"]
+
+
+# ------------------------------------------------------------------ table of contents
+
+
+def test_toc_format_and_root() -> None:
+    assert TOC["format"] == "jb-book"
+    assert TOC["root"] == "book/intro"
+
+
+def test_every_toc_entry_exists() -> None:
+    files = _toc_files(TOC)
+    assert len(files) == len(set(files)), f"duplicate toc entries: {files}"
+    missing = [f for f in files if _source(f) is None]
+    assert not missing, f"_toc.yml lists files that do not exist (.md or .ipynb): {missing}"
+    for required in ("book/intro", "book/instructors", "book/references"):
+        assert required in files, f"{required} is not in _toc.yml"
+
+
+def test_toc_lists_every_chapter_in_order() -> None:
+    on_disk = sorted(f"book/{p.stem}" for p in BOOK.glob("[A-H]_*.ipynb"))
+    listed = [f for f in _toc_files(TOC) if CHAPTER.match(f)]
+    assert listed == sorted(listed), f"chapters in _toc.yml are not in A-H order: {listed}"
+    assert listed == on_disk, (
+        f"_toc.yml chapters {listed} differ from the notebooks book/[A-H]_*.ipynb {on_disk}"
+    )
+    letters = [Path(f).name[0] for f in listed]
+    assert len(letters) == len(set(letters)), f"two chapters share a letter: {listed}"
+    for f in listed:
+        assert (ROOT / f"{f}.ipynb").is_file(), f"chapter {f} must be a notebook"
+
+
+# ------------------------------------------------------------------ _config.yml
+
+
+def test_config_builds_only_the_book() -> None:
+    assert CONFIG["title"] == "Machine Learning for Astrophysics: eight hacks"
+    assert CONFIG["only_build_toc_files"] is True
+    excluded = set(CONFIG["exclude_patterns"])
+    for pattern in (".venv", "_build", "student", "tests", "a3net", "benchmarks", ".github", "README.md"):
+        assert pattern in excluded, f"{pattern} missing from exclude_patterns"
+
+
+def test_config_execution() -> None:
+    execute = CONFIG["execute"]
+    assert execute["execute_notebooks"] == "force"
+    assert execute["timeout"] >= 900, "per-cell timeout must allow a default-profile training cell"
+    assert execute["stderr_output"] == "remove"
+    assert execute["allow_errors"] is False
+    assert execute.get("raise_on_error") is True or CONFIG["sphinx"]["config"].get(
+        "nb_execution_raise_on_error"
+    ) is True
+
+
+def test_config_extensions_and_bibliography() -> None:
+    extensions = CONFIG["sphinx"]["extra_extensions"]
+    assert "sphinx_exercise" in extensions
+    assert len(extensions) == len(set(extensions))
+    assert CONFIG["bibtex_bibfiles"] == ["book/references.bib"]
+    assert CONFIG["sphinx"]["config"]["bibtex_reference_style"] == "author_year"
+    myst = set(CONFIG["parse"]["myst_enable_extensions"])
+    assert {"colon_fence", "dollarmath", "amsmath"} <= myst
+
+
+def test_config_launch_buttons_and_repository() -> None:
+    launch = CONFIG["launch_buttons"]
+    assert launch["binderhub_url"] == "https://mybinder.org"
+    assert launch["colab_url"] == "https://colab.research.google.com"
+    assert launch.get("notebook_interface") in ("classic", "jupyterlab")
+    repo = CONFIG["repository"]
+    assert repo["path_to_book"] == "", "the book lives at the repository root"
+    _repo()
+    html = CONFIG["html"]
+    for button in ("use_repository_button", "use_issues_button", "use_edit_page_button"):
+        assert html[button] is True
+
+
+# ------------------------------------------------------------------ README <-> _config.yml
+
+
+def test_readme_badges_use_the_configured_repository() -> None:
+    owner_name, branch = _repo()
+    links = re.findall(r"\]\((https?://[^)\s]+)\)", README)
+    binder = [u for u in links if u.startswith("https://mybinder.org/v2/")]
+    colab = [u for u in links if u.startswith("https://colab.research.google.com/github/")]
+    assert binder, "README needs a Binder badge"
+    assert colab, "README needs a Colab badge"
+    for url in binder:
+        assert url.startswith(f"https://mybinder.org/v2/gh/{owner_name}/{branch}"), url
+    for url in colab:
+        prefix = f"https://colab.research.google.com/github/{owner_name}/blob/{branch}/"
+        assert url.startswith(prefix), url
+        notebook = url[len(prefix):].split("?")[0]
+        assert re.fullmatch(r"book/[A-H]_\w+\.ipynb", notebook), url
+        assert (ROOT / notebook).is_file(), f"the Colab badge opens {notebook}, which does not exist"
+    # No other GitHub repository is named anywhere in the README.
+    for other in re.findall(r"github\.com/([\w.-]+/[\w.-]+)", README):
+        assert other.removesuffix(".git") == owner_name, f"README points at github.com/{other}"
+    assert "make test" in README and "make book" in README
+
+
+# ------------------------------------------------------------------ bibliography
+
+
+def _markdown_sources() -> list[tuple[str, str]]:
+    texts = []
+    for path in sorted(BOOK.glob("*.md")):
+        texts.append((path.name, path.read_text(encoding="utf-8")))
+    for path in sorted(BOOK.glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for i, cell in enumerate(nb.get("cells", [])):
+            if cell.get("cell_type") == "markdown":
+                src = cell.get("source", "")
+                texts.append((f"{path.name} cell {i}", "".join(src) if isinstance(src, list) else src))
+    return texts
+
+
+def _bib_keys() -> set[str]:
+    pybtex = pytest.importorskip("pybtex.database")
+    data = pybtex.parse_file(str(BOOK / "references.bib"))  # raises on duplicate keys
+    return set(data.entries.keys())
+
+
+def test_bibliography_parses_and_has_the_fields_it_needs() -> None:
+    pybtex = pytest.importorskip("pybtex.database")
+    data = pybtex.parse_file(str(BOOK / "references.bib"))
+    assert data.entries, "references.bib is empty"
+    for key, entry in data.entries.items():
+        assert entry.persons.get("author"), f"{key}: no author"
+        assert entry.fields.get("title"), f"{key}: no title"
+        assert re.fullmatch(r"1[89]\d\d|20\d\d", entry.fields.get("year", "")), f"{key}: bad year"
+        if entry.type == "article":
+            assert entry.fields.get("journal"), f"{key}: article without journal"
+        if entry.type == "inproceedings":
+            assert entry.fields.get("booktitle"), f"{key}: inproceedings without booktitle"
+
+
+def test_every_cited_key_is_in_the_bibliography() -> None:
+    keys = _bib_keys()
+    cited: dict[str, list[str]] = {}
+    for where, text in _markdown_sources():
+        text = FENCED.sub("", text)
+        for group in CITE.findall(text):
+            for key in (k.strip() for k in group.split(",")):
+                if key:
+                    cited.setdefault(key, []).append(where)
+    assert cited, "no {cite} role found in book/: the bibliography would be empty"
+    missing = {key: places for key, places in cited.items() if key not in keys}
+    assert not missing, f"cited keys missing from book/references.bib: {missing}"
+
+
+def test_references_page_has_the_bibliography_directive() -> None:
+    text = (BOOK / "references.md").read_text(encoding="utf-8")
+    assert re.search(r"^```\{bibliography\}", text, re.M)

@@ -1,0 +1,201 @@
+"""a3net.exercises.student: the student-notebook generator and its command line."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from a3net.exercises.student import (
+    STUB_COMMENT,
+    make_student_notebook,
+    stub_source,
+    write_student_copies,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER_F = ROOT / "book" / "F_cherenkov_rings.ipynb"
+
+SOLUTION_CODE = '''import numpy as np
+
+
+def ring_radius(image, threshold=0.5):
+    """Radius [pixels] of the brightest ring in ``image`` (H, W)."""
+    ys, xs = np.nonzero(image > threshold)
+    return float(np.hypot(ys - ys.mean(), xs - xs.mean()).mean())
+
+
+class Counter:
+    def __init__(self, n):
+        self.n = n
+
+    def count(self, images):
+        return [self.n] * len(images)
+
+
+answer = ring_radius(np.ones((5, 5)))
+'''
+
+
+def _tagged(cell, *tags):
+    cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def _synthetic_notebook():
+    nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                               "language": "python"}, "a3net": {"chapter": "F"}})
+    intro = new_markdown_cell("# A chapter\nSome physics.")
+    setup = new_code_cell("x = 1\nprint(x)", execution_count=3,
+                          outputs=[new_output("stream", name="stdout", text="1\n")])
+    exercise = _tagged(new_markdown_cell("```{exercise} Ring radius\n:label: ex-radius\nWrite it.\n```"),
+                       "exercise")
+    solution_code = _tagged(new_code_cell(SOLUTION_CODE, execution_count=4), "solution", "hide-input")
+    solution_text = _tagged(new_markdown_cell("```{solution} ex-radius\nThe mean distance.\n```"),
+                            "solution")
+    selfcheck = new_code_cell("check(ring_radius(img) > 0, 'radius positive')", execution_count=5,
+                              outputs=[new_output("execute_result", data={"text/plain": "True"},
+                                                  execution_count=5)])
+    claims = _tagged(new_code_cell("assert answer > 0", execution_count=6), "claims", "remove-cell")
+    nb.cells = [intro, setup, exercise, solution_code, solution_text, selfcheck, claims]
+    return nb
+
+
+def test_make_student_notebook():
+    nb = _synthetic_notebook()
+    original = nbformat.writes(nb)
+    student = make_student_notebook(nb)
+    assert nbformat.writes(nb) == original  # the input is untouched
+    nbformat.validate(student)
+    assert student.metadata == nb.metadata
+
+    sources = [c.source for c in student.cells]
+    assert len(student.cells) == 5  # solution text and claims removed
+    assert not any("{solution}" in s for s in sources)
+    assert not any("assert answer" in s for s in sources)
+
+    stub = student.cells[3]
+    assert stub.cell_type == "code"
+    assert stub.metadata["tags"] == ["exercise-stub", "hide-input"]
+    assert stub.source.startswith(STUB_COMMENT)
+    assert "def ring_radius(image, threshold=0.5):" in stub.source
+    assert "np.nonzero" not in stub.source and "answer =" not in stub.source
+
+    for cell in student.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+    # non-solution cells are unchanged apart from outputs
+    assert [student.cells[i].source for i in (0, 1, 2, 4)] == [nb.cells[i].source for i in (0, 1, 2, 5)]
+    assert student.cells[2].metadata == nb.cells[2].metadata
+    assert student.cells[1].get("id") == nb.cells[1].get("id")
+
+
+def test_stub_definitions_raise_not_implemented():
+    namespace = {}
+    exec(stub_source(SOLUTION_CODE), namespace)
+    assert namespace["ring_radius"].__doc__.strip().startswith("Radius [pixels]")
+    with pytest.raises(NotImplementedError, match="exercise"):
+        namespace["ring_radius"](None)
+    with pytest.raises(NotImplementedError):
+        namespace["Counter"](3)
+    assert "answer" not in namespace
+
+
+def test_stub_of_cell_without_definitions_or_unparsable():
+    assert stub_source("model.fit(x, y)\n") == STUB_COMMENT
+    assert stub_source("x = (\n") == STUB_COMMENT
+    assert "def f" in stub_source("%%time\ndef f():\n    return 1\n")
+
+
+def test_untagged_solution_directive_is_refused():
+    nb = new_notebook()
+    nb.cells = [new_markdown_cell(":::{solution} ex1\nleaked\n:::")]
+    with pytest.raises(ValueError, match="not tagged 'solution'"):
+        make_student_notebook(nb)
+    with pytest.raises(TypeError, match="NotebookNode"):
+        make_student_notebook({"cells": []})
+
+
+def test_write_student_copies_folder(tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    nbformat.write(_synthetic_notebook(), book / "F_rings.ipynb")
+    nbformat.write(_synthetic_notebook(), book / "intro_like.ipynb")  # not a chapter: skipped
+    out = tmp_path / "student"
+    written = write_student_copies(book, out)
+    assert written == [out / "F_rings.ipynb"]
+    student = nbformat.read(written[0], as_version=4)
+    nbformat.validate(student)
+    assert not any("solution" in c.metadata.get("tags", []) for c in student.cells)
+    with pytest.raises(ValueError, match="source notebook itself"):
+        write_student_copies(book, book)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError, match="no chapter notebook"):
+        write_student_copies(empty, tmp_path / "x")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        write_student_copies(tmp_path / "missing", tmp_path / "x")
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(ValueError, match="not a notebook"):
+        write_student_copies(tmp_path / "notes.txt", tmp_path / "x")
+
+
+def _cli(*args):
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run([sys.executable, "-m", "a3net.exercises.student", *args],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+
+
+def test_cli_writes_copies(tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    nbformat.write(_synthetic_notebook(), book / "A_spectra.ipynb")
+    result = _cli(str(book), "--out", str(tmp_path / "student"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "student" / "A_spectra.ipynb").is_file()
+    assert "wrote" in result.stdout
+
+
+def test_cli_errors_clearly(tmp_path):
+    missing = tmp_path / "no_such_book"
+    result = _cli(str(missing), "--out", str(tmp_path / "student"))
+    assert result.returncode != 0
+    assert "does not exist" in result.stderr and str(missing) in result.stderr
+    assert "Traceback" not in result.stderr
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = _cli(str(empty))
+    assert result.returncode != 0
+    assert "no chapter notebook" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_import_pulls_no_deep_learning_framework():
+    code = ("import sys, a3net.exercises.student, a3net.exercises.checks; "
+            "bad = [m for m in ('torch', 'tensorflow', 'keras') if m in sys.modules]; "
+            "assert not bad, bad")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def test_chapter_F_solutions_are_stripped(tmp_path):
+    # Chapter F is required: this test fails (it does not skip) while the notebook is missing.
+    assert CHAPTER_F.is_file(), f"{CHAPTER_F} is missing: chapter F is required"
+    nb = nbformat.read(CHAPTER_F, as_version=4)
+    solutions = [c for c in nb.cells
+                 if c.cell_type == "code" and "solution" in c.metadata.get("tags", [])]
+    assert len(solutions) >= 3, f"chapter F has {len(solutions)} solution code cells, needs >= 3"
+    [written] = write_student_copies(CHAPTER_F, tmp_path)
+    student = nbformat.read(written, as_version=4)
+    nbformat.validate(student)
+    assert not any("solution" in c.metadata.get("tags", []) for c in student.cells)
+    assert not any("claims" in c.metadata.get("tags", []) for c in student.cells)
+    stubs = [c for c in student.cells if "exercise-stub" in c.metadata.get("tags", [])]
+    assert len(stubs) == len(solutions)
+    assert all(c.get("outputs", []) == [] for c in student.cells if c.cell_type == "code")

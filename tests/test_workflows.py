@@ -1,0 +1,124 @@
+"""The GitHub workflows: valid against GitHub's workflow schema, and doing what the course promises.
+
+The schema check runs check-jsonschema (pinned in requirements.txt) with the GitHub workflow schema
+it ships (`--builtin-schema vendor.github-workflows`), so it needs no network.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOWS = ROOT / ".github" / "workflows"
+CPU = WORKFLOWS / "cpu.yml"
+GPU = WORKFLOWS / "gpu.yml"
+
+
+def _load(path: Path) -> dict:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), f"{path.name}: expected a mapping at the top level"
+    # YAML 1.1 reads the bare key `on` as the boolean True.
+    if True in data:
+        data["on"] = data.pop(True)
+    return data
+
+
+def _steps(workflow: dict) -> list[dict]:
+    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+
+
+def _run_text(workflow: dict) -> str:
+    return "\n".join(step.get("run", "") for step in _steps(workflow))
+
+
+def _env(workflow: dict) -> dict:
+    env = dict(workflow.get("env") or {})
+    for job in workflow["jobs"].values():
+        env.update(job.get("env") or {})
+    for step in _steps(workflow):
+        env.update(step.get("env") or {})
+    return {k: str(v) for k, v in env.items()}
+
+
+def _check_jsonschema_command() -> list[str]:
+    # Prefer the module next to the running interpreter (works inside .venv without activating it).
+    return [sys.executable, "-m", "check_jsonschema"]
+
+
+@pytest.mark.parametrize("path", [CPU, GPU], ids=lambda p: p.name)
+def test_workflow_passes_github_schema(path: Path) -> None:
+    assert path.is_file(), f"missing workflow {path.relative_to(ROOT)}"
+    pytest.importorskip("check_jsonschema", reason="check-jsonschema is pinned in requirements.txt")
+    proc = subprocess.run(
+        [*_check_jsonschema_command(), "--builtin-schema", "vendor.github-workflows", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert proc.returncode == 0, (
+        f"{path.name} is not a valid GitHub workflow:\n{proc.stdout}\n{proc.stderr}"
+    )
+
+
+def test_schema_check_catches_a_broken_workflow(tmp_path: Path) -> None:
+    """The linter really lints: a workflow with a misspelt key is rejected."""
+    pytest.importorskip("check_jsonschema")
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "name: bad\non: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n"
+        "    stepz:\n      - run: echo hi\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [*_check_jsonschema_command(), "--builtin-schema", "vendor.github-workflows", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode != 0
+
+
+def test_cpu_workflow_runs_make_test() -> None:
+    wf = _load(CPU)
+    triggers = wf["on"]
+    names = set(triggers) if isinstance(triggers, (dict, list)) else {triggers}
+    assert {"push", "pull_request"} <= names, f"cpu.yml triggers: {sorted(names)}"
+    job_names = list(wf["jobs"])
+    assert len(job_names) == 1
+    job = wf["jobs"][job_names[0]]
+    assert job["runs-on"] == "ubuntu-latest"
+    assert job.get("timeout-minutes") == 90
+    runs = [step.get("run", "").strip() for step in _steps(wf)]
+    assert "make test" in runs, "cpu.yml must run the README's test command `make test`"
+    assert _env(wf).get("PIP_CONSTRAINT", "").endswith("constraints.txt")
+    setup = [s for s in _steps(wf) if str(s.get("uses", "")).startswith("actions/setup-python")]
+    assert setup and str(setup[0]["with"]["python-version"]) == "3.11"
+    assert setup[0]["with"].get("cache") == "pip"
+
+
+def test_gpu_workflow_runs_every_chapter_in_full_profile_in_both_frameworks() -> None:
+    wf = _load(GPU)
+    triggers = wf["on"]
+    assert "workflow_dispatch" in triggers and "schedule" in triggers
+    assert triggers["schedule"] and "cron" in triggers["schedule"][0]
+    (job,) = wf["jobs"].values()
+    assert set(job["runs-on"]) >= {"self-hosted", "gpu"}
+    assert job.get("timeout-minutes") == 360
+    assert sorted(job["strategy"]["matrix"]["framework"]) == ["keras", "torch"]
+    env = _env(wf)
+    assert env.get("A3NET_PROFILE") == "full"
+    assert env.get("A3NET_FRAMEWORK") == "${{ matrix.framework }}"
+    assert env.get("PIP_CONSTRAINT", "").endswith("constraints.txt")
+    text = _run_text(wf)
+    assert re.search(r"pytest\b.*--nbval-lax", text, re.S), "gpu.yml must run the chapters with nbval"
+    assert "book/[A-H]_*.ipynb" in text, "gpu.yml must run every chapter book/[A-H]_*.ipynb"
+    assert "-r requirements.txt" in text and "-c constraints.txt" in text
+    assert "torch==2.13.0" in text and "tensorflow[and-cuda]==2.21.0" in text
+    uploads = [s for s in _steps(wf) if str(s.get("uses", "")).startswith("actions/upload-artifact")]
+    assert uploads, "gpu.yml must upload the executed notebooks"
