@@ -18,6 +18,7 @@ import tensorflow as tf  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from .._threads import n_threads  # noqa: E402
+from .._training import learning_rates
 from .._validation import as_float_array, check_positive_int, check_targets  # noqa: E402
 
 if keras.backend.backend() != "tensorflow":
@@ -110,9 +111,12 @@ def _check_model(model):
 
 
 def fit(model, x, y, *, epochs: int, batch_size: int = 64, lr: float = 1e-3,
-        weight_decay: float = 0.0, validation=None, seed: int = 0, progress: bool = True) -> dict:
+        weight_decay: float = 0.0, schedule: str = "cosine", validation=None, seed: int = 0,
+        progress: bool = True) -> dict:
     """Train ``model`` on NumPy ``x`` (N, ...) and ``y`` with Adam(W); returns the per-epoch history.
 
+    ``schedule`` is ``"cosine"`` (the learning rate decays from ``lr`` to ``lr/100`` along a
+    cosine over the epochs) or ``"constant"``.
     ``validation=(x_val, y_val)`` is evaluated after every epoch. The history maps ``loss`` and the
     model's metrics (and their ``val_`` versions) to lists with one value per epoch.
     """
@@ -121,6 +125,7 @@ def fit(model, x, y, *, epochs: int, batch_size: int = 64, lr: float = 1e-3,
     batch_size = check_positive_int(batch_size, "batch_size")
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}.")
+    rates = learning_rates(lr, epochs, schedule)
     x = model.check_inputs(x)
     y = model.check_targets(y, len(x))
     if validation is not None:
@@ -149,7 +154,8 @@ def fit(model, x, y, *, epochs: int, batch_size: int = 64, lr: float = 1e-3,
     history: dict[str, list[float]] = {}
     bar = tqdm(range(epochs), desc=type(model).__name__, disable=not progress, file=sys.stderr,
                leave=False)
-    for _ in bar:
+    for epoch in bar:
+        opt.learning_rate.assign(rates[epoch])
         order = rng.permutation(len(x))
         totals: dict[str, float] = {}
         for start in range(0, len(x), batch_size):

@@ -133,7 +133,8 @@ class RingCVAE(ConditionalGenerator):
         self._build_with_zeros(tf.zeros((1, self.n_conditions)))
 
     def reset_noise(self, seed: int = 0) -> None:
-        self.noise = keras.random.SeedGenerator(seed)
+        state = self.noise.state
+        state.assign(keras.ops.cast(keras.ops.convert_to_tensor([seed, 0]), state.dtype))
 
     def encode(self, x, c):
         """Mean and log-variance of q(z | x, c), each (N, latent_dim)."""

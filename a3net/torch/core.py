@@ -15,6 +15,7 @@ from torch import nn
 from tqdm import tqdm
 
 from .._threads import n_threads
+from .._training import learning_rates
 from .._validation import as_float_array, check_positive_int, check_targets
 
 torch.set_num_threads(n_threads())
@@ -95,7 +96,7 @@ class ConditionalGenerator(A3Model):
         return check_targets(y, n, name, n_outputs=self.n_conditions)
 
 
-def count_parameters(model: nn.Module) -> int:
+def count_parameters(model) -> int:
     """Number of trainable parameters."""
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
 
@@ -110,9 +111,12 @@ def _check_model(model):
 
 
 def fit(model, x, y, *, epochs: int, batch_size: int = 64, lr: float = 1e-3,
-        weight_decay: float = 0.0, validation=None, seed: int = 0, progress: bool = True) -> dict:
+        weight_decay: float = 0.0, schedule: str = "cosine", validation=None, seed: int = 0,
+        progress: bool = True) -> dict:
     """Train ``model`` on NumPy ``x`` (N, ...) and ``y`` with Adam(W); returns the per-epoch history.
 
+    ``schedule`` is ``"cosine"`` (the learning rate decays from ``lr`` to ``lr/100`` along a
+    cosine over the epochs) or ``"constant"``.
     ``validation=(x_val, y_val)`` is evaluated after every epoch. The history maps ``loss`` and the
     model's metrics (and their ``val_`` versions) to lists with one value per epoch.
     """
@@ -121,6 +125,7 @@ def fit(model, x, y, *, epochs: int, batch_size: int = 64, lr: float = 1e-3,
     batch_size = check_positive_int(batch_size, "batch_size")
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}.")
+    rates = learning_rates(lr, epochs, schedule)
     x = model.check_inputs(x)
     y = model.check_targets(y, len(x))
     if validation is not None:
@@ -137,7 +142,9 @@ def fit(model, x, y, *, epochs: int, batch_size: int = 64, lr: float = 1e-3,
     history: dict[str, list[float]] = {}
     bar = tqdm(range(epochs), desc=type(model).__name__, disable=not progress, file=sys.stderr,
                leave=False)
-    for _ in bar:
+    for epoch in bar:
+        for group in opt.param_groups:
+            group["lr"] = rates[epoch]
         model.train()
         order = torch.as_tensor(rng.permutation(len(x)), device=dev)
         totals: dict[str, float] = {}

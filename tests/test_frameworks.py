@@ -1,0 +1,144 @@
+"""The two framework variants are the same: names, signatures, parameter counts and outputs."""
+import inspect
+
+import numpy as np
+import pytest
+
+import a3net
+
+tnn = a3net.framework("torch")
+knn = a3net.framework("keras")
+
+import keras  # noqa: E402
+import torch  # noqa: E402
+
+MODELS = ["RingCounterCNN", "RingRegressorCNN", "RingRegressorMLP", "RingCVAE"]
+
+
+def public_names(module):
+    return {name for name in dir(module) if not name.startswith("_")} - {
+        "core", "rings", "annotations", "NAME"}
+
+
+def test_same_public_names():
+    assert public_names(tnn) == public_names(knn)
+    assert set(tnn.__all__) == set(knn.__all__)
+    assert set(MODELS) <= set(tnn.__all__)
+
+
+@pytest.mark.parametrize("name", sorted(set(tnn.__all__) - {"NAME"}))
+def test_same_signatures(name):
+    t, k = getattr(tnn, name), getattr(knn, name)
+    if inspect.isclass(t):
+        if t.__init__.__module__.startswith("a3net") or k.__init__.__module__.startswith("a3net"):
+            assert inspect.signature(t.__init__) == inspect.signature(k.__init__), name
+        else:  # base classes: each inherits its framework's constructor
+            assert not t.__init__.__module__.startswith("a3net") and not k.__init__.__module__.startswith("a3net")
+    else:
+        assert inspect.signature(t) == inspect.signature(k), name
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("RingCounterCNN", {}), ("RingCounterCNN", dict(max_rings=4, channels=(8, 16), hidden=32)),
+    ("RingRegressorCNN", {}), ("RingRegressorCNN", dict(n_outputs=3, channels=(8, 8, 8))),
+    ("RingRegressorMLP", {}), ("RingRegressorMLP", dict(hidden=(64,), n_outputs=2)),
+    ("RingCVAE", {}), ("RingCVAE", dict(latent_dim=3, hidden=32, n_conditions=2)),
+])
+def test_same_parameter_counts(name, kwargs):
+    t = getattr(tnn, name)(**kwargs)
+    k = getattr(knn, name)(**kwargs)
+    assert tnn.count_parameters(t) == knn.count_parameters(k) > 0
+
+
+def copy_torch_weights_to_keras(tmodel, kmodel, image_side):
+    """Copy conv and dense weights in order; the first dense after a conv trunk is re-ordered from
+    channels-first to channels-last flattening."""
+    tlayers = [m for m in tmodel.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    klayers = [lay for lay in kmodel.net.layers if isinstance(lay, (keras.layers.Conv2D, keras.layers.Dense))]
+    assert len(tlayers) == len(klayers)
+    after_conv = False
+    for tl, kl in zip(tlayers, klayers):
+        w, b = tl.weight.detach().numpy(), tl.bias.detach().numpy()
+        if isinstance(tl, torch.nn.Conv2d):
+            kernel = w.transpose(2, 3, 1, 0)
+            after_conv = True
+        elif after_conv:
+            channels = w.shape[1] // image_side ** 2
+            kernel = w.reshape(w.shape[0], channels, image_side, image_side).transpose(2, 3, 1, 0).reshape(-1, w.shape[0])
+            after_conv = False
+        else:
+            kernel = w.T
+        kl.set_weights([kernel, b])
+
+
+@pytest.mark.parametrize("name, side", [("RingCounterCNN", 3), ("RingRegressorCNN", 3), ("RingRegressorMLP", None)])
+def test_same_outputs_with_the_same_weights(name, side):
+    a3net.seed_everything(0)
+    t, k = getattr(tnn, name)(), getattr(knn, name)()
+    copy_torch_weights_to_keras(t, k, side)
+    x = np.random.default_rng(0).random((5, 1, 28, 28), dtype=np.float32)
+    np.testing.assert_allclose(tnn.predict(t, x), knn.predict(k, x), atol=2e-4, rtol=1e-3)
+    np.testing.assert_allclose(tnn.saliency(t, x), knn.saliency(k, x), atol=2e-4, rtol=1e-2)
+
+
+@pytest.mark.parametrize("nn", [tnn, knn], ids=["torch", "keras"])
+def test_fit_learns_a_simple_regression(nn):
+    """Learn the brightness scale of random images: the loss must fall ten-fold."""
+    rng = np.random.default_rng(1)
+    scale = rng.random(256, dtype=np.float32)
+    template = rng.random((1, 1, 28, 28), dtype=np.float32)
+    x = template * scale[:, None, None, None] + 0.05 * rng.standard_normal((256, 1, 28, 28), dtype=np.float32)
+    y = scale[:, None] * 4 - 2
+    model = nn.RingRegressorMLP(n_outputs=1, hidden=(32,))
+    history = nn.fit(model, x, y, epochs=30, batch_size=32, lr=3e-3, schedule="constant",
+                     validation=(x[:64], y[:64]), progress=False)
+    assert set(history) == {"loss", "mae", "val_loss", "val_mae"}
+    assert all(len(v) == 30 for v in history.values())
+    assert history["loss"][-1] < 0.1 * history["loss"][0]
+    assert nn.predict(model, x[:7]).shape == (7, 1)
+
+
+@pytest.mark.parametrize("nn", [tnn, knn], ids=["torch", "keras"])
+def test_classifier_outputs_saliency_and_cvae(nn):
+    x = np.random.default_rng(2).random((6, 1, 28, 28), dtype=np.float32)
+    counter = nn.RingCounterCNN(max_rings=3)
+    assert nn.predict(counter, x).shape == (6, 3)
+    maps = nn.saliency(counter, x)
+    assert maps.shape == x.shape and (maps >= 0).all() and maps.sum() > 0
+    history = nn.fit(counter, x, np.array([0, 1, 2, 0, 1, 2]), epochs=1, progress=False)
+    assert 0 <= history["accuracy"][0] <= 1
+    cvae = nn.RingCVAE(latent_dim=4)
+    c = np.zeros((6, 5), np.float32)
+    nn.fit(cvae, x, c, epochs=1, progress=False)
+    drawn = nn.generate(cvae, c, seed=3)
+    assert drawn.shape == (6, 1, 28, 28) and drawn.min() >= 0 and drawn.max() <= 1
+    np.testing.assert_array_equal(drawn, nn.generate(cvae, c, seed=3))
+    loss = nn.evaluate(cvae, x, c)
+    assert set(loss) == {"loss", "reconstruction", "kl"} and loss == nn.evaluate(cvae, x, c)
+    with pytest.raises(TypeError, match="generate"):
+        nn.predict(cvae, x)
+
+
+@pytest.mark.parametrize("nn", [tnn, knn], ids=["torch", "keras"])
+def test_bad_input_gets_one_clear_sentence(nn):
+    model = nn.RingCounterCNN(max_rings=2)
+    good = np.zeros((4, 1, 28, 28), np.float32)
+    with pytest.raises(ValueError, match=r"x must have shape \(N, 1, 28, 28\)"):
+        nn.predict(model, np.zeros((4, 28, 28, 1), np.float32))
+    nan = good.copy(); nan[1, 0, 3, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        nn.fit(model, nan, np.array([0, 1, 0, 1]), epochs=1, progress=False)
+    with pytest.raises(ValueError, match="class labels in \\[0, 1\\]"):
+        nn.fit(model, good, np.array([0, 1, 2, 1]), epochs=1, progress=False)
+    with pytest.raises(ValueError, match="3 rows but the inputs have 4"):
+        nn.fit(model, good, np.array([0, 1, 0]), epochs=1, progress=False)
+    with pytest.raises(ValueError, match="epochs must be at least 1"):
+        nn.fit(model, good, np.array([0, 1, 0, 1]), epochs=0)
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        nn.fit(model, good, np.array([0, 1, 0, 1]), epochs=1, schedule="warm")
+    with pytest.raises(ValueError, match="max_rings must be at least 1"):
+        nn.RingCounterCNN(max_rings=0)
+    with pytest.raises(ValueError, match="dropout must be a number in"):
+        nn.RingRegressorCNN(dropout=1.5)
+    with pytest.raises(TypeError, match="a3net"):
+        nn.fit(object(), good, np.array([0, 1, 0, 1]), epochs=1)

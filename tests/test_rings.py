@@ -1,0 +1,131 @@
+"""The ring simulator (chapter F): shapes, physics, reproducibility, the reference renderer, bad input."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from a3net.data import rings
+from a3net.data.rings_reference import render_hits_reference
+
+
+def test_shapes_dtypes_and_columns():
+    images, labels = rings.simulate_rings(50, max_rings=3, seed=1)
+    assert images.shape == (50, 1, 28, 28) and images.dtype == np.float32
+    assert list(labels.columns) == rings.ring_columns(3)
+    assert set(labels["n_rings"]) <= {1, 2, 3}
+    np.testing.assert_allclose(images.max(axis=(1, 2, 3)), 1.0, rtol=1e-6)
+    assert images.min() >= 0
+
+
+def test_same_seed_same_arrays_other_seed_other_arrays():
+    a, la = rings.simulate_rings(20, max_rings=2, seed=5)
+    b, lb = rings.simulate_rings(20, max_rings=2, seed=5)
+    c, _ = rings.simulate_rings(20, max_rings=2, seed=6)
+    np.testing.assert_array_equal(a, b)
+    pd.testing.assert_frame_equal(la, lb)
+    assert not np.array_equal(a, c)
+
+
+def test_parameters_respect_design_ranges():
+    labels = rings.sample_ring_parameters(5000, max_rings=2, seed=2)
+    for k in (1, 2):
+        present = labels["n_rings"] >= k
+        x, y, r = (labels.loc[present, f"{p}_{k}"] for p in ("x", "y", "radius"))
+        assert (x == np.round(x)).all() and x.between(5, 23).all() and y.between(5, 23).all()
+        edge = np.minimum(np.minimum(x, y) + 0.5, 27.5 - np.maximum(x, y))
+        assert (r >= 3).all() and (r <= edge - 1.5 + 1e-9).all()
+        assert labels.loc[present, f"thickness_{k}"].between(0.2, 1.5).all()
+        assert labels.loc[present, f"deformation_{k}"].between(0.5, 3.0).all()
+        assert labels.loc[~present, f"x_{k}"].isna().all()
+    assert set(np.bincount(labels["n_rings"])[1:] > 2000) == {True}  # both counts common
+
+
+def test_photon_yield_is_poisson_in_circumference():
+    labels = rings.sample_ring_parameters(20000, seed=3)
+    expected = 3.0 * 2 * np.pi * labels["radius_1"]
+    ratio = labels["photons_1"].sum() / expected.sum()
+    assert abs(ratio - 1) < 0.01
+    # Poisson: variance equals mean (normalised residuals have unit variance)
+    z = (labels["photons_1"] - expected) / np.sqrt(expected)
+    assert abs(z.var() - 1) < 0.05
+
+
+def test_hits_lie_on_the_ring_with_fractional_deformation_spread():
+    labels = rings.sample_ring_parameters(4000, seed=4, config=rings.RingConfig(noise_hits=0.0))
+    hx, hy, width, valid = rings.sample_hits(labels, seed=4, config=rings.RingConfig(noise_hits=0.0))
+    x, y, r, d = (labels[f"{p}_1"].to_numpy()[:, None] for p in ("x", "y", "radius", "deformation"))
+    rel = (np.hypot(hx - x, hy - y) / r - 1)[valid]
+    expected = (rings.DEFORMATION_SCALE * np.broadcast_to(d, valid.shape))[valid]
+    assert abs(np.mean(rel)) < 0.005
+    np.testing.assert_allclose(np.sqrt(np.mean(rel ** 2)), np.sqrt(np.mean(expected ** 2)), rtol=0.02)
+    assert (valid.sum(axis=1) == labels["photons_1"]).all()
+
+
+def test_thicker_rings_spread_light_wider():
+    base = rings.sample_ring_parameters(1, seed=0).assign(x_1=14.0, y_1=14.0, radius_1=7.0, deformation_1=0.5,
+                                                          photons_1=200)
+    thin = rings.render_rings(base.assign(thickness_1=0.3), seed=1, config=rings.RingConfig(noise_hits=0))
+    thick = rings.render_rings(base.assign(thickness_1=1.4), seed=1, config=rings.RingConfig(noise_hits=0))
+    yy, xx = np.mgrid[0:28, 0:28]
+    dist = np.hypot(xx - 14, yy - 14)
+
+    def radial_spread(img):
+        w = img[0, 0] / img[0, 0].sum()
+        mean = (w * dist).sum()
+        return np.sqrt((w * (dist - mean) ** 2).sum())
+
+    assert radial_spread(thick) > 1.5 * radial_spread(thin)
+
+
+def test_vectorised_renderer_matches_dot_by_dot_reference():
+    labels = rings.sample_ring_parameters(6, max_rings=3, seed=8)
+    hits = rings.sample_hits(labels, seed=8)
+    np.testing.assert_allclose(rings.render_hits(*hits), render_hits_reference(*hits), atol=1e-5)
+
+
+def test_pixel_integration_conserves_light_inside_the_image():
+    hx = np.array([[14.2, 6.7]]); hy = np.array([[10.9, 20.1]])
+    width = np.array([[0.3, 1.2]]); valid = np.ones((1, 2), bool)
+    image = rings.render_hits(hx, hy, width, valid, normalise=False)
+    assert image.sum() == pytest.approx(2.0, rel=1e-4)
+
+
+def test_ring_targets():
+    _, labels = rings.simulate_rings(10, seed=0)
+    t = rings.ring_targets(labels)
+    assert t.shape == (10, 5) and t.dtype == np.float32
+    _, labels2 = rings.simulate_rings(30, max_rings=2, seed=0)
+    with pytest.raises(ValueError, match="n_rings >= 2"):
+        rings.ring_targets(labels2, ring=2)
+    with pytest.raises(ValueError, match="lack the columns"):
+        rings.ring_targets(labels, ring=3)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(n=-3), "n must be at least 1"),
+    (dict(n=2.5), "n must be a whole number"),
+    (dict(n=5, max_rings=0), "max_rings must be at least 1"),
+    (dict(n=5, min_rings=3, max_rings=2), "must not exceed"),
+    (dict(n=5, seed=-1), "seed must be"),
+])
+def test_bad_arguments(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        rings.simulate_rings(**kwargs)
+
+
+def test_radius_that_does_not_fit_is_rejected():
+    with pytest.raises(ValueError, match="does not fit the image"):
+        rings.RingConfig(radius_min=6.0)
+    with pytest.raises(ValueError, match="thickness_range"):
+        rings.RingConfig(thickness_range=(-1.0, 1.0))
+
+
+def test_nan_labels_and_bad_images_are_rejected():
+    labels = rings.sample_ring_parameters(4, seed=0)
+    labels.loc[2, "radius_1"] = np.nan
+    with pytest.raises(ValueError, match="NaN ring parameters"):
+        rings.render_rings(labels)
+    with pytest.raises(ValueError, match=r"shape \(N, 1, 28, 28\)"):
+        rings.check_images(np.zeros((3, 28, 28)))
+    bad = np.zeros((2, 1, 28, 28)); bad[0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        rings.check_images(bad)
