@@ -28,8 +28,8 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 
 ## book: the rendered course on the `default` profile, in _build/html (offline).
 book: $(STAMP)
-	A3NET_PROFILE=$${A3NET_PROFILE:-default} $(VENV)/bin/jupyter-book build . --path-output _build/default
-	@echo "Book: _build/default/_build/html/index.html"
+	A3NET_PROFILE=$${A3NET_PROFILE:-default} $(VENV)/bin/jupyter-book build .
+	@echo "Book: _build/html/index.html"
 
 ## test: unit tests, a strict book build (smoke), every chapter through nbval in both frameworks.
 test: unit book-strict notebooks

@@ -18,7 +18,7 @@ PROFILE_NAMES = ("smoke", "default", "full")
 _F = {
     "smoke": dict(
         n_count=2500,            # images per counting experiment (train + test)
-        count_max_rings=(1, 2, 3),  # maxima of rings per image to compare
+        count_max_rings=(2, 3),  # maxima of rings per image to compare
         count_epochs=5,
         n_regress=3000,          # single-ring images for regression (train + test)
         regress_epochs=6,
@@ -28,12 +28,12 @@ _F = {
         cvae_train_fractions=(0.25, 0.5, 0.8),
         latent_dim=8,
         batch_size=64,
-        n_hough=300,             # test images the Hough baseline is run on
+        n_hough=200,             # test images the Hough baseline is run on
     ),
     "default": dict(
-        n_count=8000,
-        count_max_rings=(1, 2, 3, 4),
-        count_epochs=8,
+        n_count=14000,
+        count_max_rings=(2, 3, 4),
+        count_epochs=12,
         n_regress=12000,
         regress_epochs=14,
         mlp_epochs=14,
@@ -42,11 +42,11 @@ _F = {
         cvae_train_fractions=(0.1, 0.3, 0.8),
         latent_dim=8,
         batch_size=64,
-        n_hough=1500,
+        n_hough=800,
     ),
     "full": dict(
         n_count=60000,
-        count_max_rings=(1, 2, 3, 4, 5),
+        count_max_rings=(2, 3, 4, 5),
         count_epochs=30,
         n_regress=100000,
         regress_epochs=40,

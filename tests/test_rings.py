@@ -129,3 +129,11 @@ def test_nan_labels_and_bad_images_are_rejected():
     bad = np.zeros((2, 1, 28, 28)); bad[0, 0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         rings.check_images(bad)
+
+
+def test_sub_pixel_centres_on_request():
+    labels = rings.sample_ring_parameters(2000, seed=9, config=rings.RingConfig(integer_centres=False))
+    x = labels["x_1"]
+    assert x.between(5, 23).all() and (x != np.round(x)).mean() > 0.99
+    edge = np.minimum(np.minimum(x, labels["y_1"]) + 0.5, 27.5 - np.maximum(x, labels["y_1"]))
+    assert (labels["radius_1"] <= edge - 1.5 + 1e-9).all()

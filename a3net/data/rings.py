@@ -5,7 +5,8 @@ cos(theta_c) = 1 / (n beta) (Cherenkov 1934; Frank & Tamm 1937); a mirror or a p
 the cone onto a ring on the photodetector plane (Ypsilantis & Seguinot 1994). One image is a
 28x28 map of photon hits, in pixel units, built as follows for every ring:
 
-* centre ``(x, y)``: integer pixel in [5, 23] (pixel centres sit at 0..27);
+* centre ``(x, y)``: integer pixel in [5, 23] (pixel centres sit at 0..27); with
+  ``integer_centres=False`` uniform in [5, 23] at sub-pixel positions instead;
 * radius ``R``: uniform between ``radius_min`` (3 px) and the distance from the centre to the
   nearest image edge (pixel edges at -0.5 and 27.5) minus ``edge_margin`` (1.5 px), so every ring stays on the detector;
 * photons: a Poisson number with mean ``photon_density * 2 pi R`` (hits per pixel of arc), at
@@ -51,6 +52,7 @@ class RingConfig:
     deformation_range: tuple[float, float] = (0.5, 3.0)
     photon_density: float = 3.0
     noise_hits: float = 2.0
+    integer_centres: bool = True
 
     def __post_init__(self):
         _check_config(self)
@@ -132,8 +134,12 @@ def sample_ring_parameters(n: int, *, max_rings: int = 1, min_rings: int = 1,
     cfg = config
     n_rings = rng.integers(min_rings, max_rings + 1, size=n)
     shape = (n, max_rings)
-    x = rng.integers(cfg.centre_range[0], cfg.centre_range[1] + 1, size=shape).astype(np.float64)
-    y = rng.integers(cfg.centre_range[0], cfg.centre_range[1] + 1, size=shape).astype(np.float64)
+    if cfg.integer_centres:
+        x = rng.integers(cfg.centre_range[0], cfg.centre_range[1] + 1, size=shape).astype(np.float64)
+        y = rng.integers(cfg.centre_range[0], cfg.centre_range[1] + 1, size=shape).astype(np.float64)
+    else:
+        x = rng.uniform(cfg.centre_range[0], cfg.centre_range[1], size=shape)
+        y = rng.uniform(cfg.centre_range[0], cfg.centre_range[1], size=shape)
     r_max = cfg.radius_max(x, y)
     radius = cfg.radius_min + rng.random(shape) * (r_max - cfg.radius_min)
     thickness = rng.uniform(*cfg.thickness_range, size=shape)
