@@ -31,9 +31,9 @@ _F = {
         n_hough=200,             # test images the Hough baseline is run on
     ),
     "default": dict(
-        n_count=14000,
+        n_count=18000,
         count_max_rings=(2, 3, 4),
-        count_epochs=12,
+        count_epochs=14,
         n_regress=12000,
         regress_epochs=14,
         mlp_epochs=14,
