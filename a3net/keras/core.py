@@ -43,13 +43,14 @@ class A3Model(keras.Model):
     """Base of every a3net model: declares its input shape and computes its own training loss."""
 
     task = "regression"
+    sample_shape: tuple = ()  # shape of one input sample, channels first, e.g. (1, 28, 28)
 
     def training_loss(self, x, y, training: bool = False):
         """Mean loss of a batch and a dict of metric tensors to log."""
         raise NotImplementedError
 
     def check_inputs(self, x, name: str = "x") -> np.ndarray:
-        return as_float_array(x, name, ndim=len(self.input_shape_cf) + 1, shape_tail=self.input_shape_cf)
+        return as_float_array(x, name, ndim=len(self.sample_shape) + 1, shape_tail=self.sample_shape)
 
     def check_targets(self, y, n: int, name: str = "y") -> np.ndarray:
         return check_targets(y, n, name)
@@ -59,13 +60,14 @@ class A3Model(keras.Model):
 
     def _build_with_zeros(self, *extra_inputs):
         """Create the weights by one call on zeros (Keras builds lazily)."""
-        self(np.zeros((1, *self.input_shape_cf), np.float32), *extra_inputs)
+        self(np.zeros((1, *self.sample_shape), np.float32), *extra_inputs)
 
 
 class Classifier(A3Model):
     """A model whose output is one logit per class; trained with cross-entropy."""
 
     task = "classification"
+    n_classes = 2
 
     def check_targets(self, y, n, name="y"):
         return check_targets(y, n, name, classification=True, n_classes=self.n_classes)
@@ -81,6 +83,7 @@ class Regressor(A3Model):
     """A model whose output is ``n_outputs`` real numbers; trained with the mean squared error."""
 
     task = "regression"
+    n_outputs = 1
 
     def check_targets(self, y, n, name="y"):
         return check_targets(y, n, name, n_outputs=self.n_outputs)
@@ -95,6 +98,7 @@ class ConditionalGenerator(A3Model):
     """A conditional generative model: trained on (images, conditions); draws images with ``generate``."""
 
     task = "generative"
+    n_conditions = 1
 
     def check_targets(self, y, n, name="conditions"):
         return check_targets(y, n, name, n_outputs=self.n_conditions)

@@ -48,7 +48,7 @@ class RingCounterCNN(Classifier):
                  hidden: int = 64, dropout: float = 0.1):
         super().__init__()
         self.n_classes = check_positive_int(max_rings, "max_rings")
-        self.input_shape_cf = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
+        self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
         self.net = _conv_head(self.n_classes, image_size, check_channels(channels),
                               check_positive_int(hidden, "hidden"), check_rate(dropout, "dropout"))
         self._build_with_zeros()
@@ -64,7 +64,7 @@ class RingRegressorCNN(Regressor):
                  hidden: int = 128, dropout: float = 0.0):
         super().__init__()
         self.n_outputs = check_positive_int(n_outputs, "n_outputs")
-        self.input_shape_cf = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
+        self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
         self.net = _conv_head(self.n_outputs, image_size, check_channels(channels),
                               check_positive_int(hidden, "hidden"), check_rate(dropout, "dropout"))
         self._build_with_zeros()
@@ -80,7 +80,7 @@ class RingRegressorMLP(Regressor):
                  dropout: float = 0.0):
         super().__init__()
         self.n_outputs = check_positive_int(n_outputs, "n_outputs")
-        self.input_shape_cf = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
+        self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
         stack = [layers.Flatten()]
         for width in check_channels(hidden, "hidden"):
             stack += [layers.Dense(width, activation="relu"), layers.Dropout(check_rate(dropout, "dropout"))]
@@ -113,7 +113,7 @@ class RingCVAE(ConditionalGenerator):
         if not beta >= 0:
             raise ValueError(f"beta must be non-negative, got {beta!r}.")
         self.beta = float(beta)
-        self.input_shape_cf = (1, image_size, image_size)
+        self.sample_shape = (1, image_size, image_size)
         self.side = image_size // 4
         self.encoder = keras.Sequential([layers.Permute(_TO_CHANNELS_LAST), *_conv_trunk((32, 64)), layers.Flatten()])
         self.enc_dense = layers.Dense(hidden, activation="relu")

@@ -42,14 +42,14 @@ class A3Model(nn.Module):
     """Base of every a3net model: declares its input shape and computes its own training loss."""
 
     task = "regression"
-    input_shape: tuple = ()
+    sample_shape: tuple = ()  # shape of one input sample, channels first, e.g. (1, 28, 28)
 
     def training_loss(self, x, y):
         """Mean loss of a batch and a dict of metrics (floats) to log."""
         raise NotImplementedError
 
     def check_inputs(self, x, name: str = "x") -> np.ndarray:
-        return as_float_array(x, name, ndim=len(self.input_shape) + 1, shape_tail=self.input_shape)
+        return as_float_array(x, name, ndim=len(self.sample_shape) + 1, shape_tail=self.sample_shape)
 
     def check_targets(self, y, n: int, name: str = "y") -> np.ndarray:
         return check_targets(y, n, name)

@@ -52,7 +52,7 @@ class RingCounterCNN(Classifier):
                  hidden: int = 64, dropout: float = 0.1):
         super().__init__()
         self.n_classes = check_positive_int(max_rings, "max_rings")
-        self.input_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
+        self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
         self.net = _ConvHead(self.n_classes, image_size, check_channels(channels),
                              check_positive_int(hidden, "hidden"), check_rate(dropout, "dropout"))
 
@@ -67,7 +67,7 @@ class RingRegressorCNN(Regressor):
                  hidden: int = 128, dropout: float = 0.0):
         super().__init__()
         self.n_outputs = check_positive_int(n_outputs, "n_outputs")
-        self.input_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
+        self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
         self.net = _ConvHead(self.n_outputs, image_size, check_channels(channels),
                              check_positive_int(hidden, "hidden"), check_rate(dropout, "dropout"))
 
@@ -82,7 +82,7 @@ class RingRegressorMLP(Regressor):
                  dropout: float = 0.0):
         super().__init__()
         self.n_outputs = check_positive_int(n_outputs, "n_outputs")
-        self.input_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
+        self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
         layers, prev = [nn.Flatten()], image_size * image_size
         for width in check_channels(hidden, "hidden"):
             layers += [nn.Linear(prev, width), nn.ReLU(), nn.Dropout(check_rate(dropout, "dropout"))]
@@ -115,7 +115,7 @@ class RingCVAE(ConditionalGenerator):
         if not beta >= 0:
             raise ValueError(f"beta must be non-negative, got {beta!r}.")
         self.beta = float(beta)
-        self.input_shape = (1, image_size, image_size)
+        self.sample_shape = (1, image_size, image_size)
         self.side = image_size // 4
         self.encoder = nn.Sequential(_conv_trunk((32, 64)), nn.Flatten())
         self.enc_dense = nn.Sequential(nn.Linear(64 * self.side ** 2 + self.n_conditions, hidden), nn.ReLU())
