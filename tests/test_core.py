@@ -1,6 +1,5 @@
 """Profiles, the framework switch, seeding, splits, metrics, preprocessing and chapter F baselines."""
 import numpy as np
-import pandas as pd
 import pytest
 
 import a3net

@@ -15,8 +15,8 @@ from torch import nn
 from tqdm import tqdm
 
 from .._threads import n_threads
-from .._training import learning_rates
-from .._validation import as_float_array, check_positive_int, check_targets
+from .._training import prepare_fit
+from .._validation import as_float_array, check_targets
 
 torch.set_num_threads(n_threads())
 try:
@@ -121,18 +121,8 @@ def fit(model, x, y, *, epochs: int, batch_size: int = 64, lr: float = 1e-3,
     model's metrics (and their ``val_`` versions) to lists with one value per epoch.
     """
     _check_model(model)
-    epochs = check_positive_int(epochs, "epochs")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}.")
-    rates = learning_rates(lr, epochs, schedule)
-    x = model.check_inputs(x)
-    y = model.check_targets(y, len(x))
-    if validation is not None:
-        if len(validation) != 2:
-            raise ValueError("validation must be a pair (x_val, y_val).")
-        x_val = model.check_inputs(validation[0], "validation x")
-        y_val = model.check_targets(validation[1], len(x_val), "validation y")
+    x, y, validation, rates, batch_size = prepare_fit(model, x, y, epochs=epochs, batch_size=batch_size,
+                                                      lr=lr, schedule=schedule, validation=validation)
     dev = device()
     model.to(dev)
     torch.manual_seed(seed)
@@ -161,7 +151,7 @@ def fit(model, x, y, *, epochs: int, batch_size: int = 64, lr: float = 1e-3,
         for key, value in totals.items():
             history.setdefault(key, []).append(value / len(x))
         if validation is not None:
-            for key, value in evaluate(model, x_val, y_val, batch_size=max(batch_size, 256)).items():
+            for key, value in evaluate(model, *validation, batch_size=max(batch_size, 256)).items():
                 history.setdefault(f"val_{key}", []).append(value)
         bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in history.items()})
     bar.close()
