@@ -10,7 +10,6 @@ CHAPTERS := $(sort $(wildcard book/[A-H]_*.ipynb))
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 
 .PHONY: all venv book book-strict test unit notebooks student bench clean
 
