@@ -155,10 +155,10 @@ def fit(model, x, y, *, epochs: int, batch_size: int = 64, lr: float = 1e-3,
         for start in range(0, len(x), batch_size):
             idx = order[start:start + batch_size]
             values = train_step(tf.constant(idx))
-            for key, value in values.items():
-                totals[key] = totals.get(key, 0.0) + float(value) * len(idx)
+            for key, value in values.items():  # summed as tensors: no host sync per batch
+                totals[key] = totals.get(key, 0.0) + value * len(idx)
         for key, value in totals.items():
-            history.setdefault(key, []).append(value / len(x))
+            history.setdefault(key, []).append(float(value) / len(x))
         if validation is not None:
             for key, value in evaluate(model, *validation, batch_size=max(batch_size, 256)).items():
                 history.setdefault(f"val_{key}", []).append(value)

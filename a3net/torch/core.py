@@ -145,11 +145,10 @@ def fit(model, x, y, *, epochs: int, batch_size: int = 64, lr: float = 1e-3,
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            weight = len(idx)
-            for key, value in {"loss": loss, **metrics}.items():
-                totals[key] = totals.get(key, 0.0) + float(value.detach()) * weight
+            for key, value in {"loss": loss, **metrics}.items():  # summed on the device: no sync per batch
+                totals[key] = totals.get(key, 0.0) + value.detach().float() * len(idx)
         for key, value in totals.items():
-            history.setdefault(key, []).append(value / len(x))
+            history.setdefault(key, []).append(float(value) / len(x))
         if validation is not None:
             for key, value in evaluate(model, *validation, batch_size=max(batch_size, 256)).items():
                 history.setdefault(f"val_{key}", []).append(value)
@@ -167,17 +166,16 @@ def evaluate(model, x, y, *, batch_size: int = 256) -> dict:
     y = model.check_targets(y, len(x))
     dev = device()
     model.to(dev).eval()
-    gen_state = torch.random.get_rng_state()
-    torch.manual_seed(0)  # the cVAE loss samples z: make evaluation repeatable
     totals: dict[str, float] = {}
-    for start in range(0, len(x), batch_size):
-        xb, yb = _to_device(x[start:start + batch_size], dev), _to_device(y[start:start + batch_size], dev)
-        with _autocast(dev):
-            loss, metrics = model.training_loss(xb, yb)
-        for key, value in {"loss": loss, **metrics}.items():
-            totals[key] = totals.get(key, 0.0) + float(value) * len(xb)
-    torch.random.set_rng_state(gen_state)
-    return {key: value / len(x) for key, value in totals.items()}
+    with torch.random.fork_rng(devices=[torch.cuda.current_device()] if dev == "cuda" else []):
+        torch.manual_seed(0)  # the cVAE loss samples z: make evaluation repeatable
+        for start in range(0, len(x), batch_size):
+            xb, yb = _to_device(x[start:start + batch_size], dev), _to_device(y[start:start + batch_size], dev)
+            with _autocast(dev):
+                loss, metrics = model.training_loss(xb, yb)
+            for key, value in {"loss": loss, **metrics}.items():
+                totals[key] = totals.get(key, 0.0) + value.float() * len(xb)
+    return {key: float(value) / len(x) for key, value in totals.items()}
 
 
 @torch.no_grad()
