@@ -178,13 +178,18 @@ def sample_hits(labels: pd.DataFrame, *, config: RingConfig = RingConfig(), seed
     cfg = config
     k_max = _max_rings_of(labels)
     n = len(labels)
-    get = lambda name: labels[[f"{name}_{k}" for k in range(1, k_max + 1)]].to_numpy(np.float64)
-    x, y, radius, thickness, deformation = (get(p) for p in RING_PARAMETERS)
-    photons = labels[[f"photons_{k}" for k in range(1, k_max + 1)]].to_numpy(np.int64)
+    def columns(name, dtype=np.float64):
+        return labels[[f"{name}_{k}" for k in range(1, k_max + 1)]].to_numpy(dtype)
+
+    x, y, radius, thickness, deformation = (columns(p) for p in RING_PARAMETERS)
+    photons = columns("photons", np.int64)
     present = ~np.isnan(x)
     bad = present & ~(np.isfinite(radius) & np.isfinite(thickness) & np.isfinite(deformation))
     if bad.any():
-        raise ValueError(f"labels have NaN ring parameters for {int(bad.any(axis=1).sum())} images; every present ring needs x, y, radius, thickness and deformation.")
+        raise ValueError(
+            f"labels have NaN ring parameters for {int(bad.any(axis=1).sum())} images; every present "
+            "ring needs x, y, radius, thickness and deformation."
+        )
     photons = np.where(present, photons, 0)
     if (photons < 0).any():
         raise ValueError("labels have negative photon counts; photons_k must be >= 0.")
