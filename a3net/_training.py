@@ -1,16 +1,38 @@
-"""Framework-free pieces of the training loops shared by a3net.torch and a3net.keras."""
+"""The training loop, written once for both frameworks, and the model contract.
+
+``a3net.torch`` and ``a3net.keras`` each supply a :class:`Backend` (moving arrays to the device,
+seeding, the optimiser plumbing and a compiled batch step); everything else of ``fit`` and
+``evaluate`` is here: argument checks, the learning-rate schedule, batches by index, the history
+with ``val_`` keys and the progress bar.
+
+A model takes part through hooks that it may override (d2l's ``training_step`` and Keras's
+``train_step`` are the models): ``configure_optimizers(lr, weight_decay)`` returns one optimiser
+per parameter group, ``training_step(x, y, optimizers)`` takes one batch's gradient steps and
+returns its loss and metrics, and ``training_loss(x, y, training)`` is the loss ``evaluate``
+reports. A WGAN critic takes n steps per generator step with two optimisers; a cVAE adds its KL
+term; both train through the same ``fit``.
+
+Precision: both frameworks train in float32 on every device (TensorFloat-32 matrix products on
+GPUs that have them, TensorFlow's default and set for PyTorch too); neither uses bf16 autocast.
+"""
+
 from __future__ import annotations
 
-import numpy as np
+import sys
+from collections.abc import Callable, Mapping, Sequence
 
-from ._validation import check_positive_int
+import numpy as np
+from tqdm import tqdm
+
+from ._validation import as_float_array, check_positive_int, check_targets
 
 SCHEDULES = ("cosine", "constant")
+TASKS = ("classification", "regression", "generative")
 
 
 def learning_rates(lr: float, epochs: int, schedule: str = "cosine") -> list[float]:
     """The learning rate of every epoch: constant, or a cosine decay from ``lr`` to ``lr / 100``."""
-    if not isinstance(lr, (int, float)) or not lr > 0:
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
         raise ValueError(f"lr must be a positive number, got {lr!r}.")
     if schedule == "constant":
         return [float(lr)] * epochs
@@ -21,8 +43,133 @@ def learning_rates(lr: float, epochs: int, schedule: str = "cosine") -> list[flo
     raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}.")
 
 
+class ModelContract:
+    """What every a3net model declares, in both frameworks: its task and the shape of one sample.
+
+    ``task`` is ``classification`` (targets are class indices below ``n_classes``),
+    ``regression`` (targets (N, ``n_outputs``)) or ``generative`` (conditions
+    (N, ``n_conditions``)); ``sample_shape`` is one input sample's shape, channels first for
+    images, e.g. (1, 28, 28).
+    """
+
+    task = "regression"
+    sample_shape: tuple = ()
+    n_classes = 2
+    n_outputs = 1
+    n_conditions = 1
+
+    def check_inputs(self, x, name: str = "x") -> np.ndarray:
+        """``x`` as float32 (N, *sample_shape), or a clear error naming ``name``."""
+        return as_float_array(
+            x, name, ndim=len(self.sample_shape) + 1, shape_tail=self.sample_shape
+        )
+
+    def check_targets(self, y, n: int, name: str | None = None) -> np.ndarray:
+        """Targets of ``n`` samples for this model's task: int64 classes or float32 (N, K)."""
+        if self.task == "classification":
+            return check_targets(
+                y, n, name or "y", classification=True, n_classes=self.n_classes
+            )
+        if self.task == "generative":
+            return check_targets(y, n, name or "conditions", n_outputs=self.n_conditions)
+        return check_targets(y, n, name or "y", n_outputs=self.n_outputs)
+
+
+class Backend:
+    """What a framework supplies to the shared loop; ``a3net.torch`` and ``a3net.keras`` subclass it."""
+
+    name = ""
+
+    def check_model(self, model) -> None:
+        """Raise TypeError unless ``model`` is one of this framework's a3net models."""
+        raise NotImplementedError
+
+    def seed(self, seed: int) -> None:
+        """Seed the framework's global generators (dropout, initialisation)."""
+        raise NotImplementedError
+
+    def to_device(self, array: np.ndarray):
+        """A NumPy array as a tensor on the training device."""
+        raise NotImplementedError
+
+    def set_training(self, model, training: bool) -> None:
+        """Put ``model`` in training or evaluation mode."""
+
+    def trainable_parameters(self, model) -> list:
+        """The model's trainable parameters (tensors or variables)."""
+        raise NotImplementedError
+
+    def prepare_optimizers(self, model, groups: dict) -> dict:
+        """Optimisers by name from ``{name: (optimizer, parameters)}``, ready for the step."""
+        raise NotImplementedError
+
+    def get_learning_rate(self, optimizer) -> float:
+        raise NotImplementedError
+
+    def set_learning_rate(self, optimizer, rate: float) -> None:
+        raise NotImplementedError
+
+    def batch_step(self, model, optimizers: dict, x, y) -> Callable:
+        """A function of a batch's index array that runs ``model.training_step`` on that batch."""
+        raise NotImplementedError
+
+    def loss_of_batch(self, model, x: np.ndarray, y: np.ndarray) -> dict:
+        """``model.training_loss`` of one NumPy batch in evaluation mode, as device scalars."""
+        raise NotImplementedError
+
+    def to_float(self, value) -> float:
+        return float(value)
+
+
+def check_optimizer_groups(model, groups, parameters: Sequence, backend: Backend) -> dict:
+    """``groups`` from ``model.configure_optimizers``: a dict name -> (optimizer, parameters)
+    whose parameter lists split the model's trainable ``parameters`` with none left out."""
+    owner = type(model).__name__
+    if not isinstance(groups, Mapping) or not groups:
+        raise TypeError(
+            f"{owner}.configure_optimizers must return a non-empty dict "
+            f"{{name: (optimizer, parameters)}}, got {type(groups).__name__}."
+        )
+    seen: dict[int, str] = {}
+    for name, group in groups.items():
+        if not (isinstance(group, tuple) and len(group) == 2):
+            raise TypeError(
+                f"{owner}.configure_optimizers()[{name!r}] must be a pair "
+                f"(optimizer, parameters), got {type(group).__name__}."
+            )
+        for p in group[1]:
+            if id(p) in seen:
+                raise ValueError(
+                    f"{owner}.configure_optimizers gives one parameter to both "
+                    f"{seen[id(p)]!r} and {name!r}; each parameter needs exactly one optimiser."
+                )
+            seen[id(p)] = name
+    model_ids = {id(p) for p in parameters}
+    foreign = set(seen) - model_ids
+    missing = model_ids - set(seen)
+    if foreign or missing:
+        raise ValueError(
+            f"{owner}.configure_optimizers does not match the model's parameters: "
+            f"{len(missing)} trainable parameters have no optimiser and {len(foreign)} "
+            "optimised parameters are not the model's; give every trainable parameter "
+            "to exactly one optimiser."
+        )
+    return backend.prepare_optimizers(model, dict(groups))
+
+
+def check_step_output(model, values) -> dict:
+    """The dict returned by ``model.training_step``: it must hold the batch's ``loss``."""
+    if not isinstance(values, Mapping) or "loss" not in values:
+        got = sorted(values) if isinstance(values, Mapping) else type(values).__name__
+        raise ValueError(
+            f"{type(model).__name__}.training_step must return a dict with a 'loss' entry "
+            f"(and any metrics), got {got}."
+        )
+    return dict(values)
+
+
 def prepare_fit(model, x, y, *, epochs, batch_size, lr, schedule, validation):
-    """Check the arguments of ``fit`` (both frameworks): returns x, y, validation, rates, batch_size."""
+    """Check the arguments of ``fit``: returns x, y, validation, rates, batch_size."""
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
     rates = learning_rates(lr, epochs, schedule)
@@ -34,3 +181,95 @@ def prepare_fit(model, x, y, *, epochs, batch_size, lr, schedule, validation):
         x_val = model.check_inputs(validation[0], "validation x")
         validation = (x_val, model.check_targets(validation[1], len(x_val), "validation y"))
     return x, y, validation, rates, batch_size
+
+
+def fit_loop(backend: Backend, model, x, y, *, epochs: int, batch_size: int, lr: float,
+             weight_decay: float, schedule: str, validation, seed: int, progress: bool) -> dict:
+    """The epoch loop of ``fit`` for either framework; returns the per-epoch history."""
+    backend.check_model(model)
+    x, y, validation, rates, batch_size = prepare_fit(
+        model, x, y, epochs=epochs, batch_size=batch_size, lr=lr, schedule=schedule,
+        validation=validation,
+    )
+    if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) or (
+        not weight_decay >= 0
+    ):
+        raise ValueError(f"weight_decay must be a non-negative number, got {weight_decay!r}.")
+    backend.seed(seed)
+    model.reset_noise(seed)
+    rng = np.random.default_rng(seed)
+    groups = model.configure_optimizers(lr=lr, weight_decay=weight_decay)
+    optimizers = check_optimizer_groups(
+        model, groups, backend.trainable_parameters(model), backend
+    )
+    scale = {name: backend.get_learning_rate(opt) / lr for name, opt in optimizers.items()}
+    step = backend.batch_step(model, optimizers, backend.to_device(x), backend.to_device(y))
+    history: dict[str, list[float]] = {}
+    bar = tqdm(range(epochs), desc=type(model).__name__, disable=not progress,
+               file=sys.stderr, leave=False)
+    for epoch in bar:
+        for name, opt in optimizers.items():
+            backend.set_learning_rate(opt, rates[epoch] * scale[name])
+        backend.set_training(model, True)
+        totals: dict = {}
+        order = rng.permutation(len(x))
+        for start in range(0, len(x), batch_size):
+            idx = order[start:start + batch_size]
+            values = step(idx)
+            if not totals:
+                values = check_step_output(model, values)
+            for key, value in values.items():  # summed on the device: no host sync per batch
+                totals[key] = totals.get(key, 0.0) + value * len(idx)
+        for key, value in totals.items():
+            history.setdefault(key, []).append(backend.to_float(value) / len(x))
+        if validation is not None:
+            scores = evaluate_loop(backend, model, *validation, batch_size=max(batch_size, 256))
+            for key, value in scores.items():
+                history.setdefault(f"val_{key}", []).append(value)
+        bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in history.items()})
+    bar.close()
+    backend.set_training(model, False)
+    return history
+
+
+def evaluate_loop(backend: Backend, model, x, y, *, batch_size: int = 256,
+                  noise_seed: int = 0) -> dict:
+    """Mean loss and metrics of ``model`` on (x, y) in evaluation mode, as floats.
+
+    Models that sample noise in their loss (the cVAE's z) draw it from their own stream,
+    restarted at ``noise_seed`` here and restored afterwards, so evaluation is repeatable and
+    does not disturb training.
+    """
+    backend.check_model(model)
+    x = model.check_inputs(x)
+    y = model.check_targets(y, len(x))
+    batch_size = check_positive_int(batch_size, "batch_size")
+    backend.set_training(model, False)
+    totals: dict = {}
+    with model.seeded_noise(noise_seed):
+        for start in range(0, len(x), batch_size):
+            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+            for key, value in backend.loss_of_batch(model, xb, yb).items():
+                totals[key] = totals.get(key, 0.0) + value * len(xb)
+    return {key: backend.to_float(value) / len(x) for key, value in totals.items()}
+
+
+def latent_draws(n: int, latent_dim: int, seed: int) -> np.ndarray:
+    """Standard normal latent vectors (n, latent_dim) from NumPy, the same in both frameworks."""
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, latent_dim)).astype(np.float32)
+
+
+__all__ = [
+    "Backend",
+    "ModelContract",
+    "SCHEDULES",
+    "TASKS",
+    "check_optimizer_groups",
+    "check_step_output",
+    "evaluate_loop",
+    "fit_loop",
+    "latent_draws",
+    "learning_rates",
+    "prepare_fit",
+]

@@ -26,16 +26,53 @@ def test_same_public_names():
     assert set(MODELS) <= set(tnn.__all__)
 
 
+ENTRY_POINTS = {"forward": "call"}  # PyTorch's forward is Keras's call
+
+
+def a3net_api(cls) -> dict:
+    """Public methods and class attributes that a3net code defines on ``cls`` or its bases.
+
+    Members inherited from nn.Module or keras.Model are the frameworks' own and are left out;
+    ``forward`` is read as ``call``, whose ``training`` argument Keras adds, and is dropped.
+    """
+    api = {}
+    for name in dir(cls):
+        if name.startswith("_"):
+            continue
+        owner = next(c for c in cls.__mro__ if name in vars(c))
+        if not owner.__module__.startswith("a3net"):
+            continue
+        value = inspect.getattr_static(cls, name)
+        key = ENTRY_POINTS.get(name, name)
+        if callable(value) or isinstance(value, (staticmethod, classmethod)):
+            sig = inspect.signature(getattr(cls, name))
+            params = [p for p in sig.parameters.values()
+                      if not (key == "call" and p.name == "training")]
+            api[key] = str(sig.replace(parameters=params, return_annotation=sig.empty))
+        elif not isinstance(value, property):
+            api[key] = repr(value)
+    return api
+
+
 @pytest.mark.parametrize("name", sorted(set(tnn.__all__) - {"NAME"}))
 def test_same_signatures(name):
+    """Every public function and class, base classes included: same methods, same signatures."""
     t, k = getattr(tnn, name), getattr(knn, name)
+    assert inspect.isclass(t) == inspect.isclass(k), name
     if inspect.isclass(t):
-        if t.__init__.__module__.startswith("a3net") or k.__init__.__module__.startswith("a3net"):
-            assert inspect.signature(t.__init__) == inspect.signature(k.__init__), name
-        else:  # base classes: each inherits its framework's constructor
-            assert not t.__init__.__module__.startswith("a3net") and not k.__init__.__module__.startswith("a3net")
+        assert a3net_api(t) == a3net_api(k), name
+        assert inspect.signature(t.__init__) == inspect.signature(k.__init__), name
     else:
         assert inspect.signature(t) == inspect.signature(k), name
+
+
+def test_the_api_walk_sees_base_class_methods():
+    api = a3net_api(tnn.RingCVAE)
+    for member in ("training_step", "configure_optimizers", "seeded_noise", "call",
+                   "check_inputs", "task", "decode_samples", "training_loss"):
+        assert member in api, member
+    assert api["training_loss"] == "(self, x, c, training=False)"
+    assert "parameters" not in api and "trainable_variables" not in a3net_api(knn.RingCVAE)
 
 
 @pytest.mark.parametrize("name, kwargs", [
@@ -43,6 +80,8 @@ def test_same_signatures(name):
     ("RingRegressorCNN", {}), ("RingRegressorCNN", dict(n_outputs=3, channels=(8, 8, 8))),
     ("RingRegressorMLP", {}), ("RingRegressorMLP", dict(hidden=(64,), n_outputs=2)),
     ("RingCVAE", {}), ("RingCVAE", dict(latent_dim=3, hidden=32, n_conditions=2)),
+    ("ConditionalWGAN", dict(n_features=4)),
+    ("ConditionalWGAN", dict(n_features=16, n_conditions=3, latent_dim=5, hidden=24)),
 ])
 def test_same_parameter_counts(name, kwargs):
     t = getattr(tnn, name)(**kwargs)

@@ -3,6 +3,7 @@ saliency / generate: the same public names, signatures and parameter counts as `
 """
 from .core import (A3Model, Classifier, ConditionalGenerator, Regressor, count_parameters, device,
                    evaluate, fit, generate, predict, saliency)
+from .gan import ConditionalWGAN
 from .rings import RingCounterCNN, RingCVAE, RingRegressorCNN, RingRegressorMLP
 
 NAME = "keras"
@@ -10,5 +11,5 @@ NAME = "keras"
 __all__ = [
     "NAME", "A3Model", "Classifier", "ConditionalGenerator", "Regressor", "count_parameters", "device",
     "evaluate", "fit", "generate", "predict", "saliency",
-    "RingCounterCNN", "RingCVAE", "RingRegressorCNN", "RingRegressorMLP",
+    "ConditionalWGAN", "RingCounterCNN", "RingCVAE", "RingRegressorCNN", "RingRegressorMLP",
 ]

@@ -2,12 +2,15 @@
 
 Same public names, signatures and conventions as ``a3net.torch``: NumPy float32 in and out,
 images (N, C, H, W) channels first at the boundary (models transpose to channels last inside).
-Training is a compiled ``tf.GradientTape`` loop over index batches of tensors kept on the device.
+The epoch loop is ``a3net._training.fit_loop``, shared with PyTorch; this module supplies its
+:class:`KerasBackend`, whose batch step is a compiled ``tf.function`` over index batches of
+tensors kept on the device.
 """
+
 from __future__ import annotations
 
 import os
-import sys
+from contextlib import contextmanager
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -15,16 +18,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from tqdm import tqdm  # noqa: E402
 
 from .._threads import n_threads  # noqa: E402
-from .._training import prepare_fit
-from .._validation import as_float_array, check_targets  # noqa: E402
+from .._training import (  # noqa: E402
+    Backend,
+    ModelContract,
+    evaluate_loop,
+    fit_loop,
+    latent_draws,
+)
 
 if keras.backend.backend() != "tensorflow":
     raise ImportError(
-        f"a3net.keras needs the TensorFlow backend of Keras, but KERAS_BACKEND is {keras.backend.backend()!r}; "
-        "set KERAS_BACKEND=tensorflow before importing keras."
+        "a3net.keras needs the TensorFlow backend of Keras, but KERAS_BACKEND is "
+        f"{keras.backend.backend()!r}; set KERAS_BACKEND=tensorflow before importing keras."
     )
 
 try:
@@ -39,24 +46,63 @@ def device() -> str:
     return "GPU:0" if tf.config.list_physical_devices("GPU") else "CPU:0"
 
 
-class A3Model(keras.Model):
-    """Base of every a3net model: declares its input shape and computes its own training loss."""
+class A3Model(ModelContract, keras.Model):
+    """Base of every a3net model: its contract, its optimisers, its batch step and its noise."""
 
-    task = "regression"
-    sample_shape: tuple = ()  # shape of one input sample, channels first, e.g. (1, 28, 28)
+    def __init__(self):
+        super().__init__()
+        self.noise = keras.random.SeedGenerator(0)
 
     def training_loss(self, x, y, training: bool = False):
-        """Mean loss of a batch and a dict of metric tensors to log."""
+        """Mean loss of a batch and a dict of metric tensors to log.
+
+        ``training`` says whether the batch trains (dropout on); ``fit`` passes True and
+        ``evaluate`` False.
+        """
         raise NotImplementedError
 
-    def check_inputs(self, x, name: str = "x") -> np.ndarray:
-        return as_float_array(x, name, ndim=len(self.sample_shape) + 1, shape_tail=self.sample_shape)
+    def configure_optimizers(self, lr: float, weight_decay: float = 0.0) -> dict:
+        """One optimiser per parameter group, ``{name: (optimizer, parameters)}``: Adam(W) here."""
+        if weight_decay:
+            opt = keras.optimizers.AdamW(learning_rate=lr, weight_decay=weight_decay)
+        else:
+            opt = keras.optimizers.Adam(learning_rate=lr)
+        return {"model": (opt, list(self.trainable_variables))}
 
-    def check_targets(self, y, n: int, name: str = "y") -> np.ndarray:
-        return check_targets(y, n, name)
+    def training_step(self, x, y, optimizers: dict) -> dict:
+        """One gradient step on a batch; returns ``{"loss": ..., **metrics}`` as tensors."""
+        (opt,) = optimizers.values()
+        with tf.GradientTape() as tape:
+            loss, metrics = self.training_loss(x, y, training=True)
+        grads = tape.gradient(loss, self.trainable_variables)
+        opt.apply_gradients(zip(grads, self.trainable_variables))
+        return {"loss": loss, **metrics}
 
     def reset_noise(self, seed: int = 0) -> None:
-        """Restart the model's own random stream (the cVAE's latent samples); no-op otherwise."""
+        """Restart the model's own random stream (the latent samples of generative models)."""
+        state = self.noise.state
+        state.assign(keras.ops.cast(keras.ops.convert_to_tensor([int(seed), 0]), state.dtype))
+
+    def normal_noise(self, like, shape=None):
+        """Standard normal noise of ``shape`` (default: like's) on like's device, from the
+        model's own stream."""
+        shape = tf.shape(like) if shape is None else shape
+        return keras.random.normal(shape, dtype=like.dtype, seed=self.noise)
+
+    def uniform_noise(self, like, shape=None):
+        """Uniform noise on [0, 1) of ``shape`` (default: like's), from the model's own stream."""
+        shape = tf.shape(like) if shape is None else shape
+        return keras.random.uniform(shape, dtype=like.dtype, seed=self.noise)
+
+    @contextmanager
+    def seeded_noise(self, seed: int = 0):
+        """Within the block the noise stream restarts at ``seed``; afterwards it resumes."""
+        saved = keras.ops.convert_to_numpy(self.noise.state.value).copy()
+        self.reset_noise(seed)
+        try:
+            yield self
+        finally:
+            self.noise.state.assign(saved)
 
     def _build_with_zeros(self, *extra_inputs):
         """Create the weights by one call on zeros (Keras builds lazily)."""
@@ -67,26 +113,20 @@ class Classifier(A3Model):
     """A model whose output is one logit per class; trained with cross-entropy."""
 
     task = "classification"
-    n_classes = 2
-
-    def check_targets(self, y, n, name="y"):
-        return check_targets(y, n, name, classification=True, n_classes=self.n_classes)
 
     def training_loss(self, x, y, training=False):
         logits = tf.cast(self(x, training=training), tf.float32)
-        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
-        accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, axis=1), y), tf.float32))
-        return loss, {"accuracy": accuracy}
+        loss = tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+        )
+        hits = tf.cast(tf.equal(tf.argmax(logits, axis=1), y), tf.float32)
+        return loss, {"accuracy": tf.reduce_mean(hits)}
 
 
 class Regressor(A3Model):
     """A model whose output is ``n_outputs`` real numbers; trained with the mean squared error."""
 
     task = "regression"
-    n_outputs = 1
-
-    def check_targets(self, y, n, name="y"):
-        return check_targets(y, n, name, n_outputs=self.n_outputs)
 
     def training_loss(self, x, y, training=False):
         pred = tf.cast(self(x, training=training), tf.float32)
@@ -95,13 +135,14 @@ class Regressor(A3Model):
 
 
 class ConditionalGenerator(A3Model):
-    """A conditional generative model: trained on (images, conditions); draws images with ``generate``."""
+    """A conditional generative model: trained on (samples, conditions); draws with ``generate``."""
 
     task = "generative"
-    n_conditions = 1
+    latent_dim = 1
 
-    def check_targets(self, y, n, name="conditions"):
-        return check_targets(y, n, name, n_outputs=self.n_conditions)
+    def decode_samples(self, z, c):
+        """Samples (N, *sample_shape) for latent vectors z (N, latent_dim) and conditions c."""
+        raise NotImplementedError
 
 
 def count_parameters(model) -> int:
@@ -109,84 +150,85 @@ def count_parameters(model) -> int:
     return int(sum(int(np.prod(v.shape)) for v in model.trainable_variables))
 
 
-def _check_model(model):
-    if not isinstance(model, A3Model):
-        raise TypeError(f"model must be an a3net.keras model, got {type(model).__name__}.")
+class KerasBackend(Backend):
+    """The Keras pieces of the shared training loop."""
+
+    name = "keras"
+
+    def check_model(self, model):
+        if not isinstance(model, A3Model):
+            raise TypeError(f"model must be an a3net.keras model, got {type(model).__name__}.")
+
+    def seed(self, seed):
+        tf.random.set_seed(seed)
+
+    def to_device(self, array):
+        return tf.constant(array)
+
+    def trainable_parameters(self, model):
+        return list(model.trainable_variables)
+
+    def prepare_optimizers(self, model, groups):
+        optimizers = {}
+        for name, (opt, params) in groups.items():
+            if not isinstance(opt, keras.optimizers.Optimizer):
+                raise TypeError(
+                    f"{type(model).__name__}.configure_optimizers()[{name!r}] must hold a "
+                    f"keras optimizer, got {type(opt).__name__}."
+                )
+            opt.build(list(params))  # slots exist before the step is traced
+            optimizers[name] = opt
+        return optimizers
+
+    def get_learning_rate(self, optimizer):
+        return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+
+    def set_learning_rate(self, optimizer, rate):
+        optimizer.learning_rate.assign(rate)
+
+    def batch_step(self, model, optimizers, x, y):
+        @tf.function(reduce_retracing=True)
+        def compiled(idx):
+            return model.training_step(tf.gather(x, idx), tf.gather(y, idx), optimizers)
+
+        return lambda idx: compiled(tf.constant(idx))
+
+    def loss_of_batch(self, model, x, y):
+        loss, metrics = model.training_loss(tf.constant(x), tf.constant(y), training=False)
+        return {"loss": loss, **metrics}
+
+
+BACKEND = KerasBackend()
 
 
 def fit(model, x, y, *, epochs: int, batch_size: int = 64, lr: float = 1e-3,
         weight_decay: float = 0.0, schedule: str = "cosine", validation=None, seed: int = 0,
         progress: bool = True) -> dict:
-    """Train ``model`` on NumPy ``x`` (N, ...) and ``y`` with Adam(W); returns the per-epoch history.
+    """Train ``model`` on NumPy ``x`` (N, ...) and ``y``; returns the per-epoch history.
 
-    ``schedule`` is ``"cosine"`` (the learning rate decays from ``lr`` to ``lr/100`` along a
-    cosine over the epochs) or ``"constant"``.
-    ``validation=(x_val, y_val)`` is evaluated after every epoch. The history maps ``loss`` and the
-    model's metrics (and their ``val_`` versions) to lists with one value per epoch.
+    The model's ``configure_optimizers`` gives its optimisers (Adam(W) by default) and its
+    ``training_step`` takes each batch's steps. ``schedule`` is ``"cosine"`` (the learning rate
+    decays from ``lr`` to ``lr/100`` along a cosine over the epochs) or ``"constant"``.
+    ``validation=(x_val, y_val)`` is evaluated after every epoch. The history maps ``loss`` and
+    the model's metrics (and their ``val_`` versions) to lists with one value per epoch.
     """
-    _check_model(model)
-    x, y, validation, rates, batch_size = prepare_fit(model, x, y, epochs=epochs, batch_size=batch_size,
-                                                      lr=lr, schedule=schedule, validation=validation)
-    tf.random.set_seed(seed)
-    rng = np.random.default_rng(seed)
-    xt, yt = tf.constant(x), tf.constant(y)
-    if weight_decay:
-        opt = keras.optimizers.AdamW(learning_rate=lr, weight_decay=weight_decay)
-    else:
-        opt = keras.optimizers.Adam(learning_rate=lr)
-    opt.build(model.trainable_variables)
-
-    @tf.function(reduce_retracing=True)
-    def train_step(idx):
-        xb, yb = tf.gather(xt, idx), tf.gather(yt, idx)
-        with tf.GradientTape() as tape:
-            loss, metrics = model.training_loss(xb, yb, training=True)
-        grads = tape.gradient(loss, model.trainable_variables)
-        opt.apply_gradients(zip(grads, model.trainable_variables))
-        return {"loss": loss, **metrics}
-
-    history: dict[str, list[float]] = {}
-    bar = tqdm(range(epochs), desc=type(model).__name__, disable=not progress, file=sys.stderr,
-               leave=False)
-    for epoch in bar:
-        opt.learning_rate.assign(rates[epoch])
-        order = rng.permutation(len(x))
-        totals: dict[str, float] = {}
-        for start in range(0, len(x), batch_size):
-            idx = order[start:start + batch_size]
-            values = train_step(tf.constant(idx))
-            for key, value in values.items():  # summed as tensors: no host sync per batch
-                totals[key] = totals.get(key, 0.0) + value * len(idx)
-        for key, value in totals.items():
-            history.setdefault(key, []).append(float(value) / len(x))
-        if validation is not None:
-            for key, value in evaluate(model, *validation, batch_size=max(batch_size, 256)).items():
-                history.setdefault(f"val_{key}", []).append(value)
-        bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in history.items()})
-    bar.close()
-    return history
+    return fit_loop(BACKEND, model, x, y, epochs=epochs, batch_size=batch_size, lr=lr,
+                    weight_decay=weight_decay, schedule=schedule, validation=validation,
+                    seed=seed, progress=progress)
 
 
 def evaluate(model, x, y, *, batch_size: int = 256) -> dict:
     """Mean loss and metrics of ``model`` on (x, y), in evaluation mode; a dict of floats."""
-    _check_model(model)
-    x = model.check_inputs(x)
-    y = model.check_targets(y, len(x))
-    model.reset_noise(0)
-    totals: dict[str, float] = {}
-    for start in range(0, len(x), batch_size):
-        xb, yb = tf.constant(x[start:start + batch_size]), tf.constant(y[start:start + batch_size])
-        loss, metrics = model.training_loss(xb, yb, training=False)
-        for key, value in {"loss": loss, **metrics}.items():
-            totals[key] = totals.get(key, 0.0) + float(value) * len(xb)
-    return {key: value / len(x) for key, value in totals.items()}
+    return evaluate_loop(BACKEND, model, x, y, batch_size=batch_size)
 
 
 def predict(model, x, *, batch_size: int = 256) -> np.ndarray:
-    """Outputs of ``model`` for NumPy ``x`` as NumPy float32: logits for classifiers, values for regressors."""
-    _check_model(model)
+    """Outputs of ``model`` for NumPy ``x`` as float32: logits (classifiers) or values (regressors)."""
+    BACKEND.check_model(model)
     if model.task == "generative":
-        raise TypeError(f"{type(model).__name__} is generative: draw images with generate(model, conditions).")
+        raise TypeError(
+            f"{type(model).__name__} is generative: draw samples with generate(model, conditions)."
+        )
     x = model.check_inputs(x)
     out = [np.asarray(model(tf.constant(x[s:s + batch_size]), training=False), np.float32)
            for s in range(0, len(x), batch_size)]
@@ -196,12 +238,15 @@ def predict(model, x, *, batch_size: int = 256) -> np.ndarray:
 def saliency(model, x, *, output: int | None = None, batch_size: int = 64) -> np.ndarray:
     """Vanilla-gradient saliency |d output / d input| (Simonyan et al. 2014), same shape as ``x``.
 
-    ``output`` picks the output unit; ``None`` means each sample's predicted class for classifiers
-    and output 0 for regressors.
+    ``output`` picks the output unit; ``None`` means each sample's predicted class for
+    classifiers and output 0 for regressors.
     """
-    _check_model(model)
+    BACKEND.check_model(model)
     if model.task == "generative":
-        raise TypeError(f"saliency needs a classifier or a regressor, not the generative {type(model).__name__}.")
+        raise TypeError(
+            f"saliency needs a classifier or a regressor, not the generative "
+            f"{type(model).__name__}."
+        )
     x = model.check_inputs(x)
     maps = []
     for start in range(0, len(x), batch_size):
@@ -209,28 +254,34 @@ def saliency(model, x, *, output: int | None = None, batch_size: int = 64) -> np
         with tf.GradientTape() as tape:
             tape.watch(xb)
             out = tf.cast(model(xb, training=False), tf.float32)
-            if output is None:
-                unit = tf.argmax(out, axis=1) if model.task == "classification" else tf.zeros(len(x[start:start + batch_size]), tf.int64)
+            if output is None and model.task == "classification":
+                unit = tf.argmax(out, axis=1)
             else:
-                if not 0 <= output < out.shape[1]:
-                    raise ValueError(f"output must be between 0 and {out.shape[1] - 1}, got {output}.")
-                unit = tf.fill([xb.shape[0]], tf.constant(output, tf.int64))
+                unit_index = 0 if output is None else output
+                if not 0 <= unit_index < out.shape[1]:
+                    raise ValueError(
+                        f"output must be between 0 and {out.shape[1] - 1}, got {output}."
+                    )
+                unit = tf.fill([xb.shape[0]], tf.constant(unit_index, tf.int64))
             picked = tf.reduce_sum(tf.gather(out, unit, axis=1, batch_dims=1))
         maps.append(np.abs(tape.gradient(picked, xb).numpy()))
     return np.concatenate(maps).astype(np.float32)
 
 
 def generate(model, conditions, *, seed: int = 0, batch_size: int = 256) -> np.ndarray:
-    """Images drawn by a conditional generator for ``conditions`` (N, n_conditions): NumPy float32.
+    """Samples drawn by a conditional generator for ``conditions`` (N, n_conditions): float32.
 
-    The latent vectors are standard normal draws from NumPy's generator seeded with ``seed``, so
-    both frameworks decode the same z for the same seed.
+    The latent vectors are standard normal draws from NumPy's generator seeded with ``seed``,
+    so both frameworks decode the same z for the same seed.
     """
-    _check_model(model)
+    BACKEND.check_model(model)
     if model.task != "generative":
-        raise TypeError(f"generate needs a conditional generative model, not {type(model).__name__}.")
+        raise TypeError(
+            f"generate needs a conditional generative model, not {type(model).__name__}."
+        )
     c = model.check_targets(conditions, len(np.asarray(conditions)), "conditions")
-    z_all = np.random.default_rng(seed).standard_normal((len(c), model.latent_dim)).astype(np.float32)
-    out = [np.asarray(model.decode_images(tf.constant(z_all[s:s + batch_size]), tf.constant(c[s:s + batch_size])))
+    z_all = latent_draws(len(c), model.latent_dim, seed)
+    out = [np.asarray(model.decode_samples(tf.constant(z_all[s:s + batch_size]),
+                                           tf.constant(c[s:s + batch_size])))
            for s in range(0, len(c), batch_size)]
     return np.concatenate(out).astype(np.float32)

@@ -129,12 +129,7 @@ class RingCVAE(ConditionalGenerator):
             layers.UpSampling2D(2, interpolation="nearest"), layers.Conv2D(1, 3, padding="same"),
             layers.Permute(_TO_CHANNELS_FIRST),
         ])
-        self.noise = keras.random.SeedGenerator(0)
         self._build_with_zeros(tf.zeros((1, self.n_conditions)))
-
-    def reset_noise(self, seed: int = 0) -> None:
-        state = self.noise.state
-        state.assign(keras.ops.cast(keras.ops.convert_to_tensor([seed, 0]), state.dtype))
 
     def encode(self, x, c):
         """Mean and log-variance of q(z | x, c), each (N, latent_dim)."""
@@ -145,15 +140,14 @@ class RingCVAE(ConditionalGenerator):
         """Pixel logits (N, 1, H, W) of p(x | z, c)."""
         return self.decoder(self.dec_dense(tf.concat([z, c], axis=1)))
 
-    def decode_images(self, z, c):
-        """Pixel means in [0, 1] (N, 1, H, W)."""
+    def decode_samples(self, z, c):
+        """Pixel means in [0, 1] (N, 1, H, W): the images ``generate`` draws."""
         return tf.sigmoid(self.decode(z, c))
 
     def call(self, x, c, training=False):
         """Reconstruction logits, mean and log-variance for images ``x`` with conditions ``c``."""
         mean, logvar = self.encode(x, c)
-        eps = keras.random.normal(tf.shape(mean), seed=self.noise)
-        z = mean + eps * tf.exp(0.5 * logvar)
+        z = mean + self.normal_noise(mean) * tf.exp(0.5 * logvar)
         return self.decode(z, c), mean, logvar
 
     def training_loss(self, x, c, training=False):

@@ -4,6 +4,7 @@
 """
 from .core import (A3Model, Classifier, ConditionalGenerator, Regressor, count_parameters, device,
                    evaluate, fit, generate, predict, saliency)
+from .gan import ConditionalWGAN
 from .rings import RingCounterCNN, RingCVAE, RingRegressorCNN, RingRegressorMLP
 
 NAME = "torch"
@@ -11,5 +12,5 @@ NAME = "torch"
 __all__ = [
     "NAME", "A3Model", "Classifier", "ConditionalGenerator", "Regressor", "count_parameters", "device",
     "evaluate", "fit", "generate", "predict", "saliency",
-    "RingCounterCNN", "RingCVAE", "RingRegressorCNN", "RingRegressorMLP",
+    "ConditionalWGAN", "RingCounterCNN", "RingCVAE", "RingRegressorCNN", "RingRegressorMLP",
 ]

@@ -1,70 +1,111 @@
 """PyTorch side: the device, the model base classes and fit / predict / evaluate / saliency / generate.
 
-Data stay NumPy float32 at the boundary ((N, C, H, W) images); inside ``fit`` the whole training set
-is moved to the device once and batches are cut from it by index, with no DataLoader and no
-per-sample Python loop. On a CUDA GPU the forward pass runs under bf16 autocast.
+Data stay NumPy float32 at the boundary ((N, C, H, W) images); inside ``fit`` the whole training
+set is moved to the device once and batches are cut from it by index, with no DataLoader and no
+per-sample Python loop. The epoch loop itself is ``a3net._training.fit_loop``, shared with Keras;
+this module supplies its :class:`TorchBackend`.
 """
+
 from __future__ import annotations
 
-import sys
-from contextlib import nullcontext
+from contextlib import contextmanager
 
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from .._threads import n_threads
-from .._training import prepare_fit
-from .._validation import as_float_array, check_targets
+from .._training import (Backend, ModelContract, evaluate_loop, fit_loop, latent_draws)
 
 torch.set_num_threads(n_threads())
 try:
     torch.set_num_interop_threads(1)
 except RuntimeError:  # already set once in this process
     pass
+torch.set_float32_matmul_precision("high")  # TF32 matrix products on GPUs, as TensorFlow does
 
 
 def device() -> str:
     """The device models train on: ``cuda`` if available, else ``mps``, else ``cpu``."""
     if torch.cuda.is_available():
         return "cuda"
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
         return "mps"
     return "cpu"
 
 
-def _autocast(dev: str):
-    return torch.autocast("cuda", dtype=torch.bfloat16) if dev == "cuda" else nullcontext()
+class A3Model(ModelContract, nn.Module):
+    """Base of every a3net model: its contract, its optimisers, its batch step and its noise."""
 
+    def __init__(self):
+        super().__init__()
+        self.reset_noise(0)
 
-class A3Model(nn.Module):
-    """Base of every a3net model: declares its input shape and computes its own training loss."""
+    def training_loss(self, x, y, training: bool = False):
+        """Mean loss of a batch and a dict of metric tensors to log.
 
-    task = "regression"
-    sample_shape: tuple = ()  # shape of one input sample, channels first, e.g. (1, 28, 28)
-
-    def training_loss(self, x, y):
-        """Mean loss of a batch and a dict of metrics (floats) to log."""
+        ``training`` says whether the batch trains; PyTorch layers read the module's mode,
+        which ``fit`` and ``evaluate`` set, so the flag is there for the Keras twin's sake.
+        """
         raise NotImplementedError
 
-    def check_inputs(self, x, name: str = "x") -> np.ndarray:
-        return as_float_array(x, name, ndim=len(self.sample_shape) + 1, shape_tail=self.sample_shape)
+    def configure_optimizers(self, lr: float, weight_decay: float = 0.0) -> dict:
+        """One optimiser per parameter group, ``{name: (optimizer, parameters)}``: Adam(W) here."""
+        params = [p for p in self.parameters() if p.requires_grad]
+        return {"model": (torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay), params)}
 
-    def check_targets(self, y, n: int, name: str = "y") -> np.ndarray:
-        return check_targets(y, n, name)
+    def training_step(self, x, y, optimizers: dict) -> dict:
+        """One gradient step on a batch; returns ``{"loss": ..., **metrics}`` as tensors."""
+        (opt,) = optimizers.values()
+        loss, metrics = self.training_loss(x, y, training=True)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return {"loss": loss.detach(), **{k: v.detach() for k, v in metrics.items()}}
+
+    def reset_noise(self, seed: int = 0) -> None:
+        """Restart the model's own random stream (the latent samples of generative models)."""
+        self._noise_seed = int(seed)
+        self._noise_generators: dict = {}
+
+    def _noise_generator(self, like):
+        gen = self._noise_generators.get(like.device)
+        if gen is None:
+            gen = torch.Generator(device=like.device).manual_seed(self._noise_seed)
+            self._noise_generators[like.device] = gen
+        return gen
+
+    def normal_noise(self, like, shape=None):
+        """Standard normal noise of ``shape`` (default: like's) on like's device, from the
+        model's own stream."""
+        shape = tuple(like.shape if shape is None else shape)
+        gen = self._noise_generator(like)
+        return torch.randn(shape, generator=gen, device=like.device, dtype=like.dtype)
+
+    def uniform_noise(self, like, shape=None):
+        """Uniform noise on [0, 1) of ``shape`` (default: like's), from the model's own stream."""
+        shape = tuple(like.shape if shape is None else shape)
+        gen = self._noise_generator(like)
+        return torch.rand(shape, generator=gen, device=like.device, dtype=like.dtype)
+
+    @contextmanager
+    def seeded_noise(self, seed: int = 0):
+        """Within the block the noise stream restarts at ``seed``; afterwards it resumes."""
+        saved = self._noise_seed, self._noise_generators
+        self.reset_noise(seed)
+        try:
+            yield self
+        finally:
+            self._noise_seed, self._noise_generators = saved
 
 
 class Classifier(A3Model):
     """A model whose output is one logit per class; trained with cross-entropy."""
 
     task = "classification"
-    n_classes = 2
 
-    def check_targets(self, y, n, name="y"):
-        return check_targets(y, n, name, classification=True, n_classes=self.n_classes)
-
-    def training_loss(self, x, y):
+    def training_loss(self, x, y, training=False):
         logits = self(x).float()
         loss = nn.functional.cross_entropy(logits, y)
         accuracy = (logits.argmax(dim=1) == y).float().mean()
@@ -75,25 +116,22 @@ class Regressor(A3Model):
     """A model whose output is ``n_outputs`` real numbers; trained with the mean squared error."""
 
     task = "regression"
-    n_outputs = 1
 
-    def check_targets(self, y, n, name="y"):
-        return check_targets(y, n, name, n_outputs=self.n_outputs)
-
-    def training_loss(self, x, y):
+    def training_loss(self, x, y, training=False):
         pred = self(x).float()
         loss = nn.functional.mse_loss(pred, y)
         return loss, {"mae": (pred - y).abs().mean()}
 
 
 class ConditionalGenerator(A3Model):
-    """A conditional generative model: trained on (images, conditions); draws images with ``generate``."""
+    """A conditional generative model: trained on (samples, conditions); draws with ``generate``."""
 
     task = "generative"
-    n_conditions = 1
+    latent_dim = 1
 
-    def check_targets(self, y, n, name="conditions"):
-        return check_targets(y, n, name, n_outputs=self.n_conditions)
+    def decode_samples(self, z, c):
+        """Samples (N, *sample_shape) for latent vectors z (N, latent_dim) and conditions c."""
+        raise NotImplementedError
 
 
 def count_parameters(model) -> int:
@@ -101,121 +139,129 @@ def count_parameters(model) -> int:
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
 
 
-def _to_device(array: np.ndarray, dev: str) -> torch.Tensor:
-    return torch.as_tensor(array).to(dev)
+class TorchBackend(Backend):
+    """The PyTorch pieces of the shared training loop."""
+
+    name = "torch"
+
+    def check_model(self, model):
+        if not isinstance(model, A3Model):
+            raise TypeError(f"model must be an a3net.torch model, got {type(model).__name__}.")
+        model.to(device())
+
+    def seed(self, seed):
+        torch.manual_seed(seed)
+
+    def to_device(self, array):
+        return torch.as_tensor(array).to(device())
+
+    def set_training(self, model, training):
+        model.train(training)
+
+    def trainable_parameters(self, model):
+        return [p for p in model.parameters() if p.requires_grad]
+
+    def prepare_optimizers(self, model, groups):
+        optimizers = {}
+        for name, (opt, params) in groups.items():
+            if not isinstance(opt, torch.optim.Optimizer):
+                raise TypeError(
+                    f"{type(model).__name__}.configure_optimizers()[{name!r}] must hold a "
+                    f"torch.optim optimizer, got {type(opt).__name__}."
+                )
+            held = {id(p) for g in opt.param_groups for p in g["params"]}
+            if held != {id(p) for p in params}:
+                raise ValueError(
+                    f"{type(model).__name__}.configure_optimizers()[{name!r}]: the optimizer "
+                    "holds other parameters than the ones listed with it; list the same ones."
+                )
+            optimizers[name] = opt
+        return optimizers
+
+    def get_learning_rate(self, optimizer):
+        return float(optimizer.param_groups[0]["lr"])
+
+    def set_learning_rate(self, optimizer, rate):
+        for group in optimizer.param_groups:
+            group["lr"] = rate
+
+    def batch_step(self, model, optimizers, x, y):
+        def step(idx):
+            idx = torch.as_tensor(idx, device=x.device)
+            return model.training_step(x[idx], y[idx], optimizers)
+
+        return step
+
+    @torch.no_grad()
+    def loss_of_batch(self, model, x, y):
+        loss, metrics = model.training_loss(self.to_device(x), self.to_device(y), training=False)
+        return {"loss": loss.float(), **{k: v.float() for k, v in metrics.items()}}
 
 
-def _check_model(model):
-    if not isinstance(model, A3Model):
-        raise TypeError(f"model must be an a3net.torch model, got {type(model).__name__}.")
+BACKEND = TorchBackend()
 
 
 def fit(model, x, y, *, epochs: int, batch_size: int = 64, lr: float = 1e-3,
         weight_decay: float = 0.0, schedule: str = "cosine", validation=None, seed: int = 0,
         progress: bool = True) -> dict:
-    """Train ``model`` on NumPy ``x`` (N, ...) and ``y`` with Adam(W); returns the per-epoch history.
+    """Train ``model`` on NumPy ``x`` (N, ...) and ``y``; returns the per-epoch history.
 
-    ``schedule`` is ``"cosine"`` (the learning rate decays from ``lr`` to ``lr/100`` along a
-    cosine over the epochs) or ``"constant"``.
-    ``validation=(x_val, y_val)`` is evaluated after every epoch. The history maps ``loss`` and the
-    model's metrics (and their ``val_`` versions) to lists with one value per epoch.
+    The model's ``configure_optimizers`` gives its optimisers (Adam(W) by default) and its
+    ``training_step`` takes each batch's steps. ``schedule`` is ``"cosine"`` (the learning rate
+    decays from ``lr`` to ``lr/100`` along a cosine over the epochs) or ``"constant"``.
+    ``validation=(x_val, y_val)`` is evaluated after every epoch. The history maps ``loss`` and
+    the model's metrics (and their ``val_`` versions) to lists with one value per epoch.
     """
-    _check_model(model)
-    x, y, validation, rates, batch_size = prepare_fit(model, x, y, epochs=epochs, batch_size=batch_size,
-                                                      lr=lr, schedule=schedule, validation=validation)
-    dev = device()
-    model.to(dev)
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    xt, yt = _to_device(x, dev), _to_device(y, dev)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    history: dict[str, list[float]] = {}
-    bar = tqdm(range(epochs), desc=type(model).__name__, disable=not progress, file=sys.stderr,
-               leave=False)
-    for epoch in bar:
-        for group in opt.param_groups:
-            group["lr"] = rates[epoch]
-        model.train()
-        order = torch.as_tensor(rng.permutation(len(x)), device=dev)
-        totals: dict[str, float] = {}
-        for start in range(0, len(x), batch_size):
-            idx = order[start:start + batch_size]
-            with _autocast(dev):
-                loss, metrics = model.training_loss(xt[idx], yt[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            for key, value in {"loss": loss, **metrics}.items():  # summed on the device: no sync per batch
-                totals[key] = totals.get(key, 0.0) + value.detach().float() * len(idx)
-        for key, value in totals.items():
-            history.setdefault(key, []).append(float(value) / len(x))
-        if validation is not None:
-            for key, value in evaluate(model, *validation, batch_size=max(batch_size, 256)).items():
-                history.setdefault(f"val_{key}", []).append(value)
-        bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in history.items()})
-    bar.close()
-    model.eval()
-    return history
+    return fit_loop(BACKEND, model, x, y, epochs=epochs, batch_size=batch_size, lr=lr,
+                    weight_decay=weight_decay, schedule=schedule, validation=validation,
+                    seed=seed, progress=progress)
 
 
-@torch.no_grad()
 def evaluate(model, x, y, *, batch_size: int = 256) -> dict:
     """Mean loss and metrics of ``model`` on (x, y), in evaluation mode; a dict of floats."""
-    _check_model(model)
-    x = model.check_inputs(x)
-    y = model.check_targets(y, len(x))
-    dev = device()
-    model.to(dev).eval()
-    totals: dict[str, float] = {}
-    with torch.random.fork_rng(devices=[torch.cuda.current_device()] if dev == "cuda" else []):
-        torch.manual_seed(0)  # the cVAE loss samples z: make evaluation repeatable
-        for start in range(0, len(x), batch_size):
-            xb, yb = _to_device(x[start:start + batch_size], dev), _to_device(y[start:start + batch_size], dev)
-            with _autocast(dev):
-                loss, metrics = model.training_loss(xb, yb)
-            for key, value in {"loss": loss, **metrics}.items():
-                totals[key] = totals.get(key, 0.0) + value.float() * len(xb)
-    return {key: float(value) / len(x) for key, value in totals.items()}
+    return evaluate_loop(BACKEND, model, x, y, batch_size=batch_size)
 
 
 @torch.no_grad()
 def predict(model, x, *, batch_size: int = 256) -> np.ndarray:
-    """Outputs of ``model`` for NumPy ``x`` as NumPy float32: logits for classifiers, values for regressors."""
-    _check_model(model)
+    """Outputs of ``model`` for NumPy ``x`` as float32: logits (classifiers) or values (regressors)."""
+    BACKEND.check_model(model)
     if model.task == "generative":
-        raise TypeError(f"{type(model).__name__} is generative: draw images with generate(model, conditions).")
+        raise TypeError(
+            f"{type(model).__name__} is generative: draw samples with generate(model, conditions)."
+        )
     x = model.check_inputs(x)
-    dev = device()
-    model.to(dev).eval()
-    out = []
-    for start in range(0, len(x), batch_size):
-        with _autocast(dev):
-            out.append(model(_to_device(x[start:start + batch_size], dev)).float().cpu())
+    model.eval()
+    out = [model(BACKEND.to_device(x[s:s + batch_size])).float().cpu()
+           for s in range(0, len(x), batch_size)]
     return torch.cat(out).numpy()
 
 
 def saliency(model, x, *, output: int | None = None, batch_size: int = 64) -> np.ndarray:
     """Vanilla-gradient saliency |d output / d input| (Simonyan et al. 2014), same shape as ``x``.
 
-    ``output`` picks the output unit; ``None`` means each sample's predicted class for classifiers
-    and output 0 for regressors.
+    ``output`` picks the output unit; ``None`` means each sample's predicted class for
+    classifiers and output 0 for regressors.
     """
-    _check_model(model)
+    BACKEND.check_model(model)
     if model.task == "generative":
-        raise TypeError(f"saliency needs a classifier or a regressor, not the generative {type(model).__name__}.")
+        raise TypeError(
+            f"saliency needs a classifier or a regressor, not the generative "
+            f"{type(model).__name__}."
+        )
     x = model.check_inputs(x)
-    dev = device()
-    model.to(dev).eval()
+    model.eval()
     maps = []
     for start in range(0, len(x), batch_size):
-        xb = _to_device(x[start:start + batch_size], dev).requires_grad_(True)
+        xb = BACKEND.to_device(x[start:start + batch_size]).requires_grad_(True)
         out = model(xb).float()
-        if output is None:
-            unit = out.argmax(dim=1) if model.task == "classification" else torch.zeros(len(xb), dtype=torch.long, device=dev)
+        if output is None and model.task == "classification":
+            unit = out.argmax(dim=1)
         else:
-            if not 0 <= output < out.shape[1]:
+            unit_index = 0 if output is None else output
+            if not 0 <= unit_index < out.shape[1]:
                 raise ValueError(f"output must be between 0 and {out.shape[1] - 1}, got {output}.")
-            unit = torch.full((len(xb),), output, dtype=torch.long, device=dev)
+            unit = torch.full((len(xb),), unit_index, dtype=torch.long, device=xb.device)
         picked = out.gather(1, unit[:, None]).sum()
         (grad,) = torch.autograd.grad(picked, xb)
         maps.append(grad.abs().cpu())
@@ -224,22 +270,20 @@ def saliency(model, x, *, output: int | None = None, batch_size: int = 64) -> np
 
 @torch.no_grad()
 def generate(model, conditions, *, seed: int = 0, batch_size: int = 256) -> np.ndarray:
-    """Images drawn by a conditional generator for ``conditions`` (N, n_conditions): NumPy float32.
+    """Samples drawn by a conditional generator for ``conditions`` (N, n_conditions): float32.
 
-    The latent vectors are standard normal draws from NumPy's generator seeded with ``seed``, so
-    both frameworks decode the same z for the same seed.
+    The latent vectors are standard normal draws from NumPy's generator seeded with ``seed``,
+    so both frameworks decode the same z for the same seed.
     """
-    _check_model(model)
+    BACKEND.check_model(model)
     if model.task != "generative":
-        raise TypeError(f"generate needs a conditional generative model, not {type(model).__name__}.")
+        raise TypeError(
+            f"generate needs a conditional generative model, not {type(model).__name__}."
+        )
     c = model.check_targets(conditions, len(np.asarray(conditions)), "conditions")
-    dev = device()
-    model.to(dev).eval()
-    z_all = np.random.default_rng(seed).standard_normal((len(c), model.latent_dim)).astype(np.float32)
-    out = []
-    for start in range(0, len(c), batch_size):
-        cb = _to_device(c[start:start + batch_size], dev)
-        z = _to_device(z_all[start:start + batch_size], dev)
-        with _autocast(dev):
-            out.append(model.decode_images(z, cb).float().cpu())
+    model.eval()
+    z_all = latent_draws(len(c), model.latent_dim, seed)
+    out = [model.decode_samples(BACKEND.to_device(z_all[s:s + batch_size]),
+                                BACKEND.to_device(c[s:s + batch_size])).float().cpu()
+           for s in range(0, len(c), batch_size)]
     return torch.cat(out).numpy()

@@ -140,17 +140,17 @@ class RingCVAE(ConditionalGenerator):
         h = self.dec_dense(torch.cat([z, c], dim=1)).view(-1, 64, self.side, self.side)
         return self.decoder(h)
 
-    def decode_images(self, z, c):
-        """Pixel means in [0, 1] (N, 1, H, W)."""
+    def decode_samples(self, z, c):
+        """Pixel means in [0, 1] (N, 1, H, W): the images ``generate`` draws."""
         return torch.sigmoid(self.decode(z, c))
 
     def forward(self, x, c):
         """Reconstruction logits, mean and log-variance for images ``x`` with conditions ``c``."""
         mean, logvar = self.encode(x, c)
-        z = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar)
+        z = mean + self.normal_noise(mean) * torch.exp(0.5 * logvar)
         return self.decode(z, c), mean, logvar
 
-    def training_loss(self, x, c):
+    def training_loss(self, x, c, training=False):
         logits, mean, logvar = self(x, c)
         rec = nn.functional.binary_cross_entropy_with_logits(logits.float(), x, reduction="none").sum(dim=(1, 2, 3)).mean()
         kl = (-0.5 * (1 + logvar - mean ** 2 - logvar.exp()).sum(dim=1)).mean()

@@ -1,0 +1,146 @@
+"""The one training loop: model hooks (optimisers, batch step), a WGAN-GP through the public
+``fit`` in both frameworks, the evaluation noise stream, and clear errors for broken hooks."""
+
+import numpy as np
+import pytest
+
+import a3net
+from a3net import _training
+
+tnn = a3net.framework("torch")
+knn = a3net.framework("keras")
+FRAMEWORKS = pytest.mark.parametrize("nn", [tnn, knn], ids=["torch", "keras"])
+
+CENTRE = np.array([1.0, 2.0, -1.0, 0.5], np.float32)
+
+
+def two_clusters(n=512, seed=0):
+    """1-D samples (n, 4): condition 0 around -CENTRE, condition 1 around +CENTRE."""
+    rng = np.random.default_rng(seed)
+    c = rng.integers(0, 2, n).astype(np.float32)[:, None]
+    x = (2 * c - 1) * CENTRE + 0.3 * rng.standard_normal((n, 4))
+    return x.astype(np.float32), c
+
+
+def mean_error(nn, gan):
+    """Mean absolute distance of the generated means from the data means, per condition."""
+    cond = np.repeat(np.array([[0.0], [1.0]], np.float32), 400, axis=0)
+    drawn = nn.generate(gan, cond, seed=1)
+    return float(np.abs(drawn[:400].mean(0) + CENTRE).mean()
+                 + np.abs(drawn[400:].mean(0) - CENTRE).mean())
+
+
+@FRAMEWORKS
+def test_a_conditional_wgan_gp_trains_through_fit(nn):
+    a3net.seed_everything(0)
+    x, c = two_clusters()
+    gan = nn.ConditionalWGAN(n_features=4, hidden=32, n_critic=3)
+    before = mean_error(nn, gan)
+    history = nn.fit(gan, x, c, epochs=20, batch_size=32, lr=3e-3, schedule="constant",
+                     validation=(x[:128], c[:128]), progress=False)
+    after = mean_error(nn, gan)
+    assert set(history) == {"loss", "generator_loss", "wasserstein", "gradient_penalty",
+                            "val_loss", "val_wasserstein", "val_gradient_penalty"}
+    assert before > 1.5 and after < 0.35 * before, (before, after)
+    # the critic's penalty keeps it near 1-Lipschitz
+    assert history["gradient_penalty"][-1] < 0.05
+    drawn = nn.generate(gan, np.ones((8, 1), np.float32), seed=2)
+    assert drawn.shape == (8, 4) and np.isfinite(drawn).all()
+
+
+@FRAMEWORKS
+def test_every_optimiser_follows_the_schedule_at_its_own_scale(nn):
+    x, c = two_clusters(128)
+    gan = nn.ConditionalWGAN(n_features=4, hidden=8, n_critic=1)
+    seen = {}
+    original = type(gan).configure_optimizers
+
+    def configure(self, lr, weight_decay=0.0):
+        groups = original(self, lr, weight_decay)
+        nn.core.BACKEND.set_learning_rate(groups["generator"][0], lr / 4)
+        seen.update(groups)
+        return groups
+
+    gan.configure_optimizers = configure.__get__(gan)
+    nn.fit(gan, x, c, epochs=3, lr=1e-3, progress=False)
+    backend = nn.core.BACKEND
+    last = _training.learning_rates(1e-3, 3)[-1]
+    assert backend.get_learning_rate(seen["critic"][0]) == pytest.approx(last, rel=1e-5)
+    assert backend.get_learning_rate(seen["generator"][0]) == pytest.approx(last / 4, rel=1e-5)
+
+
+@FRAMEWORKS
+def test_evaluation_noise_is_repeatable_and_leaves_training_noise_alone(nn):
+    images = np.random.default_rng(0).random((8, 1, 28, 28), dtype=np.float32)
+    cond = np.zeros((8, 5), np.float32)
+    cvae = nn.RingCVAE(latent_dim=4)
+    assert nn.evaluate(cvae, images, cond) == nn.evaluate(cvae, images, cond)
+    like = nn.core.BACKEND.to_device(np.zeros((3, 4), np.float32))
+
+    def draws(with_evaluation):
+        cvae.reset_noise(7)
+        first = np.asarray(cvae.normal_noise(like))
+        if with_evaluation:
+            nn.evaluate(cvae, images, cond)
+        return first, np.asarray(cvae.normal_noise(like))
+
+    plain, interrupted = draws(False), draws(True)
+    np.testing.assert_array_equal(plain[1], interrupted[1])
+    assert not np.array_equal(plain[0], plain[1])
+
+
+def broken_model(nn, hook):
+    """A small regressor with one hook broken."""
+    base = nn.RingRegressorMLP
+
+    class Broken(base):
+        if hook == "no loss":
+            def training_step(self, x, y, optimizers):
+                super().training_step(x, y, optimizers)
+                return {"mae": 0.0}
+        elif hook == "no dict":
+            def training_step(self, x, y, optimizers):
+                return None
+        elif hook == "missing parameters":
+            def configure_optimizers(self, lr, weight_decay=0.0):
+                opt, params = super().configure_optimizers(lr, weight_decay)["model"]
+                return {"model": (opt, params[:-1])}
+        elif hook == "shared parameters":
+            def configure_optimizers(self, lr, weight_decay=0.0):
+                opt, params = super().configure_optimizers(lr, weight_decay)["model"]
+                return {"a": (opt, params), "b": (opt, params[:1])}
+        elif hook == "not a pair":
+            def configure_optimizers(self, lr, weight_decay=0.0):
+                return {"model": super().configure_optimizers(lr, weight_decay)["model"][0]}
+        elif hook == "not an optimizer":
+            def configure_optimizers(self, lr, weight_decay=0.0):
+                _, params = super().configure_optimizers(lr, weight_decay)["model"]
+                return {"model": ("adam", params)}
+
+    return Broken(n_outputs=1, hidden=(4,))
+
+
+@FRAMEWORKS
+@pytest.mark.parametrize("hook, error, message", [
+    ("no loss", ValueError, r"Broken.training_step must return a dict with a 'loss' entry"),
+    ("no dict", ValueError, r"training_step must return a dict with a 'loss' entry.*NoneType"),
+    ("missing parameters", ValueError,
+     r"configure_optimizers does not match the model's parameters: 1 trainable"),
+    ("shared parameters", ValueError, r"gives one parameter to both 'a' and 'b'"),
+    ("not a pair", TypeError, r"configure_optimizers\(\)\['model'\] must be a pair"),
+    ("not an optimizer", TypeError, r"must hold a (torch.optim|keras) optimizer, got str"),
+])
+def test_broken_hooks_get_one_clear_sentence(nn, hook, error, message):
+    x = np.zeros((8, 1, 28, 28), np.float32)
+    with pytest.raises(error, match=message):
+        nn.fit(broken_model(nn, hook), x, np.zeros(8, np.float32), epochs=1, progress=False)
+
+
+def test_the_loop_is_written_once():
+    """Both frameworks' fit and evaluate hand over to the shared loop."""
+    import inspect
+
+    for nn in (tnn, knn):
+        assert "fit_loop(" in inspect.getsource(nn.fit)
+        assert "evaluate_loop(" in inspect.getsource(nn.evaluate)
+        assert isinstance(nn.core.BACKEND, _training.Backend)
