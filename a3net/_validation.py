@@ -74,3 +74,25 @@ def check_rate(value, name: str) -> float:
     if not isinstance(value, (int, float, np.floating)) or not 0 <= value < 1:
         raise ValueError(f"{name} must be a number in [0, 1), got {value!r}.")
     return float(value)
+
+
+def rotation_range(factor) -> tuple[float, float]:
+    """(low, high) rotation in degrees from Keras's ``factor``: a fraction of a full turn,
+    either one number f (angles in [-f, f] x 360) or a pair (low, high) x 360."""
+    pair = (-factor, factor) if isinstance(factor, (int, float)) else tuple(factor)
+    if len(pair) != 2 or not all(isinstance(v, (int, float)) for v in pair) or not (
+        -1 <= pair[0] <= pair[1] <= 1
+    ):
+        raise ValueError(
+            f"factor must be a fraction of a full turn in [0, 1] or a pair (low, high) "
+            f"within [-1, 1], got {factor!r}."
+        )
+    return 360.0 * pair[0], 360.0 * pair[1]
+
+
+def check_odd_kernel(kernel_size) -> int:
+    """An odd kernel size, as 'same' padding that keeps rotations exact needs."""
+    k = check_positive_int(kernel_size, "kernel_size")
+    if k % 2 == 0:
+        raise ValueError(f"kernel_size must be odd for 'same' padding, got {k}.")
+    return k

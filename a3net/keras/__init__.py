@@ -4,6 +4,7 @@ saliency / generate: the same public names, signatures and parameter counts as `
 from .core import (A3Model, Classifier, ConditionalGenerator, Regressor, count_parameters, device,
                    evaluate, fit, generate, predict, saliency)
 from .gan import ConditionalWGAN
+from .layers import P4ConvP4, P4ConvZ2, P4Pool, RandomRotation
 from .rings import RingCounterCNN, RingCVAE, RingRegressorCNN, RingRegressorMLP
 
 NAME = "keras"
@@ -11,5 +12,5 @@ NAME = "keras"
 __all__ = [
     "NAME", "A3Model", "Classifier", "ConditionalGenerator", "Regressor", "count_parameters", "device",
     "evaluate", "fit", "generate", "predict", "saliency",
-    "ConditionalWGAN", "RingCounterCNN", "RingCVAE", "RingRegressorCNN", "RingRegressorMLP",
+    "ConditionalWGAN", "P4ConvP4", "P4ConvZ2", "P4Pool", "RandomRotation", "RingCounterCNN", "RingCVAE", "RingRegressorCNN", "RingRegressorMLP",
 ]

@@ -5,6 +5,7 @@
 from .core import (A3Model, Classifier, ConditionalGenerator, Regressor, count_parameters, device,
                    evaluate, fit, generate, predict, saliency)
 from .gan import ConditionalWGAN
+from .layers import P4ConvP4, P4ConvZ2, P4Pool, RandomRotation
 from .rings import RingCounterCNN, RingCVAE, RingRegressorCNN, RingRegressorMLP
 
 NAME = "torch"
@@ -12,5 +13,5 @@ NAME = "torch"
 __all__ = [
     "NAME", "A3Model", "Classifier", "ConditionalGenerator", "Regressor", "count_parameters", "device",
     "evaluate", "fit", "generate", "predict", "saliency",
-    "ConditionalWGAN", "RingCounterCNN", "RingCVAE", "RingRegressorCNN", "RingRegressorMLP",
+    "ConditionalWGAN", "P4ConvP4", "P4ConvZ2", "P4Pool", "RandomRotation", "RingCounterCNN", "RingCVAE", "RingRegressorCNN", "RingRegressorMLP",
 ]

@@ -1,0 +1,119 @@
+"""Layers one framework lacks, written here so that both have them (Keras side).
+
+``RandomRotation`` is Keras's own layer with a3net's arguments (constant fill, bilinear) and a
+``rotate`` method for given angles; ``P4ConvZ2``, ``P4ConvP4`` and ``P4Pool`` are the p4 group
+convolutions of Cohen & Welling (2016), the Keras twin of what e2cnn offers PyTorch for 90-degree
+turns. Layers work channels last, as every layer inside an a3net.keras model: images
+(N, H, W, C); p4 feature maps (N, H, W, C, 4), the last axis the rotation.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from .._validation import check_odd_kernel, check_positive_int, rotation_range
+
+
+class RandomRotation(keras.layers.RandomRotation):
+    """Rotates every image by its own random angle while training; the identity otherwise.
+
+    Angles are uniform over ``factor`` x 360 degrees, counter-clockwise as an image is shown
+    with its first row on top; bilinear interpolation about the image centre; pixels that come
+    from outside the image take ``fill_value``.
+    """
+
+    def __init__(self, factor=0.5, fill_value: float = 0.0, seed: int | None = None):
+        self.low, self.high = rotation_range(factor)
+        super().__init__((self.low / 360, self.high / 360), fill_mode="constant",
+                         interpolation="bilinear", seed=seed, fill_value=float(fill_value))
+
+    def call(self, x, training=True):
+        """Images (N, H, W, C), each turned by a random angle when ``training``."""
+        return super().call(x, training=training)
+
+    def rotate(self, x, angles):
+        """Images x (N, H, W, C) turned by ``angles`` (N,) degrees counter-clockwise."""
+        angles = ops.convert_to_tensor(angles, dtype="float32")
+        n, height, width = ops.shape(x)[0], ops.shape(x)[1], ops.shape(x)[2]
+        zeros, ones = ops.zeros([n]), ops.ones([n])
+        matrix = self._compute_affine_matrix(
+            center_x=0.5, center_y=0.5, angle=angles, translate_x=zeros, translate_y=zeros,
+            scale=ones, shear_x=zeros, shear_y=zeros, height=height, width=width,
+        )
+        return self._transform_images(x, {"rotation_matrix": matrix}, "bilinear")
+
+
+def _rot90(kernel, times: int):
+    """``kernel`` (k, k, ...) turned ``times`` x 90 degrees from its first axis to its second,
+    as numpy.rot90 and torch.rot90 do."""
+    for _ in range(times % 4):
+        axes = list(range(len(kernel.shape)))
+        axes[0], axes[1] = 1, 0
+        kernel = ops.transpose(ops.flip(kernel, axis=1), axes)
+    return kernel
+
+
+
+class P4ConvZ2(keras.layers.Layer):
+    """Lifting p4 convolution: images (N, H, W, in) -> p4 maps (N, H, W, out, 4).
+
+    One k x k kernel per (in, out) pair, applied at the four 90-degree turns; 'same' padding,
+    one bias per output channel. Turning the input by 90 degrees turns every output map and
+    shifts the rotation axis by one.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3):
+        super().__init__()
+        self.in_channels = check_positive_int(in_channels, "in_channels")
+        self.out_channels = check_positive_int(out_channels, "out_channels")
+        self.kernel_size = check_odd_kernel(kernel_size)
+        k = self.kernel_size
+        self.kernel = self.add_weight(shape=(k, k, in_channels, out_channels),
+                                      initializer="glorot_uniform", name="kernel")
+        self.bias = self.add_weight(shape=(out_channels,), initializer="zeros", name="bias")
+
+    def call(self, x):
+        k, out = self.kernel_size, self.out_channels
+        turned = ops.stack([_rot90(self.kernel, r) for r in range(4)], axis=-1)
+        y = ops.conv(x, ops.reshape(turned, (k, k, self.in_channels, out * 4)), padding="same")
+        y = ops.reshape(y, (-1, y.shape[1], y.shape[2], out, 4))
+        return y + self.bias[:, None]
+
+
+class P4ConvP4(keras.layers.Layer):
+    """p4 group convolution: p4 maps (N, H, W, in, 4) -> p4 maps (N, H, W, out, 4).
+
+    One k x k kernel per (in, input rotation, out); at output rotation r the kernel is turned
+    r times and its rotation axis shifted by r (Cohen & Welling 2016, eq. 12).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3):
+        super().__init__()
+        self.in_channels = check_positive_int(in_channels, "in_channels")
+        self.out_channels = check_positive_int(out_channels, "out_channels")
+        self.kernel_size = check_odd_kernel(kernel_size)
+        k = self.kernel_size
+        self.kernel = self.add_weight(shape=(k, k, in_channels, 4, out_channels),
+                                      initializer="glorot_uniform", name="kernel")
+        self.bias = self.add_weight(shape=(out_channels,), initializer="zeros", name="bias")
+
+    def call(self, x):
+        k, n_in, out = self.kernel_size, self.in_channels, self.out_channels
+        turned = ops.stack(
+            [_rot90(ops.roll(self.kernel, r, axis=3), r) for r in range(4)], axis=-1
+        )  # (k, k, in, 4, out, 4)
+        flat = ops.reshape(x, (-1, x.shape[1], x.shape[2], n_in * 4))
+        y = ops.conv(flat, ops.reshape(turned, (k, k, n_in * 4, out * 4)), padding="same")
+        y = ops.reshape(y, (-1, y.shape[1], y.shape[2], out, 4))
+        return y + self.bias[:, None]
+
+
+class P4Pool(keras.layers.Layer):
+    """Maximum over the four rotations: p4 maps (N, H, W, C, 4) -> images (N, H, W, C)."""
+
+    def __init__(self):
+        super().__init__()
+
+    def call(self, x):
+        return ops.max(x, axis=-1)

@@ -1,0 +1,127 @@
+"""Layers one framework lacks, written here so that both have them (PyTorch side).
+
+``RandomRotation`` is Keras's layer of that name, rebuilt for PyTorch (torchvision is not a
+dependency); ``P4ConvZ2``, ``P4ConvP4`` and ``P4Pool`` are the p4 group convolutions of Cohen &
+Welling (2016), rotation-equivariant to 90-degree turns, written for both frameworks so that
+the equivariant CNN needs no PyTorch-only library (e2cnn covers finer rotation groups).
+Images are (N, C, H, W); p4 feature maps are (N, C, 4, H, W), the third axis the rotation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .._validation import check_odd_kernel, check_positive_int, rotation_range
+
+
+class RandomRotation(nn.Module):
+    """Rotates every image by its own random angle while training; the identity otherwise.
+
+    Angles are uniform over ``factor`` x 360 degrees (Keras's convention), counter-clockwise as
+    an image is shown with its first row on top; bilinear interpolation about the image centre;
+    pixels that come from outside the image take ``fill_value``.
+    """
+
+    def __init__(self, factor=0.5, fill_value: float = 0.0, seed: int | None = None):
+        super().__init__()
+        self.low, self.high = rotation_range(factor)
+        self.fill_value = float(fill_value)
+        self.generator = None if seed is None else torch.Generator().manual_seed(int(seed))
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        u = torch.rand(len(x), generator=self.generator).to(x.device, x.dtype)
+        return self.rotate(x, self.low + (self.high - self.low) * u)
+
+    def rotate(self, x, angles):
+        """Images x (N, C, H, W) turned by ``angles`` (N,) degrees counter-clockwise."""
+        n, _, height, width = x.shape
+        theta = torch.deg2rad(torch.as_tensor(angles, dtype=x.dtype, device=x.device))
+        cos, sin = torch.cos(theta), torch.sin(theta)
+        aspect = (height - 1) / max(width - 1, 1)
+        # output pixel (u, v) in [-1, 1] reads the input at R(theta) (u, v), in pixel units
+        matrix = torch.stack([
+            torch.stack([cos, -sin / aspect, torch.zeros_like(cos)], dim=1),
+            torch.stack([sin * aspect, cos, torch.zeros_like(cos)], dim=1),
+        ], dim=1)
+        grid = F.affine_grid(matrix, [n, 1, height, width], align_corners=True)
+        out = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+        if self.fill_value:
+            inside = F.grid_sample(torch.ones_like(x[:, :1]), grid, mode="bilinear",
+                                   padding_mode="zeros", align_corners=True)
+            out = out + self.fill_value * (1 - inside)
+        return out
+
+
+def _kaiming_uniform(shape, fan_in) -> nn.Parameter:
+    bound = 1 / math.sqrt(fan_in)  # nn.Conv2d's default initialisation
+    return nn.Parameter(torch.empty(shape).uniform_(-bound, bound))
+
+
+class P4ConvZ2(nn.Module):
+    """Lifting p4 convolution: images (N, in, H, W) -> p4 maps (N, out, 4, H, W).
+
+    One k x k kernel per (out, in) pair, applied at the four 90-degree turns; 'same' padding,
+    one bias per output channel. Turning the input by 90 degrees turns every output map and
+    shifts the rotation axis by one.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3):
+        super().__init__()
+        self.in_channels = check_positive_int(in_channels, "in_channels")
+        self.out_channels = check_positive_int(out_channels, "out_channels")
+        self.kernel_size = check_odd_kernel(kernel_size)
+        k = self.kernel_size
+        self.weight = _kaiming_uniform((out_channels, in_channels, k, k), in_channels * k * k)
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+
+    def forward(self, x):
+        k, out = self.kernel_size, self.out_channels
+        turned = torch.stack([torch.rot90(self.weight, r, dims=(-2, -1)) for r in range(4)], 1)
+        y = F.conv2d(x, turned.reshape(out * 4, self.in_channels, k, k), padding=k // 2)
+        y = y.view(len(x), out, 4, *y.shape[-2:])
+        return y + self.bias[None, :, None, None, None]
+
+
+class P4ConvP4(nn.Module):
+    """p4 group convolution: p4 maps (N, in, 4, H, W) -> p4 maps (N, out, 4, H, W).
+
+    One k x k kernel per (out, in, input rotation); at output rotation r the kernel is turned
+    r times and its rotation axis shifted by r (Cohen & Welling 2016, eq. 12).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3):
+        super().__init__()
+        self.in_channels = check_positive_int(in_channels, "in_channels")
+        self.out_channels = check_positive_int(out_channels, "out_channels")
+        self.kernel_size = check_odd_kernel(kernel_size)
+        k = self.kernel_size
+        self.weight = _kaiming_uniform((out_channels, in_channels, 4, k, k),
+                                       in_channels * 4 * k * k)
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+
+    def forward(self, x):
+        k, n_in, out = self.kernel_size, self.in_channels, self.out_channels
+        turned = torch.stack([
+            torch.rot90(torch.roll(self.weight, r, dims=2), r, dims=(-2, -1)) for r in range(4)
+        ], dim=1)  # (out, 4, in, 4, k, k)
+        y = F.conv2d(x.reshape(len(x), n_in * 4, *x.shape[-2:]),
+                     turned.reshape(out * 4, n_in * 4, k, k), padding=k // 2)
+        y = y.view(len(x), out, 4, *y.shape[-2:])
+        return y + self.bias[None, :, None, None, None]
+
+
+class P4Pool(nn.Module):
+    """Maximum over the four rotations: p4 maps (N, C, 4, H, W) -> images (N, C, H, W)."""
+
+    def __init__(self):
+        super().__init__()
+
+    def forward(self, x):
+        return x.amax(dim=2)
+
