@@ -1,9 +1,14 @@
 """The book's configuration: table of contents, _config.yml, launch links and bibliography agree."""
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlparse
 
 import pytest
@@ -130,6 +135,105 @@ def test_config_launch_buttons_and_repository() -> None:
     html = CONFIG["html"]
     for button in ("use_repository_button", "use_issues_button", "use_edit_page_button"):
         assert html[button] is True
+
+
+# ------------------------------------------------------------------ MathJax, served from the build
+
+MATHJAX_DIST = "sphinx-mathjax-offline"
+
+
+def _mathjax_extension():
+    """book/_ext/a3net_mathjax.py, loaded from the path _config.yml gives for it."""
+    local = CONFIG["sphinx"].get("local_extensions") or {}
+    assert "a3net_mathjax" in local, "_config.yml sphinx.local_extensions must load a3net_mathjax"
+    path = ROOT / local["a3net_mathjax"] / "a3net_mathjax.py"
+    assert path.is_file(), f"{path} does not exist"
+    pytest.importorskip("sphinx")
+    spec = importlib.util.spec_from_file_location("a3net_mathjax", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_mathjax_is_local_and_its_package_pinned() -> None:
+    mathjax_path = CONFIG["sphinx"]["config"]["mathjax_path"]
+    assert "http" not in mathjax_path and "://" not in mathjax_path and not mathjax_path.startswith(
+        "/"
+    ), f"mathjax_path {mathjax_path!r} must be a file of the build, not a CDN: the book is read offline"
+    assert mathjax_path.startswith("mathjax/") and mathjax_path.endswith(".js"), mathjax_path
+    pins = re.findall(
+        rf"^{re.escape(MATHJAX_DIST)}==(\S+)$", (ROOT / "requirements.txt").read_text(encoding="utf-8"), re.M
+    )
+    assert len(pins) == 1, f"requirements.txt must pin {MATHJAX_DIST} exactly once"
+    try:
+        installed = importlib.metadata.version(MATHJAX_DIST)
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip(f"{MATHJAX_DIST} is not installed")
+    assert installed == pins[0], f"{MATHJAX_DIST} {installed} installed, {pins[0]} pinned"
+
+
+def _copy_mathjax(out: Path) -> Path:
+    """What the build ships: the extension's builder-inited hook, run on a stand-in app."""
+    ext = _mathjax_extension()
+    try:
+        ext.mathjax_source()
+    except Exception as err:  # sphinx ExtensionError: the package is not installed
+        pytest.skip(str(err))
+    app = SimpleNamespace(
+        builder=SimpleNamespace(format="html"),
+        config=SimpleNamespace(mathjax_path=CONFIG["sphinx"]["config"]["mathjax_path"]),
+        outdir=str(out),
+    )
+    ext.copy_mathjax(app)
+    return out / "_static"
+
+
+def test_the_build_ships_mathjax_and_only_what_it_needs(tmp_path: Path) -> None:
+    static = _copy_mathjax(tmp_path)
+    mathjax_path = CONFIG["sphinx"]["config"]["mathjax_path"]
+    assert (static / mathjax_path).is_file(), f"the build does not ship _static/{mathjax_path}"
+    mathjax = static / "mathjax"
+    fonts = list((mathjax / "output/chtml/fonts/woff-v2").glob("MathJax_*.woff"))
+    assert any(f.name == "MathJax_Main-Regular.woff" for f in fonts), "CommonHTML fonts missing"
+    for extension in ("ams", "boldsymbol", "cancel", "color", "braket"):  # autoloaded on demand
+        assert (mathjax / f"input/tex/extensions/{extension}.js").is_file(), extension
+    size = sum(f.stat().st_size for f in mathjax.rglob("*") if f.is_file())
+    assert 1_000_000 < size < 4_000_000, f"_static/mathjax is {size / 1e6:.1f} MB (expected about 2 MB)"
+
+
+def test_mathjax_typesets_offline_in_headless_chromium(tmp_path: Path) -> None:
+    """A page with the book's MathJax setup, opened with every host name unresolvable."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("no chromium on PATH")
+    static = _copy_mathjax(tmp_path)
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<html><head><script>window.MathJax = {options: {processHtmlClass: 'math'}}</script>"
+        f'<script defer src="_static/{CONFIG["sphinx"]["config"]["mathjax_path"]}"></script>'
+        '</head><body class="mathjax_ignore"><span class="math">\\(\\cos\\theta_c = 1/(n\\beta)\\)</span>'
+        '<div class="math">\\[\\begin{align}\\boldsymbol{x} &= \\cancel{y}\\end{align}\\]</div>'
+        "</body></html>",
+        encoding="utf-8",
+    )
+    assert static.is_dir()
+    flags = [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=10000", "--dump-dom",
+    ]
+    try:
+        run = subprocess.run(
+            [browser, *flags, page.as_uri()], capture_output=True, text=True, timeout=120
+        )
+    except subprocess.TimeoutExpired:
+        pytest.skip("chromium did not finish in 120 s")
+    if run.returncode != 0 or "<body" not in run.stdout:
+        pytest.skip(f"chromium could not run here (rc {run.returncode})")
+    dom = run.stdout
+    assert dom.count("<mjx-container") == 2, "MathJax did not typeset the page offline"
+    assert "<mjx-merror" not in dom and 'mathcolor="red"' not in dom, "MathJax reported an error"
 
 
 # ------------------------------------------------------------------ README <-> _config.yml
