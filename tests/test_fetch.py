@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from a3net.data import fetch as F
+from a3net.data import registry
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
 PAYLOAD = b"# a3net test file\n1 2 3 4 5\n" * 50
@@ -233,6 +234,19 @@ def test_registry_contents():
     for ds in F.REGISTRY.values():
         assert ds.url.startswith("https://raw.githubusercontent.com/")
         assert ds.how_to_get and ds.description and ds.size_bytes
+
+
+def test_registry_is_the_rows_of_the_domain_modules():
+    rows = registry.rows()
+    assert [row.name for row in rows] == list(F.REGISTRY)  # each row registered, exactly once
+    assert {d.__name__.rsplit(".", 1)[1] for d in registry.DOMAINS} >= {
+        "spectra", "photometry", "clusters"}
+    folders = [{row.name.split("/")[0] for row in d.FILES} for d in registry.DOMAINS]
+    assert all(folders) and sum(map(len, folders)) == len(set().union(*folders)), (
+        f"each cache folder belongs to one domain, got {folders}")
+    for row in rows:
+        assert F.REGISTRY[row.name].url.endswith(f"/{row.source.commit}/{row.path}")
+        assert row.source.by_hand in F.REGISTRY[row.name].how_to_get
 
 
 def _shared_copy(ds: F.Dataset, index) -> Path:

@@ -1,62 +1,90 @@
 """Chapter F baselines: a PCA + SVM ring counter and a Hough-transform circle fit.
 
-Both take ring images (N, 1, H, W) as the networks do.
+Both take ring images (N, 1, H, W) as the networks do. ``PCASVMCounter`` is a scikit-learn
+classifier, so ``sklearn.base.clone``, ``cross_val_score`` and ``KFold`` work on it.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 from skimage.transform import hough_circle, hough_circle_peaks
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.decomposition import PCA
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.svm import SVC
+from sklearn.utils.validation import check_is_fitted
 
 from .._validation import as_float_array, check_positive_int, check_targets
 
 
-def _flatten(images, name="images") -> np.ndarray:
+def _check_images(images, name="images") -> np.ndarray:
     arr = as_float_array(images, name)
     if arr.ndim != 4:
         raise ValueError(f"{name} must have shape (N, C, H, W), got {arr.shape}.")
+    return arr
+
+
+def flatten_images(images) -> np.ndarray:
+    """Images (N, C, H, W) as pixel vectors (N, C * H * W), float32."""
+    arr = np.asarray(images, np.float32)
     return arr.reshape(len(arr), -1)
 
 
-class PCASVMCounter:
+class PCASVMCounter(ClassifierMixin, BaseEstimator):
     """Ring counter: pixels -> PCA (``n_components``) -> standardise -> RBF support-vector machine.
 
-    Labels are class indices as for ``RingCounterCNN`` (class k = k + 1 rings).
+    ``fit(X, y)`` takes images X (N, C, H, W) and class indices y (N,) as for ``RingCounterCNN``
+    (class k = k + 1 rings); ``predict(X)`` returns class indices (N,), ``score`` the accuracy.
+    Fitted attributes: ``pipeline_`` (flatten, PCA, StandardScaler, SVC), ``classes_``,
+    ``image_shape_`` (C, H, W) and ``variance_kept_`` (fraction of the pixel variance that the
+    principal components keep).
     """
 
-    def __init__(self, n_components: int = 40, C: float = 10.0, gamma: str | float = "scale", seed: int = 0):
-        self.n_components = check_positive_int(n_components, "n_components")
-        self.pipeline = make_pipeline(
-            PCA(n_components=self.n_components, random_state=seed), StandardScaler(),
-            SVC(C=C, gamma=gamma, random_state=seed),
-        )
+    def __init__(self, n_components: int = 40, C: float = 10.0, gamma: str | float = "scale",
+                 random_state: int | None = 0):
+        self.n_components = n_components
+        self.C = C
+        self.gamma = gamma
+        self.random_state = random_state
 
-    def fit(self, images, labels) -> "PCASVMCounter":
-        x = _flatten(images)
-        if self.n_components > min(x.shape):
+    def fit(self, X, y) -> "PCASVMCounter":
+        """Fit on images X (N, C, H, W) and class indices y (N,); returns self."""
+        x = _check_images(X, "X")
+        n_components = check_positive_int(self.n_components, "n_components")
+        n_pixels = int(np.prod(x.shape[1:]))
+        if n_components > min(len(x), n_pixels):
             raise ValueError(
-                f"n_components={self.n_components} exceeds what {x.shape[0]} images of {x.shape[1]} pixels allow; lower it."
+                f"n_components={n_components} exceeds what {len(x)} images of {n_pixels} pixels "
+                "allow; lower it."
             )
-        self.pipeline.fit(x, check_targets(labels, len(x), "labels", classification=True))
+        labels = check_targets(y, len(x), "y", classification=True)
+        self.pipeline_ = Pipeline([
+            ("flatten", FunctionTransformer(flatten_images)),
+            ("pca", PCA(n_components=n_components, random_state=self.random_state)),
+            ("scale", StandardScaler()),
+            ("svm", SVC(C=self.C, gamma=self.gamma, random_state=self.random_state)),
+        ]).fit(x, labels)
+        self.classes_ = self.pipeline_.classes_
+        self.image_shape_ = tuple(x.shape[1:])
+        self.variance_kept_ = float(self.pipeline_["pca"].explained_variance_ratio_.sum())
         return self
 
-    def predict(self, images) -> np.ndarray:
-        """Predicted class indices (N,)."""
-        return self.pipeline.predict(_flatten(images))
-
-    @property
-    def explained_variance(self) -> float:
-        """Fraction of the pixel variance kept by the principal components."""
-        return float(self.pipeline[0].explained_variance_ratio_.sum())
+    def predict(self, X) -> np.ndarray:
+        """Predicted class indices (N,) of images X (N, C, H, W)."""
+        check_is_fitted(self, "pipeline_")
+        x = _check_images(X, "X")
+        if x.shape[1:] != self.image_shape_:
+            raise ValueError(
+                f"X must hold images of shape {self.image_shape_} as in fit, got {x.shape[1:]}."
+            )
+        return self.pipeline_.predict(x)
 
 
 def hough_ring_fit(images, *, radius_range=(3.0, 12.0), radius_step: float = 0.5,
                    threshold: float = 0.3) -> pd.DataFrame:
-    """Centre and radius of the strongest circle in each image by the Hough transform (Duda & Hart 1972).
+    """Centre and radius [px] of the strongest circle in each image (N, 1, H, W) by the Hough
+    transform (Duda & Hart 1972).
 
     Pixels above ``threshold`` (images scaled to a maximum of 1) vote for circles of radii
     ``radius_range`` in steps of ``radius_step``; the best-voted circle wins. Returns a DataFrame
@@ -67,7 +95,9 @@ def hough_ring_fit(images, *, radius_range=(3.0, 12.0), radius_step: float = 0.5
         raise ValueError(f"images must have shape (N, 1, H, W), got {arr.shape}.")
     lo, hi = radius_range
     if not 0 < lo <= hi:
-        raise ValueError(f"radius_range must be (low, high) with 0 < low <= high, got {radius_range!r}.")
+        raise ValueError(
+            f"radius_range must be (low, high) with 0 < low <= high, got {radius_range!r}."
+        )
     if not radius_step > 0:
         raise ValueError(f"radius_step must be positive, got {radius_step!r}.")
     if not 0 <= threshold < 1:

@@ -2,6 +2,7 @@
 ``load_*()`` (real data through ``fetch``), plus ``splits``.
 
 ``rings`` (chapter F, simulator only: no public ring images exist), ``rings_reference`` (the
-dot-by-dot renderer the simulator is tested and benchmarked against), ``fetch`` (registry of the
-real data sets: URL + sha256, cache in ``A3NET_DATA``), ``splits`` (random and stratified splits).
+dot-by-dot renderer the simulator is tested and benchmarked against), ``fetch`` (download and
+checksum of the real data sets, cache in ``A3NET_DATA``), ``registry`` (their URLs and sha256, one
+module per domain: spectra, photometry, clusters), ``splits`` (random and stratified splits).
 """
