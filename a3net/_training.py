@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 from tqdm import tqdm
 
-from ._validation import as_float_array, check_positive_int, check_targets
+from ._validation import as_float_array, check_non_negative, check_positive_int, check_targets
 
 SCHEDULES = ("cosine", "constant")
 TASKS = ("classification", "regression", "generative")
@@ -191,10 +191,7 @@ def fit_loop(backend: Backend, model, x, y, *, epochs: int, batch_size: int, lr:
         model, x, y, epochs=epochs, batch_size=batch_size, lr=lr, schedule=schedule,
         validation=validation,
     )
-    if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) or (
-        not weight_decay >= 0
-    ):
-        raise ValueError(f"weight_decay must be a non-negative number, got {weight_decay!r}.")
+    weight_decay = check_non_negative(weight_decay, "weight_decay")
     backend.seed(seed)
     model.reset_noise(seed)
     rng = np.random.default_rng(seed)

@@ -90,9 +90,18 @@ def rotation_range(factor) -> tuple[float, float]:
     return 360.0 * pair[0], 360.0 * pair[1]
 
 
-def check_odd_kernel(kernel_size) -> int:
-    """An odd kernel size, as 'same' padding that keeps rotations exact needs."""
+def check_conv_shape(in_channels, out_channels, kernel_size) -> tuple[int, int, int]:
+    """Channels in and out and an odd kernel size ('same' padding that keeps rotations exact)."""
     k = check_positive_int(kernel_size, "kernel_size")
     if k % 2 == 0:
         raise ValueError(f"kernel_size must be odd for 'same' padding, got {k}.")
-    return k
+    return (check_positive_int(in_channels, "in_channels"),
+            check_positive_int(out_channels, "out_channels"), k)
+
+
+def check_non_negative(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or (
+        not value >= 0
+    ):
+        raise ValueError(f"{name} must be a non-negative number, got {value!r}.")
+    return float(value)

@@ -10,7 +10,7 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-from .._validation import check_positive_int
+from .._validation import check_non_negative, check_positive_int
 from .core import ConditionalGenerator
 
 
@@ -31,9 +31,7 @@ class ConditionalWGAN(ConditionalGenerator):
         self.n_conditions = check_positive_int(n_conditions, "n_conditions")
         self.latent_dim = check_positive_int(latent_dim, "latent_dim")
         self.n_critic = check_positive_int(n_critic, "n_critic")
-        if not gp_weight >= 0:
-            raise ValueError(f"gp_weight must be a non-negative number, got {gp_weight!r}.")
-        self.gp_weight = float(gp_weight)
+        self.gp_weight = check_non_negative(gp_weight, "gp_weight")
         hidden = check_positive_int(hidden, "hidden")
         self.generator = keras.Sequential([
             layers.Dense(hidden, activation="relu"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from .._validation import check_odd_kernel, check_positive_int, rotation_range
+from .._validation import check_conv_shape, rotation_range
 
 
 class RandomRotation(keras.layers.RandomRotation):
@@ -65,10 +65,9 @@ class P4ConvZ2(keras.layers.Layer):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3):
         super().__init__()
-        self.in_channels = check_positive_int(in_channels, "in_channels")
-        self.out_channels = check_positive_int(out_channels, "out_channels")
-        self.kernel_size = check_odd_kernel(kernel_size)
-        k = self.kernel_size
+        self.in_channels, self.out_channels, k = check_conv_shape(
+            in_channels, out_channels, kernel_size)
+        self.kernel_size = k
         self.kernel = self.add_weight(shape=(k, k, in_channels, out_channels),
                                       initializer="glorot_uniform", name="kernel")
         self.bias = self.add_weight(shape=(out_channels,), initializer="zeros", name="bias")
@@ -90,10 +89,9 @@ class P4ConvP4(keras.layers.Layer):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3):
         super().__init__()
-        self.in_channels = check_positive_int(in_channels, "in_channels")
-        self.out_channels = check_positive_int(out_channels, "out_channels")
-        self.kernel_size = check_odd_kernel(kernel_size)
-        k = self.kernel_size
+        self.in_channels, self.out_channels, k = check_conv_shape(
+            in_channels, out_channels, kernel_size)
+        self.kernel_size = k
         self.kernel = self.add_weight(shape=(k, k, in_channels, 4, out_channels),
                                       initializer="glorot_uniform", name="kernel")
         self.bias = self.add_weight(shape=(out_channels,), initializer="zeros", name="bias")

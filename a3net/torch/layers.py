@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._validation import check_odd_kernel, check_positive_int, rotation_range
+from .._validation import check_conv_shape, rotation_range
 
 
 class RandomRotation(nn.Module):
@@ -73,10 +73,9 @@ class P4ConvZ2(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3):
         super().__init__()
-        self.in_channels = check_positive_int(in_channels, "in_channels")
-        self.out_channels = check_positive_int(out_channels, "out_channels")
-        self.kernel_size = check_odd_kernel(kernel_size)
-        k = self.kernel_size
+        self.in_channels, self.out_channels, k = check_conv_shape(
+            in_channels, out_channels, kernel_size)
+        self.kernel_size = k
         self.weight = _kaiming_uniform((out_channels, in_channels, k, k), in_channels * k * k)
         self.bias = nn.Parameter(torch.zeros(out_channels))
 
@@ -97,10 +96,9 @@ class P4ConvP4(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3):
         super().__init__()
-        self.in_channels = check_positive_int(in_channels, "in_channels")
-        self.out_channels = check_positive_int(out_channels, "out_channels")
-        self.kernel_size = check_odd_kernel(kernel_size)
-        k = self.kernel_size
+        self.in_channels, self.out_channels, k = check_conv_shape(
+            in_channels, out_channels, kernel_size)
+        self.kernel_size = k
         self.weight = _kaiming_uniform((out_channels, in_channels, 4, k, k),
                                        in_channels * 4 * k * k)
         self.bias = nn.Parameter(torch.zeros(out_channels))
