@@ -11,6 +11,7 @@ import importlib
 import os
 import random
 
+# The one place of the version: pyproject.toml reads it, python -m a3net._release copies it.
 __version__ = "0.1.0"
 
 FRAMEWORKS = ("torch", "keras")
@@ -32,7 +33,7 @@ def profile_name(name: str | None = None) -> str:
     return chosen
 
 
-def profile(chapter: str, name: str | None = None) -> config.Profile:
+def profile(chapter: str, name: str | None = None) -> config.ChapterProfile:
     """Sizes and epoch counts of ``chapter`` (letter A-H) under the active profile."""
     return config.settings(chapter, profile_name(name))
 
@@ -54,7 +55,12 @@ def framework(name: str | None = None):
 
 
 def seed_everything(seed: int = 0) -> int:
-    """Seed Python, NumPy and whichever of torch and TensorFlow is loaded; returns ``seed``."""
+    """Seed Python, NumPy and whichever of torch and TensorFlow is loaded; returns ``seed``.
+
+    It does not set ``PYTHONHASHSEED``: that variable is read only when the interpreter starts,
+    so setting it here would not change the running one's string hashing. Set it before Python
+    starts, as ``make`` (``export PYTHONHASHSEED := 0``) and the GPU workflow do.
+    """
     import sys
 
     import numpy as np
@@ -64,7 +70,6 @@ def seed_everything(seed: int = 0) -> int:
     seed = int(seed)
     random.seed(seed)
     np.random.seed(seed)
-    os.environ["PYTHONHASHSEED"] = str(seed)
     if "torch" in sys.modules:
         import torch
 

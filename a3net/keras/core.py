@@ -15,9 +15,15 @@ from contextlib import contextmanager
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+try:
+    import tensorflow as tf
+except ImportError:  # the `keras` extra keeps whatever TensorFlow is installed, if any
+    raise ImportError(
+        "a3net.keras needs TensorFlow, which is not installed; "
+        "pip install 'a3net[tensorflow]' (tensorflow-cpu on Linux, tensorflow on macOS)."
+    ) from None
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 from .._threads import n_threads  # noqa: E402
 from .._training import (  # noqa: E402
