@@ -5,6 +5,7 @@
 ``a3net.keras`` (``A3NET_FRAMEWORK``), which offer the same models and the same ``fit``,
 ``predict``, ``saliency`` and ``generate``; ``a3net.seed_everything(seed)`` seeds every generator.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -69,7 +70,7 @@ def seed_everything(seed: int = 0) -> int:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
     seed = int(seed)
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (the legacy global generator, for code that uses it)
     if "torch" in sys.modules:
         import torch
 

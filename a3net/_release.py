@@ -7,6 +7,7 @@ Derived places: pyproject.toml reads the version from ``a3net.__version__`` (``d
 README's citation block has ``version = {X.Y.Z}``; the Colab cell (cell 0) of every chapter
 ``book/[A-H]_*.ipynb`` installs ``a3net @ git+...@vX.Y.Z``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,26 +51,34 @@ def check(root: Path = ROOT) -> list[str]:
     project = pyproject.get("project", {})
     source = pyproject.get("tool", {}).get("setuptools", {}).get("dynamic", {}).get("version")
     if "version" in project or "version" not in project.get("dynamic", []) or source != DYNAMIC:
-        problems.append("pyproject.toml must read the version from a3net.__version__: write "
-                        'dynamic = ["version"] in [project] and version = { attr = '
-                        '"a3net.__version__" } in [tool.setuptools.dynamic].')
+        problems.append(
+            "pyproject.toml must read the version from a3net.__version__: write "
+            'dynamic = ["version"] in [project] and version = { attr = '
+            '"a3net.__version__" } in [tool.setuptools.dynamic].'
+        )
     cited = [m[1] for m in README.findall((root / "README.md").read_text(encoding="utf-8"))]
     if cited != [version]:
-        problems.append(f"README.md cites version {cited or 'none'}, not {version}: run "
-                        f"python -m a3net._release --set {version}.")
+        problems.append(
+            f"README.md cites version {cited or 'none'}, not {version}: run "
+            f"python -m a3net._release --set {version}."
+        )
     for path in chapters(root):
         pinned = [m[1] for m in COLAB.findall(_colab_source(path))]
         if pinned != [version]:
-            problems.append(f"{path.relative_to(root)} cell 0 installs {pinned or 'no'} release, "
-                            f"not v{version}: run python -m a3net._release --set {version}.")
+            problems.append(
+                f"{path.relative_to(root)} cell 0 installs {pinned or 'no'} release, "
+                f"not v{version}: run python -m a3net._release --set {version}."
+            )
     return problems
 
 
 def set_version(version: str, root: Path = ROOT) -> list[Path]:
     """Write ``version`` to a3net/__init__.py, the README citation and every Colab cell."""
     if not RELEASE.fullmatch(version):
-        raise ValueError(f"version {version!r} is not X.Y.Z (optionally aN, bN or rcN); "
-                         "pass a release number such as 0.2.0.")
+        raise ValueError(
+            f"version {version!r} is not X.Y.Z (optionally aN, bN or rcN); "
+            "pass a release number such as 0.2.0."
+        )
     texts = {}
     for path, pattern, new in (
         (root / "a3net/__init__.py", INIT, f'__version__ = "{version}"'),

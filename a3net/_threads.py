@@ -3,6 +3,7 @@
 Oversubscribed threads (each library starting one pool per core, nested) were seen to slow
 training twenty-fold on a 2-core machine, so a3net sets every pool explicitly.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,7 +27,8 @@ def n_threads() -> int:
 
 
 def configure_threads() -> int:
-    """Set OpenMP/BLAS thread counts (env for libraries not yet loaded, threadpoolctl for loaded)."""
+    """Set OpenMP/BLAS thread counts: environment variables for libraries not yet loaded,
+    threadpoolctl for loaded ones."""
     n = n_threads()
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, str(n))

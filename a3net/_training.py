@@ -67,16 +67,14 @@ class ModelContract:
     def check_targets(self, y, n: int, name: str | None = None) -> np.ndarray:
         """Targets of ``n`` samples for this model's task: int64 classes or float32 (N, K)."""
         if self.task == "classification":
-            return check_targets(
-                y, n, name or "y", classification=True, n_classes=self.n_classes
-            )
+            return check_targets(y, n, name or "y", classification=True, n_classes=self.n_classes)
         if self.task == "generative":
             return check_targets(y, n, name or "conditions", n_outputs=self.n_conditions)
         return check_targets(y, n, name or "y", n_outputs=self.n_outputs)
 
 
 class Backend:
-    """What a framework supplies to the shared loop; ``a3net.torch`` and ``a3net.keras`` subclass it."""
+    """What a framework supplies to the shared loop; a3net.torch and a3net.keras subclass it."""
 
     name = ""
 
@@ -183,12 +181,31 @@ def prepare_fit(model, x, y, *, epochs, batch_size, lr, schedule, validation):
     return x, y, validation, rates, batch_size
 
 
-def fit_loop(backend: Backend, model, x, y, *, epochs: int, batch_size: int, lr: float,
-             weight_decay: float, schedule: str, validation, seed: int, progress: bool) -> dict:
+def fit_loop(
+    backend: Backend,
+    model,
+    x,
+    y,
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    schedule: str,
+    validation,
+    seed: int,
+    progress: bool,
+) -> dict:
     """The epoch loop of ``fit`` for either framework; returns the per-epoch history."""
     backend.check_model(model)
     x, y, validation, rates, batch_size = prepare_fit(
-        model, x, y, epochs=epochs, batch_size=batch_size, lr=lr, schedule=schedule,
+        model,
+        x,
+        y,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        schedule=schedule,
         validation=validation,
     )
     weight_decay = check_non_negative(weight_decay, "weight_decay")
@@ -196,14 +213,13 @@ def fit_loop(backend: Backend, model, x, y, *, epochs: int, batch_size: int, lr:
     model.reset_noise(seed)
     rng = np.random.default_rng(seed)
     groups = model.configure_optimizers(lr=lr, weight_decay=weight_decay)
-    optimizers = check_optimizer_groups(
-        model, groups, backend.trainable_parameters(model), backend
-    )
+    optimizers = check_optimizer_groups(model, groups, backend.trainable_parameters(model), backend)
     scale = {name: backend.get_learning_rate(opt) / lr for name, opt in optimizers.items()}
     step = backend.batch_step(model, optimizers, backend.to_device(x), backend.to_device(y))
     history: dict[str, list[float]] = {}
-    bar = tqdm(range(epochs), desc=type(model).__name__, disable=not progress,
-               file=sys.stderr, leave=False)
+    bar = tqdm(
+        range(epochs), desc=type(model).__name__, disable=not progress, file=sys.stderr, leave=False
+    )
     for epoch in bar:
         for name, opt in optimizers.items():
             backend.set_learning_rate(opt, rates[epoch] * scale[name])
@@ -211,7 +227,7 @@ def fit_loop(backend: Backend, model, x, y, *, epochs: int, batch_size: int, lr:
         totals: dict = {}
         order = rng.permutation(len(x))
         for start in range(0, len(x), batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             values = step(idx)
             if not totals:
                 values = check_step_output(model, values)
@@ -229,8 +245,9 @@ def fit_loop(backend: Backend, model, x, y, *, epochs: int, batch_size: int, lr:
     return history
 
 
-def evaluate_loop(backend: Backend, model, x, y, *, batch_size: int = 256,
-                  noise_seed: int = 0) -> dict:
+def evaluate_loop(
+    backend: Backend, model, x, y, *, batch_size: int = 256, noise_seed: int = 0
+) -> dict:
     """Mean loss and metrics of ``model`` on (x, y) in evaluation mode, as floats.
 
     Models that sample noise in their loss (the cVAE's z) draw it from their own stream,
@@ -245,7 +262,7 @@ def evaluate_loop(backend: Backend, model, x, y, *, batch_size: int = 256,
     totals: dict = {}
     with model.seeded_noise(noise_seed):
         for start in range(0, len(x), batch_size):
-            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+            xb, yb = x[start : start + batch_size], y[start : start + batch_size]
             for key, value in backend.loss_of_batch(model, xb, yb).items():
                 totals[key] = totals.get(key, 0.0) + value * len(xb)
     return {key: backend.to_float(value) / len(x) for key, value in totals.items()}

@@ -1,11 +1,18 @@
 """Input checks shared by both framework variants: one clear sentence per bad argument."""
+
 from __future__ import annotations
 
 import numpy as np
 
 
-def as_float_array(value, name: str, *, shape_tail: tuple | None = None, ndim: int | None = None,
-                   allow_nan: bool = False) -> np.ndarray:
+def as_float_array(
+    value,
+    name: str,
+    *,
+    shape_tail: tuple | None = None,
+    ndim: int | None = None,
+    allow_nan: bool = False,
+) -> np.ndarray:
     """``value`` as a float32 NumPy array, checked for dimensions, trailing shape and NaN."""
     try:
         arr = np.asarray(value, dtype=np.float32)
@@ -16,18 +23,28 @@ def as_float_array(value, name: str, *, shape_tail: tuple | None = None, ndim: i
         raise ValueError(f"{name} must have shape {expected}, got an array of shape {arr.shape}.")
     if shape_tail is not None and tuple(arr.shape[1:]) != tuple(shape_tail):
         raise ValueError(
-            f"{name} must have shape (N, {', '.join(map(str, shape_tail))}) (channels first), got {arr.shape}."
+            f"{name} must have shape (N, {', '.join(map(str, shape_tail))}) (channels first), "
+            f"got {arr.shape}."
         )
     if arr.shape[0] == 0:
         raise ValueError(f"{name} is empty; pass at least one sample.")
     if not allow_nan and not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinite values; clean or drop those samples first.")
+        raise ValueError(
+            f"{name} contains NaN or infinite values; clean or drop those samples first."
+        )
     return arr
 
 
-def check_targets(y, n: int, name: str = "y", *, classification: bool = False,
-                  n_classes: int | None = None, n_outputs: int | None = None) -> np.ndarray:
-    """Targets for ``n`` samples: class indices (int64) or float32 regression targets (N, n_outputs)."""
+def check_targets(
+    y,
+    n: int,
+    name: str = "y",
+    *,
+    classification: bool = False,
+    n_classes: int | None = None,
+    n_outputs: int | None = None,
+) -> np.ndarray:
+    """Targets for ``n`` samples: class indices (int64) or float32 targets (N, n_outputs)."""
     if y is None:
         raise ValueError(f"{name} is required for this model.")
     arr = np.asarray(y)
@@ -35,12 +52,22 @@ def check_targets(y, n: int, name: str = "y", *, classification: bool = False,
         raise ValueError(f"{name} has {len(arr)} rows but the inputs have {n}; they must match.")
     if classification:
         if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
-            if arr.ndim == 1 and np.issubdtype(arr.dtype, np.floating) and np.all(np.mod(arr, 1) == 0):
+            if (
+                arr.ndim == 1
+                and np.issubdtype(arr.dtype, np.floating)
+                and np.all(np.mod(arr, 1) == 0)
+            ):
                 arr = arr.astype(np.int64)
             else:
-                raise ValueError(f"{name} must be a 1-D array of integer class labels, got shape {arr.shape} and dtype {arr.dtype}.")
+                raise ValueError(
+                    f"{name} must be a 1-D array of integer class labels, got shape "
+                    f"{arr.shape} and dtype {arr.dtype}."
+                )
         if arr.min() < 0 or (n_classes is not None and arr.max() >= n_classes):
-            raise ValueError(f"{name} must hold class labels in [0, {n_classes - 1}], got values from {arr.min()} to {arr.max()}.")
+            raise ValueError(
+                f"{name} must hold class labels in [0, {n_classes - 1}], got values from "
+                f"{arr.min()} to {arr.max()}."
+            )
         return arr.astype(np.int64)
     arr = as_float_array(arr, name)
     if arr.ndim == 1:
@@ -62,7 +89,9 @@ def check_channels(channels, name: str = "channels") -> tuple[int, ...]:
     try:
         values = tuple(channels)
     except TypeError:
-        raise TypeError(f"{name} must be a sequence of positive integers, got {channels!r}.") from None
+        raise TypeError(
+            f"{name} must be a sequence of positive integers, got {channels!r}."
+        ) from None
     if not values:
         raise ValueError(f"{name} must not be empty.")
     for v in values:
@@ -80,8 +109,10 @@ def rotation_range(factor) -> tuple[float, float]:
     """(low, high) rotation in degrees from Keras's ``factor``: a fraction of a full turn,
     either one number f (angles in [-f, f] x 360) or a pair (low, high) x 360."""
     pair = (-factor, factor) if isinstance(factor, (int, float)) else tuple(factor)
-    if len(pair) != 2 or not all(isinstance(v, (int, float)) for v in pair) or not (
-        -1 <= pair[0] <= pair[1] <= 1
+    if (
+        len(pair) != 2
+        or not all(isinstance(v, (int, float)) for v in pair)
+        or not (-1 <= pair[0] <= pair[1] <= 1)
     ):
         raise ValueError(
             f"factor must be a fraction of a full turn in [0, 1] or a pair (low, high) "
@@ -95,13 +126,18 @@ def check_conv_shape(in_channels, out_channels, kernel_size) -> tuple[int, int, 
     k = check_positive_int(kernel_size, "kernel_size")
     if k % 2 == 0:
         raise ValueError(f"kernel_size must be odd for 'same' padding, got {k}.")
-    return (check_positive_int(in_channels, "in_channels"),
-            check_positive_int(out_channels, "out_channels"), k)
+    return (
+        check_positive_int(in_channels, "in_channels"),
+        check_positive_int(out_channels, "out_channels"),
+        k,
+    )
 
 
 def check_non_negative(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or (
-        not value >= 0
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.floating))
+        or (not value >= 0)
     ):
         raise ValueError(f"{name} must be a non-negative number, got {value!r}.")
     return float(value)

@@ -6,6 +6,7 @@ scikit-learn already has a metric, use it: ``sklearn.metrics.accuracy_score(y_tr
 keeps only what scikit-learn lacks: RMSE per column, a labelled RMSE table, and the accuracy of
 the trivial majority-class classifier.
 """
+
 from __future__ import annotations
 
 import numpy as np

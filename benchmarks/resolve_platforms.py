@@ -17,6 +17,7 @@ Needs the registry (PyPI) and pip 26 (the pip run patches two of pip's internals
 
     python benchmarks/resolve_platforms.py [--python 3.11.5 3.12.0] [--out FILE.md]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,20 +33,42 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {
     "Linux x86_64": {
         # glibc 2.35 (Ubuntu 22.04, Colab) and every older manylinux tag: pip does not expand them.
-        "platforms": [*(f"manylinux_2_{minor}_x86_64" for minor in range(35, 4, -1)),
-                      "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64"],
-        "env": {"sys_platform": "linux", "platform_system": "Linux", "platform_machine": "x86_64",
-                "os_name": "posix"},
+        "platforms": [
+            *(f"manylinux_2_{minor}_x86_64" for minor in range(35, 4, -1)),
+            "manylinux2014_x86_64",
+            "manylinux2010_x86_64",
+            "manylinux1_x86_64",
+        ],
+        "env": {
+            "sys_platform": "linux",
+            "platform_system": "Linux",
+            "platform_machine": "x86_64",
+            "os_name": "posix",
+        },
     },
     "macOS arm64": {
         "platforms": ["macosx_14_0_arm64"],  # pip adds the older macOS tags itself
-        "env": {"sys_platform": "darwin", "platform_system": "Darwin", "platform_machine": "arm64",
-                "os_name": "posix"},
+        "env": {
+            "sys_platform": "darwin",
+            "platform_system": "Darwin",
+            "platform_machine": "arm64",
+            "os_name": "posix",
+        },
     },
 }
 SKIPPED = r"nvidia-.*|cuda-.*|triton"
-SHOWN = ["torch", "tensorflow", "tensorflow-cpu", "keras", "numpy", "scipy", "scikit-learn",
-         "scikit-image", "e2cnn", "jupyter-book"]
+SHOWN = [
+    "torch",
+    "tensorflow",
+    "tensorflow-cpu",
+    "keras",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "scikit-image",
+    "e2cnn",
+    "jupyter-book",
+]
 COLAB = ["tensorflow==2.19.0", "keras==3.10.0", "numpy==2.0.2"]
 TF_DISTS = {"tensorflow", "tensorflow-cpu"}
 UNPINNED = {"a3net", "pip", "setuptools", "wheel"}  # pip freeze leaves the last three out
@@ -77,10 +100,16 @@ def canon(name: str) -> str:
 def marker_env(target: str, python: str) -> dict[str, str]:
     """The PEP 508 marker environment of ``target`` running CPython ``python``."""
     full = python if python.count(".") == 2 else python + ".0"
-    return {**TARGETS[target]["env"], "python_version": ".".join(full.split(".")[:2]),
-            "python_full_version": full, "implementation_name": "cpython",
-            "platform_python_implementation": "CPython", "implementation_version": full,
-            "platform_release": "", "platform_version": ""}
+    return {
+        **TARGETS[target]["env"],
+        "python_version": ".".join(full.split(".")[:2]),
+        "python_full_version": full,
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "implementation_version": full,
+        "platform_release": "",
+        "platform_version": "",
+    }
 
 
 def build_wheel(tmp: Path) -> Path:
@@ -89,10 +118,12 @@ def build_wheel(tmp: Path) -> Path:
     src.mkdir()
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, src / name)
-    shutil.copytree(ROOT / "a3net", src / "a3net",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w",
-                    str(tmp), str(src)], check=True, capture_output=True)
+    shutil.copytree(ROOT / "a3net", src / "a3net", ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp), str(src)],
+        check=True,
+        capture_output=True,
+    )
     return next(tmp.glob("a3net-*.whl"))
 
 
@@ -100,14 +131,33 @@ def resolve(target: str, python: str, reqs: list[str], tmp: Path) -> tuple[dict 
     """Resolved {name: version} of ``reqs`` on ``target``/``python``, or None and pip's error."""
     report = tmp / "report.json"
     report.unlink(missing_ok=True)
-    args = ["install", "--dry-run", "--ignore-installed", "--quiet", "--report", str(report),
-            "--only-binary=:all:", *(f"--platform={tag}" for tag in TARGETS[target]["platforms"]),
-            "--python-version", python, "--implementation", "cp", *reqs]
+    args = [
+        "install",
+        "--dry-run",
+        "--ignore-installed",
+        "--quiet",
+        "--report",
+        str(report),
+        "--only-binary=:all:",
+        *(f"--platform={tag}" for tag in TARGETS[target]["platforms"]),
+        "--python-version",
+        python,
+        "--implementation",
+        "cp",
+        *reqs,
+    ]
     skipped = SKIPPED if TARGETS[target]["env"]["platform_system"] == "Linux" else ""
-    run = subprocess.run([sys.executable, "-c", RUNNER, json.dumps(marker_env(target, python)),
-                          skipped, *args], capture_output=True, text=True, cwd=tmp)
-    errors = [line for line in run.stderr.splitlines()
-              if line.startswith("ERROR") and "is ignored" not in line]
+    run = subprocess.run(
+        [sys.executable, "-c", RUNNER, json.dumps(marker_env(target, python)), skipped, *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp,
+    )
+    errors = [
+        line
+        for line in run.stderr.splitlines()
+        if line.startswith("ERROR") and "is ignored" not in line
+    ]
     if run.returncode or not report.exists():
         last = run.stderr.strip().splitlines()[-1:] or [f"pip exited with {run.returncode}"]
         return None, " ".join(errors or last)
@@ -150,24 +200,36 @@ def problems(scenario: str, got: dict[str, str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """Resolve every scenario, write the Markdown table, return 1 if any failed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--python", nargs="+", default=["3.11.5", "3.12.0"],
-                        help="the oldest micro version of each minor version promised")
+    parser.add_argument(
+        "--python",
+        nargs="+",
+        default=["3.11.5", "3.12.0"],
+        help="the oldest micro version of each minor version promised",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/platforms.md")
     args = parser.parse_args(argv)
-    pip = subprocess.run([sys.executable, "-m", "pip", "--version"], capture_output=True,
-                         text=True).stdout.split(" from ")[0]
+    pip = subprocess.run(
+        [sys.executable, "-m", "pip", "--version"], capture_output=True, text=True
+    ).stdout.split(" from ")[0]
     rows, failed = [], False
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         wheel = build_wheel(tmp)
         everything = f"{wheel}[all]"
         constraints = ["-c", str(ROOT / "constraints.txt")]
-        runs = [("pinned", t, p, ["-r", str(ROOT / "requirements.txt"), *constraints, everything])
-                for t in TARGETS for p in args.python]
-        runs += [("ranges", t, p, [*constraints, everything, "jupyter-book>=1.0.4,<2"])
-                 for t in TARGETS for p in args.python]
-        runs += [("colab", "Linux x86_64", "3.12.0", [f"{wheel}[torch,keras]", "torch==2.13.0",
-                                                      *COLAB])]
+        runs = [
+            ("pinned", t, p, ["-r", str(ROOT / "requirements.txt"), *constraints, everything])
+            for t in TARGETS
+            for p in args.python
+        ]
+        runs += [
+            ("ranges", t, p, [*constraints, everything, "jupyter-book>=1.0.4,<2"])
+            for t in TARGETS
+            for p in args.python
+        ]
+        runs += [
+            ("colab", "Linux x86_64", "3.12.0", [f"{wheel}[torch,keras]", "torch==2.13.0", *COLAB])
+        ]
         for scenario, target, python, reqs in runs:
             got, error = resolve(target, python, reqs, tmp)
             issues = [error] if got is None else problems(scenario, got)

@@ -1,11 +1,13 @@
 """Benchmarks of the course: simulator throughput and chapter wall times, written to a results file.
 
-    python benchmarks/run.py --out benchmarks/results [--profiles smoke default] [--frameworks torch keras]
+    python benchmarks/run.py --out benchmarks/results \
+        [--profiles smoke default] [--frameworks torch keras]
 
 Writes ``results.json`` and a readable ``results.md`` in ``--out``. Timings live here, never in the
 tests. Each chapter runs in a fresh kernel (nbclient), as CI and the book run it; its claims cell
 prints the numbers behind the chapter's claims, which are copied into the results.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,7 +17,6 @@ import platform
 import sys
 import time
 from pathlib import Path
-
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -39,24 +40,25 @@ def bench_ring_generation(n_fast: int = 20000, n_reference: int = 40) -> dict:
     out = {}
     for max_rings in (1, 3):
         labels = rings.sample_ring_parameters(n_fast, max_rings=max_rings, seed=1)
-        fast = _best_of(lambda: rings.render_rings(labels, seed=1), repeats=2)
+        fast = _best_of(lambda labels=labels: rings.render_rings(labels, seed=1), repeats=2)
         few = labels.iloc[:n_reference]
         hits = rings.sample_hits(few, seed=1)
-        reference = _best_of(lambda: render_hits_reference(*hits), repeats=1)
+        reference = _best_of(lambda hits=hits: render_hits_reference(*hits), repeats=1)
         # the reference renders pre-drawn hits; time the same step of the fast path for a fair ratio
-        fast_render = _best_of(lambda: rings.render_hits(*hits), repeats=5)
+        fast_render = _best_of(lambda hits=hits: rings.render_hits(*hits), repeats=5)
         out[f"max_rings={max_rings}"] = {
             "vectorised images/s (sample + render)": n_fast / fast,
             "reference images/s (render only, dot by dot)": n_reference / reference,
             "vectorised images/s (render only, same hits)": n_reference / fast_render,
             "speed-up, render only": reference / fast_render,
-            "speed-up, full vectorised vs reference render": (n_fast / fast) / (n_reference / reference),
+            "speed-up, full vectorised vs reference render": (n_fast / fast)
+            / (n_reference / reference),
         }
     return out
 
 
 def run_chapter(path: Path, profile: str, framework: str, timeout: int = 1800) -> dict:
-    """Execute a chapter notebook in a fresh kernel; wall time and the claims cell's printed lines."""
+    """Run a chapter notebook in a fresh kernel: wall time and the claims cell's printed lines."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -65,8 +67,12 @@ def run_chapter(path: Path, profile: str, framework: str, timeout: int = 1800) -
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}})
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        )
         start = time.perf_counter()
         client.execute()
         wall = time.perf_counter() - start
@@ -90,18 +96,29 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--profiles", nargs="+", default=["smoke", "default"])
     parser.add_argument("--frameworks", nargs="+", default=["torch", "keras"])
-    parser.add_argument("--chapters", nargs="+", default=None, help="notebook paths (default: every chapter)")
-    parser.add_argument("--skip-chapters", action="store_true", help="only the simulator benchmarks")
+    parser.add_argument(
+        "--chapters", nargs="+", default=None, help="notebook paths (default: every chapter)"
+    )
+    parser.add_argument(
+        "--skip-chapters", action="store_true", help="only the simulator benchmarks"
+    )
     args = parser.parse_args(argv)
 
     results = {
-        "machine": {"python": platform.python_version(), "cpu_threads": n_threads(),
-                    "platform": platform.platform()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpu_threads": n_threads(),
+            "platform": platform.platform(),
+        },
         "ring_generation": bench_ring_generation(),
         "chapters": {},
     }
     if not args.skip_chapters:
-        chapters = [Path(p) for p in args.chapters] if args.chapters else sorted((ROOT / "book").glob("[A-H]_*.ipynb"))
+        chapters = (
+            [Path(p) for p in args.chapters]
+            if args.chapters
+            else sorted((ROOT / "book").glob("[A-H]_*.ipynb"))
+        )
         for chapter in chapters:
             for profile in args.profiles:
                 for framework in args.frameworks:
@@ -112,10 +129,21 @@ def main(argv=None) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2, default=float))
-    lines = ["# Benchmark results", "", f"Machine: {results['machine']}", "", "## Ring generation", ""]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Machine: {results['machine']}",
+        "",
+        "## Ring generation",
+        "",
+    ]
     for setting, values in results["ring_generation"].items():
-        lines.append(f"- {setting}: " + "; ".join(f"{k} = {v:,.0f}" if v > 100 else f"{k} = {v:.1f}"
-                                                   for k, v in values.items()))
+        lines.append(
+            f"- {setting}: "
+            + "; ".join(
+                f"{k} = {v:,.0f}" if v > 100 else f"{k} = {v:.1f}" for k, v in values.items()
+            )
+        )
     lines += ["", "## Chapters (wall time, claims)", ""]
     for key, value in results["chapters"].items():
         lines.append(f"### {key}: {value['wall_s']} s")

@@ -1,4 +1,5 @@
 """Chapter F baselines: the PCA + SVM counter as a scikit-learn classifier, the Hough circle fit."""
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -47,8 +48,12 @@ def test_pca_svm_counter_beats_the_majority_class():
 def test_counter_follows_the_estimator_contract(small):
     images, y = small
     counter = PCASVMCounter(n_components=5000, C=3.0)  # the constructor only stores
-    assert counter.get_params() == {"n_components": 5000, "C": 3.0, "gamma": "scale",
-                                    "random_state": 0}
+    assert counter.get_params() == {
+        "n_components": 5000,
+        "C": 3.0,
+        "gamma": "scale",
+        "random_state": 0,
+    }
     with pytest.raises(ValueError, match="n_components=5000 exceeds .* lower it"):
         counter.fit(images, y)
     with pytest.raises(NotFittedError):
@@ -68,9 +73,10 @@ def test_cross_val_score_and_kfold_match_a_manual_loop(small):
     counter = PCASVMCounter(n_components=10)
     folds = KFold(n_splits=3, shuffle=True, random_state=0)
     scores = cross_val_score(counter, images, y, cv=folds)
-    by_hand = [accuracy_score(y[test], clone(counter).fit(images[train], y[train])
-                              .predict(images[test]))
-               for train, test in folds.split(images)]
+    by_hand = [
+        accuracy_score(y[test], clone(counter).fit(images[train], y[train]).predict(images[test]))
+        for train, test in folds.split(images)
+    ]
     assert scores.shape == (3,)
     np.testing.assert_array_equal(scores, by_hand)
     assert not hasattr(counter, "pipeline_")  # cross-validation fitted clones, not the original

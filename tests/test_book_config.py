@@ -1,4 +1,5 @@
 """The book's configuration: table of contents, _config.yml, launch links and bibliography agree."""
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -99,7 +100,16 @@ def test_config_builds_only_the_book() -> None:
     assert CONFIG["title"] == "Machine Learning for Astrophysics: eight hacks"
     assert CONFIG["only_build_toc_files"] is True
     excluded = set(CONFIG["exclude_patterns"])
-    for pattern in (".venv", "_build", "student", "tests", "a3net", "benchmarks", ".github", "README.md"):
+    for pattern in (
+        ".venv",
+        "_build",
+        "student",
+        "tests",
+        "a3net",
+        "benchmarks",
+        ".github",
+        "README.md",
+    ):
         assert pattern in excluded, f"{pattern} missing from exclude_patterns"
 
 
@@ -109,9 +119,10 @@ def test_config_execution() -> None:
     assert execute["timeout"] >= 900, "per-cell timeout must allow a default-profile training cell"
     assert execute["stderr_output"] == "remove"
     assert execute["allow_errors"] is False
-    assert execute.get("raise_on_error") is True or CONFIG["sphinx"]["config"].get(
-        "nb_execution_raise_on_error"
-    ) is True
+    assert (
+        execute.get("raise_on_error") is True
+        or CONFIG["sphinx"]["config"].get("nb_execution_raise_on_error") is True
+    )
 
 
 def test_config_extensions_and_bibliography() -> None:
@@ -157,12 +168,19 @@ def _mathjax_extension():
 
 def test_mathjax_is_local_and_its_package_pinned() -> None:
     mathjax_path = CONFIG["sphinx"]["config"]["mathjax_path"]
-    assert "http" not in mathjax_path and "://" not in mathjax_path and not mathjax_path.startswith(
-        "/"
-    ), f"mathjax_path {mathjax_path!r} must be a file of the build, not a CDN: the book is read offline"
+    assert (
+        "http" not in mathjax_path
+        and "://" not in mathjax_path
+        and not mathjax_path.startswith("/")
+    ), (
+        f"mathjax_path {mathjax_path!r} must be a file of the build, not a CDN: "
+        "the book is read offline"
+    )
     assert mathjax_path.startswith("mathjax/") and mathjax_path.endswith(".js"), mathjax_path
     pins = re.findall(
-        rf"^{re.escape(MATHJAX_DIST)}==(\S+)$", (ROOT / "requirements.txt").read_text(encoding="utf-8"), re.M
+        rf"^{re.escape(MATHJAX_DIST)}==(\S+)$",
+        (ROOT / "requirements.txt").read_text(encoding="utf-8"),
+        re.M,
     )
     assert len(pins) == 1, f"requirements.txt must pin {MATHJAX_DIST} exactly once"
     try:
@@ -198,7 +216,9 @@ def test_the_build_ships_mathjax_and_only_what_it_needs(tmp_path: Path) -> None:
     for extension in ("ams", "boldsymbol", "cancel", "color", "braket"):  # autoloaded on demand
         assert (mathjax / f"input/tex/extensions/{extension}.js").is_file(), extension
     size = sum(f.stat().st_size for f in mathjax.rglob("*") if f.is_file())
-    assert 1_000_000 < size < 4_000_000, f"_static/mathjax is {size / 1e6:.1f} MB (expected about 2 MB)"
+    assert 1_000_000 < size < 4_000_000, (
+        f"_static/mathjax is {size / 1e6:.1f} MB (expected about 2 MB)"
+    )
 
 
 def test_mathjax_typesets_offline_in_headless_chromium(tmp_path: Path) -> None:
@@ -211,17 +231,26 @@ def test_mathjax_typesets_offline_in_headless_chromium(tmp_path: Path) -> None:
     page.write_text(
         "<html><head><script>window.MathJax = {options: {processHtmlClass: 'math'}}</script>"
         f'<script defer src="_static/{CONFIG["sphinx"]["config"]["mathjax_path"]}"></script>'
-        '</head><body class="mathjax_ignore"><span class="math">\\(\\cos\\theta_c = 1/(n\\beta)\\)</span>'
+        '</head><body class="mathjax_ignore">'
+        '<span class="math">\\(\\cos\\theta_c = 1/(n\\beta)\\)</span>'
         '<div class="math">\\[\\begin{align}\\boldsymbol{x} &= \\cancel{y}\\end{align}\\]</div>'
         "</body></html>",
         encoding="utf-8",
     )
     assert static.is_dir()
     flags = [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={tmp_path / 'profile'}",
-        "--virtual-time-budget=10000", "--dump-dom",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=10000",
+        "--dump-dom",
     ]
     try:
         run = subprocess.run(
@@ -251,9 +280,11 @@ def test_readme_badges_use_the_configured_repository() -> None:
     for url in colab:
         prefix = f"https://colab.research.google.com/github/{owner_name}/blob/{branch}/"
         assert url.startswith(prefix), url
-        notebook = url[len(prefix):].split("?")[0]
+        notebook = url[len(prefix) :].split("?")[0]
         assert re.fullmatch(r"book/[A-H]_\w+\.ipynb", notebook), url
-        assert (ROOT / notebook).is_file(), f"the Colab badge opens {notebook}, which does not exist"
+        assert (ROOT / notebook).is_file(), (
+            f"the Colab badge opens {notebook}, which does not exist"
+        )
     # No other GitHub repository is named anywhere in the README.
     for other in re.findall(r"github\.com/([\w.-]+/[\w.-]+)", README):
         assert other.removesuffix(".git") == owner_name, f"README points at github.com/{other}"
@@ -272,7 +303,9 @@ def _markdown_sources() -> list[tuple[str, str]]:
         for i, cell in enumerate(nb.get("cells", [])):
             if cell.get("cell_type") == "markdown":
                 src = cell.get("source", "")
-                texts.append((f"{path.name} cell {i}", "".join(src) if isinstance(src, list) else src))
+                texts.append(
+                    (f"{path.name} cell {i}", "".join(src) if isinstance(src, list) else src)
+                )
     return texts
 
 

@@ -2,6 +2,7 @@
 
 Downloads go to a small file served by a local http.server on 127.0.0.1 (no outside traffic).
 """
+
 from __future__ import annotations
 
 import functools
@@ -240,10 +241,14 @@ def test_registry_is_the_rows_of_the_domain_modules():
     rows = registry.rows()
     assert [row.name for row in rows] == list(F.REGISTRY)  # each row registered, exactly once
     assert {d.__name__.rsplit(".", 1)[1] for d in registry.DOMAINS} >= {
-        "spectra", "photometry", "clusters"}
+        "spectra",
+        "photometry",
+        "clusters",
+    }
     folders = [{row.name.split("/")[0] for row in d.FILES} for d in registry.DOMAINS]
     assert all(folders) and sum(map(len, folders)) == len(set().union(*folders)), (
-        f"each cache folder belongs to one domain, got {folders}")
+        f"each cache folder belongs to one domain, got {folders}"
+    )
     for row in rows:
         assert F.REGISTRY[row.name].url.endswith(f"/{row.source.commit}/{row.path}")
         assert row.source.by_hand in F.REGISTRY[row.name].how_to_get

@@ -1,4 +1,5 @@
 """The two framework variants are the same: names, signatures, parameter counts and outputs."""
+
 import inspect
 
 import numpy as np
@@ -17,7 +18,11 @@ MODELS = ["RingCounterCNN", "RingRegressorCNN", "RingRegressorMLP", "RingCVAE"]
 
 def public_names(module):
     return {name for name in dir(module) if not name.startswith("_")} - {
-        "core", "rings", "annotations", "NAME"}
+        "core",
+        "rings",
+        "annotations",
+        "NAME",
+    }
 
 
 def test_same_public_names():
@@ -46,8 +51,9 @@ def a3net_api(cls) -> dict:
         key = ENTRY_POINTS.get(name, name)
         if callable(value) or isinstance(value, (staticmethod, classmethod)):
             sig = inspect.signature(getattr(cls, name))
-            params = [p for p in sig.parameters.values()
-                      if not (key == "call" and p.name == "training")]
+            params = [
+                p for p in sig.parameters.values() if not (key == "call" and p.name == "training")
+            ]
             api[key] = str(sig.replace(parameters=params, return_annotation=sig.empty))
         elif not isinstance(value, property):
             api[key] = repr(value)
@@ -68,21 +74,36 @@ def test_same_signatures(name):
 
 def test_the_api_walk_sees_base_class_methods():
     api = a3net_api(tnn.RingCVAE)
-    for member in ("training_step", "configure_optimizers", "seeded_noise", "call",
-                   "check_inputs", "task", "decode_samples", "training_loss"):
+    for member in (
+        "training_step",
+        "configure_optimizers",
+        "seeded_noise",
+        "call",
+        "check_inputs",
+        "task",
+        "decode_samples",
+        "training_loss",
+    ):
         assert member in api, member
     assert api["training_loss"] == "(self, x, c, training=False)"
     assert "parameters" not in api and "trainable_variables" not in a3net_api(knn.RingCVAE)
 
 
-@pytest.mark.parametrize("name, kwargs", [
-    ("RingCounterCNN", {}), ("RingCounterCNN", dict(max_rings=4, channels=(8, 16), hidden=32)),
-    ("RingRegressorCNN", {}), ("RingRegressorCNN", dict(n_outputs=3, channels=(8, 8, 8))),
-    ("RingRegressorMLP", {}), ("RingRegressorMLP", dict(hidden=(64,), n_outputs=2)),
-    ("RingCVAE", {}), ("RingCVAE", dict(latent_dim=3, hidden=32, n_conditions=2)),
-    ("ConditionalWGAN", dict(n_features=4)),
-    ("ConditionalWGAN", dict(n_features=16, n_conditions=3, latent_dim=5, hidden=24)),
-])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("RingCounterCNN", {}),
+        ("RingCounterCNN", dict(max_rings=4, channels=(8, 16), hidden=32)),
+        ("RingRegressorCNN", {}),
+        ("RingRegressorCNN", dict(n_outputs=3, channels=(8, 8, 8))),
+        ("RingRegressorMLP", {}),
+        ("RingRegressorMLP", dict(hidden=(64,), n_outputs=2)),
+        ("RingCVAE", {}),
+        ("RingCVAE", dict(latent_dim=3, hidden=32, n_conditions=2)),
+        ("ConditionalWGAN", dict(n_features=4)),
+        ("ConditionalWGAN", dict(n_features=16, n_conditions=3, latent_dim=5, hidden=24)),
+    ],
+)
 def test_same_parameter_counts(name, kwargs):
     t = getattr(tnn, name)(**kwargs)
     k = getattr(knn, name)(**kwargs)
@@ -93,24 +114,34 @@ def copy_torch_weights_to_keras(tmodel, kmodel, image_side):
     """Copy conv and dense weights in order; the first dense after a conv trunk is re-ordered from
     channels-first to channels-last flattening."""
     tlayers = [m for m in tmodel.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
-    klayers = [lay for lay in kmodel.net.layers if isinstance(lay, (keras.layers.Conv2D, keras.layers.Dense))]
+    klayers = [
+        lay
+        for lay in kmodel.net.layers
+        if isinstance(lay, (keras.layers.Conv2D, keras.layers.Dense))
+    ]
     assert len(tlayers) == len(klayers)
     after_conv = False
-    for tl, kl in zip(tlayers, klayers):
+    for tl, kl in zip(tlayers, klayers, strict=True):
         w, b = tl.weight.detach().numpy(), tl.bias.detach().numpy()
         if isinstance(tl, torch.nn.Conv2d):
             kernel = w.transpose(2, 3, 1, 0)
             after_conv = True
         elif after_conv:
-            channels = w.shape[1] // image_side ** 2
-            kernel = w.reshape(w.shape[0], channels, image_side, image_side).transpose(2, 3, 1, 0).reshape(-1, w.shape[0])
+            channels = w.shape[1] // image_side**2
+            kernel = (
+                w.reshape(w.shape[0], channels, image_side, image_side)
+                .transpose(2, 3, 1, 0)
+                .reshape(-1, w.shape[0])
+            )
             after_conv = False
         else:
             kernel = w.T
         kl.set_weights([kernel, b])
 
 
-@pytest.mark.parametrize("name, side", [("RingCounterCNN", 3), ("RingRegressorCNN", 3), ("RingRegressorMLP", None)])
+@pytest.mark.parametrize(
+    "name, side", [("RingCounterCNN", 3), ("RingRegressorCNN", 3), ("RingRegressorMLP", None)]
+)
 def test_same_outputs_with_the_same_weights(name, side):
     a3net.seed_everything(0)
     t, k = getattr(tnn, name)(), getattr(knn, name)()
@@ -126,11 +157,22 @@ def test_fit_learns_a_simple_regression(nn):
     rng = np.random.default_rng(1)
     scale = rng.random(256, dtype=np.float32)
     template = rng.random((1, 1, 28, 28), dtype=np.float32)
-    x = template * scale[:, None, None, None] + 0.05 * rng.standard_normal((256, 1, 28, 28), dtype=np.float32)
+    x = template * scale[:, None, None, None] + 0.05 * rng.standard_normal(
+        (256, 1, 28, 28), dtype=np.float32
+    )
     y = scale[:, None] * 4 - 2
     model = nn.RingRegressorMLP(n_outputs=1, hidden=(32,))
-    history = nn.fit(model, x, y, epochs=30, batch_size=32, lr=3e-3, schedule="constant",
-                     validation=(x[:64], y[:64]), progress=False)
+    history = nn.fit(
+        model,
+        x,
+        y,
+        epochs=30,
+        batch_size=32,
+        lr=3e-3,
+        schedule="constant",
+        validation=(x[:64], y[:64]),
+        progress=False,
+    )
     assert set(history) == {"loss", "mae", "val_loss", "val_mae"}
     assert all(len(v) == 30 for v in history.values())
     assert history["loss"][-1] < 0.1 * history["loss"][0]
@@ -164,7 +206,8 @@ def test_bad_input_gets_one_clear_sentence(nn):
     good = np.zeros((4, 1, 28, 28), np.float32)
     with pytest.raises(ValueError, match=r"x must have shape \(N, 1, 28, 28\)"):
         nn.predict(model, np.zeros((4, 28, 28, 1), np.float32))
-    nan = good.copy(); nan[1, 0, 3, 3] = np.nan
+    nan = good.copy()
+    nan[1, 0, 3, 3] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         nn.fit(model, nan, np.array([0, 1, 0, 1]), epochs=1, progress=False)
     with pytest.raises(ValueError, match="class labels in \\[0, 1\\]"):

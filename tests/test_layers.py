@@ -41,8 +41,9 @@ def keras_rotate(x, angles, fill_value=0.0):
 def test_random_rotation_turns_images_the_same_way_in_both(fill_value):
     x = blob_images(4)
     angles = np.array([0.0, 90.0, 33.0, -140.0], np.float32)
-    np.testing.assert_allclose(torch_rotate(x, angles, fill_value),
-                               keras_rotate(x, angles, fill_value), atol=2e-5)
+    np.testing.assert_allclose(
+        torch_rotate(x, angles, fill_value), keras_rotate(x, angles, fill_value), atol=2e-5
+    )
 
 
 def test_a_quarter_turn_is_numpys_rot90_counter_clockwise():
@@ -103,11 +104,13 @@ def test_p4_layers_agree_between_frameworks():
     with torch.no_grad():
         t_out = tnn.P4Pool()(t_group(t_lift(torch.as_tensor(x)))).numpy()
     k_out = knn.P4Pool()(k_group(k_lift(np.transpose(x, (0, 2, 3, 1)))))
-    np.testing.assert_allclose(np.transpose(np.asarray(k_out), (0, 3, 1, 2)), t_out,
-                               atol=1e-4, rtol=1e-4)
+    np.testing.assert_allclose(
+        np.transpose(np.asarray(k_out), (0, 3, 1, 2)), t_out, atol=1e-4, rtol=1e-4
+    )
     for t, k in ((t_lift, k_lift), (t_group, k_group)):
         assert sum(p.numel() for p in t.parameters()) == sum(
-            int(np.prod(v.shape)) for v in k.trainable_variables)
+            int(np.prod(v.shape)) for v in k.trainable_variables
+        )
 
 
 @pytest.mark.parametrize("nn", [tnn, knn], ids=["torch", "keras"])
@@ -127,8 +130,7 @@ def test_p4_convolutions_are_equivariant_to_quarter_turns(nn):
     expected = np.roll(np.rot90(plain, 1, axes=(3, 4)), 1, axis=2)
     np.testing.assert_allclose(rotated, expected, atol=1e-4)
     pooled_plain, pooled_rotated = plain.max(axis=2), rotated.max(axis=2)
-    np.testing.assert_allclose(pooled_rotated, np.rot90(pooled_plain, 1, axes=(2, 3)),
-                               atol=1e-4)
+    np.testing.assert_allclose(pooled_rotated, np.rot90(pooled_plain, 1, axes=(2, 3)), atol=1e-4)
 
 
 @pytest.mark.parametrize("nn", [tnn, knn], ids=["torch", "keras"])

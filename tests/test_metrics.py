@@ -1,4 +1,5 @@
 """a3net.metrics: (y_true, y_pred) order, per-column RMSE, the majority baseline, clear errors."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -35,4 +36,3 @@ def test_majority_accuracy():
     assert metrics.majority_accuracy(["e", "mu", "mu"], ["e", "e"]) == 0.0
     with pytest.raises(ValueError, match="non-empty 1-D"):
         metrics.majority_accuracy([], [0, 1])
-

@@ -1,4 +1,5 @@
 """Packaging: one version everywhere, and extras that pick the right TensorFlow (offline)."""
+
 from __future__ import annotations
 
 import json
@@ -86,7 +87,7 @@ def test_every_place_agrees_on_the_version():
         cell = json.loads(path.read_text(encoding="utf-8"))["cells"][0]
         source = "".join(cell["source"])
         assert "google.colab" in source, f"{path.name}: cell 0 is not the Colab install cell"
-        assert f"git+https://github.com/a3net-school/a3net@v{version}\"" in source, path.name
+        assert f'git+https://github.com/a3net-school/a3net@v{version}"' in source, path.name
 
 
 @pytest.fixture
@@ -116,8 +117,10 @@ def test_set_version_rewrites_every_place_and_nothing_else(tree):
 
 def test_check_names_the_place_that_disagrees(tree):
     readme = tree / "README.md"
-    readme.write_text(readme.read_text(encoding="utf-8").replace(
-        f"{{{a3net.__version__}}}", "{0.0.1}"), encoding="utf-8")
+    readme.write_text(
+        readme.read_text(encoding="utf-8").replace(f"{{{a3net.__version__}}}", "{0.0.1}"),
+        encoding="utf-8",
+    )
     problems = _release.check(tree)
     assert len(problems) == 1 and problems[0].startswith("README.md cites version ['0.0.1']")
 
@@ -161,8 +164,10 @@ def test_ranges_admit_colab_and_the_pins(platform):
 def test_requirements_pin_one_tensorflow_per_platform(platform, dist):
     pins = chosen(requirement_lines(), platform)
     assert TF_DISTS & pins.keys() == {dist}
-    versions = {str(chosen(requirement_lines(), p)[d].specifier) for p, d in
-                (("linux", "tensorflow-cpu"), ("darwin", "tensorflow"))}
+    versions = {
+        str(chosen(requirement_lines(), p)[d].specifier)
+        for p, d in (("linux", "tensorflow-cpu"), ("darwin", "tensorflow"))
+    }
     assert len(versions) == 1, "tensorflow and tensorflow-cpu must be pinned to the same version"
 
 

@@ -33,7 +33,9 @@ def test_every_field_is_commented(chapter):
     kind = type(config.PROFILES[chapter]["smoke"])
     source = "\n".join(inspect.getsource(c) for c in kind.__mro__ if dataclasses.is_dataclass(c))
     for field in dataclasses.fields(kind):
-        line = next((ln for ln in source.splitlines() if ln.strip().startswith(f"{field.name}:")), "")
+        line = next(
+            (ln for ln in source.splitlines() if ln.strip().startswith(f"{field.name}:")), ""
+        )
         assert "#" in line, f"field {field.name} of {kind.__name__} has no comment"
 
 
@@ -53,7 +55,7 @@ def test_profile_reads_the_environment(monkeypatch):
     assert a3net.profile("F") is config.PROFILES["F"]["smoke"]
     assert a3net.profile("F", "full").n_count == config.PROFILES["F"]["full"].n_count
     with pytest.raises(AttributeError, match="'n_epochs' does not exist for chapter F; known"):
-        a3net.profile("F").n_epochs
+        _ = a3net.profile("F").n_epochs
 
 
 def test_a_profile_missing_a_field_cannot_be_built():

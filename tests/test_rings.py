@@ -1,4 +1,5 @@
-"""The ring simulator (chapter F): shapes, physics, reproducibility, the reference renderer, bad input."""
+"""The ring simulator (chapter F): shapes, physics, reproducibility, reference, bad input."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -51,20 +52,27 @@ def test_photon_yield_is_poisson_in_circumference():
 
 def test_hits_lie_on_the_ring_with_fractional_deformation_spread():
     labels = rings.sample_ring_parameters(4000, seed=4, config=rings.RingConfig(noise_hits=0.0))
-    hx, hy, width, valid = rings.sample_hits(labels, seed=4, config=rings.RingConfig(noise_hits=0.0))
+    hx, hy, width, valid = rings.sample_hits(
+        labels, seed=4, config=rings.RingConfig(noise_hits=0.0)
+    )
     x, y, r, d = (labels[f"{p}_1"].to_numpy()[:, None] for p in ("x", "y", "radius", "deformation"))
     rel = (np.hypot(hx - x, hy - y) / r - 1)[valid]
     expected = (rings.DEFORMATION_SCALE * np.broadcast_to(d, valid.shape))[valid]
     assert abs(np.mean(rel)) < 0.005
-    np.testing.assert_allclose(np.sqrt(np.mean(rel ** 2)), np.sqrt(np.mean(expected ** 2)), rtol=0.02)
+    np.testing.assert_allclose(np.sqrt(np.mean(rel**2)), np.sqrt(np.mean(expected**2)), rtol=0.02)
     assert (valid.sum(axis=1) == labels["photons_1"]).all()
 
 
 def test_thicker_rings_spread_light_wider():
-    base = rings.sample_ring_parameters(1, seed=0).assign(x_1=14.0, y_1=14.0, radius_1=7.0, deformation_1=0.5,
-                                                          photons_1=200)
-    thin = rings.render_rings(base.assign(thickness_1=0.3), seed=1, config=rings.RingConfig(noise_hits=0))
-    thick = rings.render_rings(base.assign(thickness_1=1.4), seed=1, config=rings.RingConfig(noise_hits=0))
+    base = rings.sample_ring_parameters(1, seed=0).assign(
+        x_1=14.0, y_1=14.0, radius_1=7.0, deformation_1=0.5, photons_1=200
+    )
+    thin = rings.render_rings(
+        base.assign(thickness_1=0.3), seed=1, config=rings.RingConfig(noise_hits=0)
+    )
+    thick = rings.render_rings(
+        base.assign(thickness_1=1.4), seed=1, config=rings.RingConfig(noise_hits=0)
+    )
     yy, xx = np.mgrid[0:28, 0:28]
     dist = np.hypot(xx - 14, yy - 14)
 
@@ -83,8 +91,10 @@ def test_vectorised_renderer_matches_dot_by_dot_reference():
 
 
 def test_pixel_integration_conserves_light_inside_the_image():
-    hx = np.array([[14.2, 6.7]]); hy = np.array([[10.9, 20.1]])
-    width = np.array([[0.3, 1.2]]); valid = np.ones((1, 2), bool)
+    hx = np.array([[14.2, 6.7]])
+    hy = np.array([[10.9, 20.1]])
+    width = np.array([[0.3, 1.2]])
+    valid = np.ones((1, 2), bool)
     image = rings.render_hits(hx, hy, width, valid, normalise=False)
     assert image.sum() == pytest.approx(2.0, rel=1e-4)
 
@@ -100,13 +110,16 @@ def test_ring_targets():
         rings.ring_targets(labels, ring=3)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(n=-3), "n must be at least 1"),
-    (dict(n=2.5), "n must be a whole number"),
-    (dict(n=5, max_rings=0), "max_rings must be at least 1"),
-    (dict(n=5, min_rings=3, max_rings=2), "must not exceed"),
-    (dict(n=5, seed=-1), "seed must be"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(n=-3), "n must be at least 1"),
+        (dict(n=2.5), "n must be a whole number"),
+        (dict(n=5, max_rings=0), "max_rings must be at least 1"),
+        (dict(n=5, min_rings=3, max_rings=2), "must not exceed"),
+        (dict(n=5, seed=-1), "seed must be"),
+    ],
+)
 def test_bad_arguments(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         rings.simulate_rings(**kwargs)
@@ -126,13 +139,16 @@ def test_nan_labels_and_bad_images_are_rejected():
         rings.render_rings(labels)
     with pytest.raises(ValueError, match=r"shape \(N, 1, 28, 28\)"):
         rings.check_images(np.zeros((3, 28, 28)))
-    bad = np.zeros((2, 1, 28, 28)); bad[0, 0, 0, 0] = np.nan
+    bad = np.zeros((2, 1, 28, 28))
+    bad[0, 0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         rings.check_images(bad)
 
 
 def test_sub_pixel_centres_on_request():
-    labels = rings.sample_ring_parameters(2000, seed=9, config=rings.RingConfig(integer_centres=False))
+    labels = rings.sample_ring_parameters(
+        2000, seed=9, config=rings.RingConfig(integer_centres=False)
+    )
     x = labels["x_1"]
     assert x.between(5, 23).all() and (x != np.round(x)).mean() > 0.99
     edge = np.minimum(np.minimum(x, labels["y_1"]) + 0.5, 27.5 - np.maximum(x, labels["y_1"]))

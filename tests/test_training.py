@@ -26,8 +26,9 @@ def mean_error(nn, gan):
     """Mean absolute distance of the generated means from the data means, per condition."""
     cond = np.repeat(np.array([[0.0], [1.0]], np.float32), 400, axis=0)
     drawn = nn.generate(gan, cond, seed=1)
-    return float(np.abs(drawn[:400].mean(0) + CENTRE).mean()
-                 + np.abs(drawn[400:].mean(0) - CENTRE).mean())
+    return float(
+        np.abs(drawn[:400].mean(0) + CENTRE).mean() + np.abs(drawn[400:].mean(0) - CENTRE).mean()
+    )
 
 
 @FRAMEWORKS
@@ -36,11 +37,27 @@ def test_a_conditional_wgan_gp_trains_through_fit(nn):
     x, c = two_clusters()
     gan = nn.ConditionalWGAN(n_features=4, hidden=32, n_critic=3)
     before = mean_error(nn, gan)
-    history = nn.fit(gan, x, c, epochs=20, batch_size=32, lr=3e-3, schedule="constant",
-                     validation=(x[:128], c[:128]), progress=False)
+    history = nn.fit(
+        gan,
+        x,
+        c,
+        epochs=20,
+        batch_size=32,
+        lr=3e-3,
+        schedule="constant",
+        validation=(x[:128], c[:128]),
+        progress=False,
+    )
     after = mean_error(nn, gan)
-    assert set(history) == {"loss", "generator_loss", "wasserstein", "gradient_penalty",
-                            "val_loss", "val_wasserstein", "val_gradient_penalty"}
+    assert set(history) == {
+        "loss",
+        "generator_loss",
+        "wasserstein",
+        "gradient_penalty",
+        "val_loss",
+        "val_wasserstein",
+        "val_gradient_penalty",
+    }
     assert before > 1.5 and after < 0.35 * before, (before, after)
     # the critic's penalty keeps it near 1-Lipschitz
     assert history["gradient_penalty"][-1] < 0.05
@@ -95,24 +112,30 @@ def broken_model(nn, hook):
 
     class Broken(base):
         if hook == "no loss":
+
             def training_step(self, x, y, optimizers):
                 super().training_step(x, y, optimizers)
                 return {"mae": 0.0}
         elif hook == "no dict":
+
             def training_step(self, x, y, optimizers):
                 return None
         elif hook == "missing parameters":
+
             def configure_optimizers(self, lr, weight_decay=0.0):
                 opt, params = super().configure_optimizers(lr, weight_decay)["model"]
                 return {"model": (opt, params[:-1])}
         elif hook == "shared parameters":
+
             def configure_optimizers(self, lr, weight_decay=0.0):
                 opt, params = super().configure_optimizers(lr, weight_decay)["model"]
                 return {"a": (opt, params), "b": (opt, params[:1])}
         elif hook == "not a pair":
+
             def configure_optimizers(self, lr, weight_decay=0.0):
                 return {"model": super().configure_optimizers(lr, weight_decay)["model"][0]}
         elif hook == "not an optimizer":
+
             def configure_optimizers(self, lr, weight_decay=0.0):
                 _, params = super().configure_optimizers(lr, weight_decay)["model"]
                 return {"model": ("adam", params)}
@@ -121,15 +144,21 @@ def broken_model(nn, hook):
 
 
 @FRAMEWORKS
-@pytest.mark.parametrize("hook, error, message", [
-    ("no loss", ValueError, r"Broken.training_step must return a dict with a 'loss' entry"),
-    ("no dict", ValueError, r"training_step must return a dict with a 'loss' entry.*NoneType"),
-    ("missing parameters", ValueError,
-     r"configure_optimizers does not match the model's parameters: 1 trainable"),
-    ("shared parameters", ValueError, r"gives one parameter to both 'a' and 'b'"),
-    ("not a pair", TypeError, r"configure_optimizers\(\)\['model'\] must be a pair"),
-    ("not an optimizer", TypeError, r"must hold a (torch.optim|keras) optimizer, got str"),
-])
+@pytest.mark.parametrize(
+    "hook, error, message",
+    [
+        ("no loss", ValueError, r"Broken.training_step must return a dict with a 'loss' entry"),
+        ("no dict", ValueError, r"training_step must return a dict with a 'loss' entry.*NoneType"),
+        (
+            "missing parameters",
+            ValueError,
+            r"configure_optimizers does not match the model's parameters: 1 trainable",
+        ),
+        ("shared parameters", ValueError, r"gives one parameter to both 'a' and 'b'"),
+        ("not a pair", TypeError, r"configure_optimizers\(\)\['model'\] must be a pair"),
+        ("not an optimizer", TypeError, r"must hold a (torch.optim|keras) optimizer, got str"),
+    ],
+)
 def test_broken_hooks_get_one_clear_sentence(nn, hook, error, message):
     x = np.zeros((8, 1, 28, 28), np.float32)
     with pytest.raises(error, match=message):

@@ -3,6 +3,7 @@
 The schema check runs check-jsonschema (pinned in requirements.txt) with the GitHub workflow schema
 it ships (`--builtin-schema vendor.github-workflows`), so it needs no network.
 """
+
 from __future__ import annotations
 
 import re

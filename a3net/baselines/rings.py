@@ -3,6 +3,7 @@
 Both take ring images (N, 1, H, W) as the networks do. ``PCASVMCounter`` is a scikit-learn
 classifier, so ``sklearn.base.clone``, ``cross_val_score`` and ``KFold`` work on it.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -41,14 +42,19 @@ class PCASVMCounter(ClassifierMixin, BaseEstimator):
     principal components keep).
     """
 
-    def __init__(self, n_components: int = 40, C: float = 10.0, gamma: str | float = "scale",
-                 random_state: int | None = 0):
+    def __init__(
+        self,
+        n_components: int = 40,
+        C: float = 10.0,
+        gamma: str | float = "scale",
+        random_state: int | None = 0,
+    ):
         self.n_components = n_components
         self.C = C
         self.gamma = gamma
         self.random_state = random_state
 
-    def fit(self, X, y) -> "PCASVMCounter":
+    def fit(self, X, y) -> PCASVMCounter:
         """Fit on images X (N, C, H, W) and class indices y (N,); returns self."""
         x = _check_images(X, "X")
         n_components = check_positive_int(self.n_components, "n_components")
@@ -59,12 +65,14 @@ class PCASVMCounter(ClassifierMixin, BaseEstimator):
                 "allow; lower it."
             )
         labels = check_targets(y, len(x), "y", classification=True)
-        self.pipeline_ = Pipeline([
-            ("flatten", FunctionTransformer(flatten_images)),
-            ("pca", PCA(n_components=n_components, random_state=self.random_state)),
-            ("scale", StandardScaler()),
-            ("svm", SVC(C=self.C, gamma=self.gamma, random_state=self.random_state)),
-        ]).fit(x, labels)
+        self.pipeline_ = Pipeline(
+            [
+                ("flatten", FunctionTransformer(flatten_images)),
+                ("pca", PCA(n_components=n_components, random_state=self.random_state)),
+                ("scale", StandardScaler()),
+                ("svm", SVC(C=self.C, gamma=self.gamma, random_state=self.random_state)),
+            ]
+        ).fit(x, labels)
         self.classes_ = self.pipeline_.classes_
         self.image_shape_ = tuple(x.shape[1:])
         self.variance_kept_ = float(self.pipeline_["pca"].explained_variance_ratio_.sum())
@@ -81,8 +89,9 @@ class PCASVMCounter(ClassifierMixin, BaseEstimator):
         return self.pipeline_.predict(x)
 
 
-def hough_ring_fit(images, *, radius_range=(3.0, 12.0), radius_step: float = 0.5,
-                   threshold: float = 0.3) -> pd.DataFrame:
+def hough_ring_fit(
+    images, *, radius_range=(3.0, 12.0), radius_step: float = 0.5, threshold: float = 0.3
+) -> pd.DataFrame:
     """Centre and radius [px] of the strongest circle in each image (N, 1, H, W) by the Hough
     transform (Duda & Hart 1972).
 

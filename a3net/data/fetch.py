@@ -11,6 +11,7 @@ simulator by default, so none of this is needed to read the book.
 The files themselves are listed per domain in ``a3net.data.registry`` (``spectra``,
 ``photometry``, ``clusters``); this module holds only the fetching logic and registers them.
 """
+
 from __future__ import annotations
 
 import dataclasses

@@ -8,7 +8,8 @@ the cone onto a ring on the photodetector plane (Ypsilantis & Seguinot 1994). On
 * centre ``(x, y)``: integer pixel in [5, 23] (pixel centres sit at 0..27); with
   ``integer_centres=False`` uniform in [5, 23] at sub-pixel positions instead;
 * radius ``R``: uniform between ``radius_min`` (3 px) and the distance from the centre to the
-  nearest image edge (pixel edges at -0.5 and 27.5) minus ``edge_margin`` (1.5 px), so every ring stays on the detector;
+  nearest image edge (pixel edges at -0.5 and 27.5) minus ``edge_margin`` (1.5 px), so every
+  ring stays on the detector;
 * photons: a Poisson number with mean ``photon_density * 2 pi R`` (hits per pixel of arc), at
   uniform azimuths;
 * deformation ``d`` in U(0.5, 3): radial jitter of every photon, r_i = R (1 + 0.04 d xi_i) with
@@ -25,6 +26,7 @@ thickness_k, deformation_k, photons_k`` (NaN where an image has fewer rings).
 Everything is vectorised over images and photons (no Python loop per image or per hit); the
 same seed gives the same arrays.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,7 +36,7 @@ import pandas as pd
 from scipy.special import erf
 
 RING_PARAMETERS = ("x", "y", "radius", "thickness", "deformation")
-"""The regression targets of one ring, in pixels (x, y, radius, thickness) and dimensionless (deformation)."""
+"""The regression targets of one ring: x, y, radius, thickness (px) and deformation (no unit)."""
 
 DEFORMATION_SCALE = 0.04
 """Fractional radial jitter per unit of deformation: sigma_r / R = 0.04 d."""
@@ -58,7 +60,7 @@ class RingConfig:
         _check_config(self)
 
     def radius_max(self, x, y):
-        """Largest radius a ring centred at pixel (x, y) may have: nearest-edge distance - margin."""
+        """Largest radius of a ring centred at pixel (x, y): nearest-edge distance - margin."""
         size = self.image_size
         edge = np.minimum(np.minimum(x, y) + 0.5, size - 0.5 - np.maximum(x, y))
         return edge - self.edge_margin
@@ -66,11 +68,14 @@ class RingConfig:
 
 def _check_config(cfg: RingConfig) -> None:
     if not isinstance(cfg.image_size, (int, np.integer)) or cfg.image_size < 8:
-        raise ValueError(f"image_size must be an integer of at least 8 pixels, got {cfg.image_size!r}.")
+        raise ValueError(
+            f"image_size must be an integer of at least 8 pixels, got {cfg.image_size!r}."
+        )
     lo, hi = cfg.centre_range
     if not (0 <= lo <= hi <= cfg.image_size - 1) or int(lo) != lo or int(hi) != hi:
         raise ValueError(
-            f"centre_range must be two integers inside [0, {cfg.image_size - 1}] with low <= high, got {cfg.centre_range!r}."
+            f"centre_range must be two integers inside [0, {cfg.image_size - 1}] with "
+            f"low <= high, got {cfg.centre_range!r}."
         )
     for name in ("radius_min", "edge_margin", "photon_density", "noise_hits"):
         value = getattr(cfg, name)
@@ -79,7 +84,9 @@ def _check_config(cfg: RingConfig) -> None:
     if cfg.radius_min <= 0:
         raise ValueError(f"radius_min must be positive, got {cfg.radius_min!r}.")
     if cfg.photon_density <= 0:
-        raise ValueError(f"photon_density must be positive (hits per pixel of ring), got {cfg.photon_density!r}.")
+        raise ValueError(
+            f"photon_density must be positive (hits per pixel of ring), got {cfg.photon_density!r}."
+        )
     for name in ("thickness_range", "deformation_range"):
         a, b = getattr(cfg, name)
         if not (np.isfinite(a) and np.isfinite(b) and 0 < a <= b):
@@ -89,8 +96,8 @@ def _check_config(cfg: RingConfig) -> None:
         raise ValueError(
             f"radius_min={cfg.radius_min} does not fit the image: a ring centred at the edge of "
             f"centre_range={cfg.centre_range} can have a radius of at most {tightest:g} px "
-            f"(edge distance minus edge_margin={cfg.edge_margin}); lower radius_min or edge_margin, "
-            "or narrow centre_range."
+            f"(edge distance minus edge_margin={cfg.edge_margin}); lower radius_min or "
+            "edge_margin, or narrow centre_range."
         )
 
 
@@ -118,8 +125,9 @@ def ring_columns(max_rings: int) -> list[str]:
     return cols
 
 
-def sample_ring_parameters(n: int, *, max_rings: int = 1, min_rings: int = 1,
-                           config: RingConfig = RingConfig(), seed=0) -> pd.DataFrame:
+def sample_ring_parameters(
+    n: int, *, max_rings: int = 1, min_rings: int = 1, config: RingConfig = RingConfig(), seed=0
+) -> pd.DataFrame:
     """Draw ring parameters for ``n`` images with ``min_rings``..``max_rings`` rings each.
 
     Returns the label DataFrame (see module docstring); ``photons_k`` is the Poisson number of
@@ -135,8 +143,12 @@ def sample_ring_parameters(n: int, *, max_rings: int = 1, min_rings: int = 1,
     n_rings = rng.integers(min_rings, max_rings + 1, size=n)
     shape = (n, max_rings)
     if cfg.integer_centres:
-        x = rng.integers(cfg.centre_range[0], cfg.centre_range[1] + 1, size=shape).astype(np.float64)
-        y = rng.integers(cfg.centre_range[0], cfg.centre_range[1] + 1, size=shape).astype(np.float64)
+        x = rng.integers(cfg.centre_range[0], cfg.centre_range[1] + 1, size=shape).astype(
+            np.float64
+        )
+        y = rng.integers(cfg.centre_range[0], cfg.centre_range[1] + 1, size=shape).astype(
+            np.float64
+        )
     else:
         x = rng.uniform(cfg.centre_range[0], cfg.centre_range[1], size=shape)
         y = rng.uniform(cfg.centre_range[0], cfg.centre_range[1], size=shape)
@@ -148,8 +160,13 @@ def sample_ring_parameters(n: int, *, max_rings: int = 1, min_rings: int = 1,
     present = np.arange(max_rings)[None, :] < n_rings[:, None]
     table = {"n_rings": n_rings}
     for k in range(max_rings):
-        for name, values in (("x", x), ("y", y), ("radius", radius), ("thickness", thickness),
-                             ("deformation", deformation)):
+        for name, values in (
+            ("x", x),
+            ("y", y),
+            ("radius", radius),
+            ("thickness", thickness),
+            ("deformation", deformation),
+        ):
             table[f"{name}_{k + 1}"] = np.where(present[:, k], values[:, k], np.nan)
         table[f"photons_{k + 1}"] = np.where(present[:, k], photons[:, k], 0)
     return pd.DataFrame(table)
@@ -178,6 +195,7 @@ def sample_hits(labels: pd.DataFrame, *, config: RingConfig = RingConfig(), seed
     cfg = config
     k_max = _max_rings_of(labels)
     n = len(labels)
+
     def columns(name, dtype=np.float64):
         return labels[[f"{name}_{k}" for k in range(1, k_max + 1)]].to_numpy(dtype)
 
@@ -187,20 +205,24 @@ def sample_hits(labels: pd.DataFrame, *, config: RingConfig = RingConfig(), seed
     bad = present & ~(np.isfinite(radius) & np.isfinite(thickness) & np.isfinite(deformation))
     if bad.any():
         raise ValueError(
-            f"labels have NaN ring parameters for {int(bad.any(axis=1).sum())} images; every present "
-            "ring needs x, y, radius, thickness and deformation."
+            f"labels have NaN ring parameters for {int(bad.any(axis=1).sum())} images; "
+            "every present ring needs x, y, radius, thickness and deformation."
         )
     photons = np.where(present, photons, 0)
     if (photons < 0).any():
         raise ValueError("labels have negative photon counts; photons_k must be >= 0.")
     if (present & ((radius <= 0) | (thickness <= 0) | (deformation < 0))).any():
-        raise ValueError("labels need radius > 0, thickness > 0 and deformation >= 0 for every ring.")
+        raise ValueError(
+            "labels need radius > 0, thickness > 0 and deformation >= 0 for every ring."
+        )
     m = max(int(photons.max(initial=0)), 1)
     idx = np.arange(m)
-    ring_valid = idx[None, None, :] < photons[:, :, None]                        # (N, K, M)
+    ring_valid = idx[None, None, :] < photons[:, :, None]  # (N, K, M)
     phi = rng.uniform(0.0, 2 * np.pi, size=(n, k_max, m))
     xi = rng.standard_normal((n, k_max, m))
-    r = np.nan_to_num(radius)[:, :, None] * (1 + DEFORMATION_SCALE * np.nan_to_num(deformation)[:, :, None] * xi)
+    r = np.nan_to_num(radius)[:, :, None] * (
+        1 + DEFORMATION_SCALE * np.nan_to_num(deformation)[:, :, None] * xi
+    )
     hx = np.nan_to_num(x)[:, :, None] + r * np.cos(phi)
     hy = np.nan_to_num(y)[:, :, None] + r * np.sin(phi)
     width = np.broadcast_to(np.nan_to_num(thickness, nan=1.0)[:, :, None], (n, k_max, m))
@@ -218,12 +240,14 @@ def sample_hits(labels: pd.DataFrame, *, config: RingConfig = RingConfig(), seed
     width = np.concatenate([width, np.full((n, q), 0.5)], axis=1)
     valid = np.concatenate([ring_valid, noise_valid], axis=1)
     # Pack the real hits to the front of each row and drop the all-padding tail.
-    order = np.argsort(~valid, axis=1, kind="stable")[:, : max(int(valid.sum(axis=1).max(initial=0)), 1)]
+    order = np.argsort(~valid, axis=1, kind="stable")[
+        :, : max(int(valid.sum(axis=1).max(initial=0)), 1)
+    ]
     return tuple(np.take_along_axis(a, order, axis=1) for a in (hx, hy, width, valid))
 
 
 def _pixel_weights(centres: np.ndarray, width: np.ndarray, size: int) -> np.ndarray:
-    """Fraction of a 1-D Gaussian (centre, width) falling in each pixel [i-0.5, i+0.5]: (N, H, size)."""
+    """Fraction of a 1-D Gaussian (centre, width) in each pixel [i-0.5, i+0.5]: (N, H, size)."""
     edges = np.arange(size + 1, dtype=np.float32) - np.float32(0.5)
     inv = (1.0 / (np.sqrt(2.0) * width)).astype(np.float32)
     z = (edges[None, None, :] - centres.astype(np.float32)[:, :, None]) * inv[:, :, None]
@@ -231,7 +255,9 @@ def _pixel_weights(centres: np.ndarray, width: np.ndarray, size: int) -> np.ndar
     return 0.5 * (cdf[..., 1:] - cdf[..., :-1])
 
 
-def render_hits(hx, hy, width, valid, *, image_size: int = 28, normalise: bool = True) -> np.ndarray:
+def render_hits(
+    hx, hy, width, valid, *, image_size: int = 28, normalise: bool = True
+) -> np.ndarray:
     """Images (N, 1, size, size) float32 from hits: every hit a pixel-integrated Gaussian spot.
 
     A spot is separable, so the image is a batched matrix product of the y and x pixel weights.
@@ -246,22 +272,26 @@ def render_hits(hx, hy, width, valid, *, image_size: int = 28, normalise: bool =
     return images[:, None].astype(np.float32)
 
 
-def render_rings(labels: pd.DataFrame, *, config: RingConfig = RingConfig(), seed=0,
-                 chunk: int = 256) -> np.ndarray:
-    """Images (N, 1, size, size) float32 for given ring parameters (see ``sample_ring_parameters``)."""
+def render_rings(
+    labels: pd.DataFrame, *, config: RingConfig = RingConfig(), seed=0, chunk: int = 256
+) -> np.ndarray:
+    """Images (N, 1, size, size) float32 for given ring parameters (``sample_ring_parameters``)."""
     if not isinstance(labels, pd.DataFrame):
-        raise TypeError(f"labels must be a pandas DataFrame of ring parameters, got {type(labels).__name__}.")
+        raise TypeError(
+            f"labels must be a pandas DataFrame of ring parameters, got {type(labels).__name__}."
+        )
     rng = _rng(seed)
     out = np.empty((len(labels), 1, config.image_size, config.image_size), np.float32)
     for start in range(0, len(labels), chunk):
-        part = labels.iloc[start:start + chunk]
+        part = labels.iloc[start : start + chunk]
         hits = sample_hits(part, config=config, seed=rng)
-        out[start:start + chunk] = render_hits(*hits, image_size=config.image_size)
+        out[start : start + chunk] = render_hits(*hits, image_size=config.image_size)
     return out
 
 
-def simulate_rings(n: int, *, max_rings: int = 1, min_rings: int = 1,
-                   config: RingConfig | None = None, seed=0):
+def simulate_rings(
+    n: int, *, max_rings: int = 1, min_rings: int = 1, config: RingConfig | None = None, seed=0
+):
     """Simulate ``n`` ring images: returns ``(images (n, 1, 28, 28) float32, labels DataFrame)``.
 
     ``max_rings``/``min_rings`` bound the number of rings per image (uniform in between);
@@ -269,19 +299,26 @@ def simulate_rings(n: int, *, max_rings: int = 1, min_rings: int = 1,
     """
     config = RingConfig() if config is None else config
     rng = _rng(seed)
-    labels = sample_ring_parameters(n, max_rings=max_rings, min_rings=min_rings, config=config, seed=rng)
+    labels = sample_ring_parameters(
+        n, max_rings=max_rings, min_rings=min_rings, config=config, seed=rng
+    )
     return render_rings(labels, config=config, seed=rng), labels
 
 
 def ring_targets(labels: pd.DataFrame, ring: int = 1) -> np.ndarray:
-    """The regression targets (x, y, radius, thickness, deformation) of ring ``ring``: (N, 5) float32."""
+    """Targets (x, y, radius, thickness, deformation) of ring ``ring``: (N, 5) float32."""
     cols = [f"{p}_{ring}" for p in RING_PARAMETERS]
     missing = [c for c in cols if c not in labels.columns]
     if missing:
-        raise ValueError(f"labels lack the columns {missing}; ring must be between 1 and the simulated max_rings.")
+        raise ValueError(
+            f"labels lack the columns {missing}; ring must be between 1 and the simulated "
+            "max_rings."
+        )
     values = labels[cols].to_numpy(np.float32)
     if np.isnan(values).any():
-        raise ValueError(f"some images have no ring {ring} (NaN targets); select images with n_rings >= {ring}.")
+        raise ValueError(
+            f"some images have no ring {ring} (NaN targets); select images with n_rings >= {ring}."
+        )
     return values
 
 
@@ -290,9 +327,12 @@ def check_images(images, *, image_size: int = 28, name: str = "images") -> np.nd
     arr = np.asarray(images)
     if arr.ndim != 4 or arr.shape[1:] != (1, image_size, image_size):
         raise ValueError(
-            f"{name} must have shape (N, 1, {image_size}, {image_size}) (channels first), got {arr.shape}."
+            f"{name} must have shape (N, 1, {image_size}, {image_size}) (channels first), "
+            f"got {arr.shape}."
         )
     arr = arr.astype(np.float32, copy=False)
     if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contain NaN or infinite values; clean or drop those images first.")
+        raise ValueError(
+            f"{name} contain NaN or infinite values; clean or drop those images first."
+        )
     return arr

@@ -3,6 +3,7 @@
 Kept as the reference for the vectorised simulator: tests check that both give the same image
 for the same hits, and ``make bench`` measures the speed-up.
 """
+
 from __future__ import annotations
 
 import math
@@ -20,8 +21,14 @@ def render_hits_reference(hx, hy, width, valid, *, image_size: int = 28) -> np.n
             if not valid[i][h]:
                 continue
             s = math.sqrt(2.0) * width[i][h]
-            wx = [0.5 * (math.erf((j + 0.5 - hx[i][h]) / s) - math.erf((j - 0.5 - hx[i][h]) / s)) for j in range(image_size)]
-            wy = [0.5 * (math.erf((j + 0.5 - hy[i][h]) / s) - math.erf((j - 0.5 - hy[i][h]) / s)) for j in range(image_size)]
+            wx = [
+                0.5 * (math.erf((j + 0.5 - hx[i][h]) / s) - math.erf((j - 0.5 - hx[i][h]) / s))
+                for j in range(image_size)
+            ]
+            wy = [
+                0.5 * (math.erf((j + 0.5 - hy[i][h]) / s) - math.erf((j - 0.5 - hy[i][h]) / s))
+                for j in range(image_size)
+            ]
             for row in range(image_size):
                 for col in range(image_size):
                     image[row][col] += wy[row] * wx[col]

@@ -1,4 +1,5 @@
-"""Train/test splits: random and stratified (group-aware splits join with the chapters that need them)."""
+"""Train/test splits: random and stratified (group-aware splits come with their chapters)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +9,9 @@ from .._validation import check_positive_int
 
 def _check_fraction(test_fraction: float) -> float:
     if not isinstance(test_fraction, (int, float)) or not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be a number strictly between 0 and 1, got {test_fraction!r}.")
+        raise ValueError(
+            f"test_fraction must be a number strictly between 0 and 1, got {test_fraction!r}."
+        )
     return float(test_fraction)
 
 
@@ -24,7 +27,9 @@ def stratified_split(labels, test_fraction: float = 0.2, seed: int = 0):
     """Indices (train, test) that keep the share of every class of ``labels`` in both parts."""
     labels = np.asarray(labels)
     if labels.ndim != 1 or len(labels) < 2:
-        raise ValueError(f"labels must be a 1-D array of at least 2 class labels, got shape {labels.shape}.")
+        raise ValueError(
+            f"labels must be a 1-D array of at least 2 class labels, got shape {labels.shape}."
+        )
     frac = _check_fraction(test_fraction)
     rng = np.random.default_rng(seed)
     train, test = [], []

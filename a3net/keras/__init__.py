@@ -1,8 +1,20 @@
 """Keras 3 (TensorFlow backend) variants of every a3net model, with fit / predict / evaluate /
 saliency / generate: the same public names, signatures and parameter counts as ``a3net.torch``.
 """
-from .core import (A3Model, Classifier, ConditionalGenerator, Regressor, count_parameters, device,
-                   evaluate, fit, generate, predict, saliency)
+
+from .core import (
+    A3Model,
+    Classifier,
+    ConditionalGenerator,
+    Regressor,
+    count_parameters,
+    device,
+    evaluate,
+    fit,
+    generate,
+    predict,
+    saliency,
+)
 from .gan import ConditionalWGAN
 from .layers import P4ConvP4, P4ConvZ2, P4Pool, RandomRotation
 from .rings import RingCounterCNN, RingCVAE, RingRegressorCNN, RingRegressorMLP
@@ -10,7 +22,25 @@ from .rings import RingCounterCNN, RingCVAE, RingRegressorCNN, RingRegressorMLP
 NAME = "keras"
 
 __all__ = [
-    "NAME", "A3Model", "Classifier", "ConditionalGenerator", "Regressor", "count_parameters", "device",
-    "evaluate", "fit", "generate", "predict", "saliency",
-    "ConditionalWGAN", "P4ConvP4", "P4ConvZ2", "P4Pool", "RandomRotation", "RingCounterCNN", "RingCVAE", "RingRegressorCNN", "RingRegressorMLP",
+    "NAME",
+    "A3Model",
+    "Classifier",
+    "ConditionalGenerator",
+    "Regressor",
+    "count_parameters",
+    "device",
+    "evaluate",
+    "fit",
+    "generate",
+    "predict",
+    "saliency",
+    "ConditionalWGAN",
+    "P4ConvP4",
+    "P4ConvZ2",
+    "P4Pool",
+    "RandomRotation",
+    "RingCounterCNN",
+    "RingCVAE",
+    "RingRegressorCNN",
+    "RingRegressorMLP",
 ]

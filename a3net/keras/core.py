@@ -1,4 +1,4 @@
-"""Keras 3 side (TensorFlow backend): model base classes and fit / predict / evaluate / saliency / generate.
+"""Keras 3 side (TensorFlow backend): base classes, fit / predict / evaluate / saliency / generate.
 
 Same public names, signatures and conventions as ``a3net.torch``: NumPy float32 in and out,
 images (N, C, H, W) channels first at the boundary (models transpose to channels last inside).
@@ -81,7 +81,7 @@ class A3Model(ModelContract, keras.Model):
         with tf.GradientTape() as tape:
             loss, metrics = self.training_loss(x, y, training=True)
         grads = tape.gradient(loss, self.trainable_variables)
-        opt.apply_gradients(zip(grads, self.trainable_variables))
+        opt.apply_gradients(zip(grads, self.trainable_variables, strict=True))
         return {"loss": loss, **metrics}
 
     def reset_noise(self, seed: int = 0) -> None:
@@ -207,9 +207,20 @@ class KerasBackend(Backend):
 BACKEND = KerasBackend()
 
 
-def fit(model, x, y, *, epochs: int, batch_size: int = 64, lr: float = 1e-3,
-        weight_decay: float = 0.0, schedule: str = "cosine", validation=None, seed: int = 0,
-        progress: bool = True) -> dict:
+def fit(
+    model,
+    x,
+    y,
+    *,
+    epochs: int,
+    batch_size: int = 64,
+    lr: float = 1e-3,
+    weight_decay: float = 0.0,
+    schedule: str = "cosine",
+    validation=None,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict:
     """Train ``model`` on NumPy ``x`` (N, ...) and ``y``; returns the per-epoch history.
 
     The model's ``configure_optimizers`` gives its optimisers (Adam(W) by default) and its
@@ -218,9 +229,20 @@ def fit(model, x, y, *, epochs: int, batch_size: int = 64, lr: float = 1e-3,
     ``validation=(x_val, y_val)`` is evaluated after every epoch. The history maps ``loss`` and
     the model's metrics (and their ``val_`` versions) to lists with one value per epoch.
     """
-    return fit_loop(BACKEND, model, x, y, epochs=epochs, batch_size=batch_size, lr=lr,
-                    weight_decay=weight_decay, schedule=schedule, validation=validation,
-                    seed=seed, progress=progress)
+    return fit_loop(
+        BACKEND,
+        model,
+        x,
+        y,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=weight_decay,
+        schedule=schedule,
+        validation=validation,
+        seed=seed,
+        progress=progress,
+    )
 
 
 def evaluate(model, x, y, *, batch_size: int = 256) -> dict:
@@ -229,15 +251,17 @@ def evaluate(model, x, y, *, batch_size: int = 256) -> dict:
 
 
 def predict(model, x, *, batch_size: int = 256) -> np.ndarray:
-    """Outputs of ``model`` for NumPy ``x`` as float32: logits (classifiers) or values (regressors)."""
+    """Outputs of ``model`` for NumPy ``x``: logits (classifiers) or values (regressors)."""
     BACKEND.check_model(model)
     if model.task == "generative":
         raise TypeError(
             f"{type(model).__name__} is generative: draw samples with generate(model, conditions)."
         )
     x = model.check_inputs(x)
-    out = [np.asarray(model(tf.constant(x[s:s + batch_size]), training=False), np.float32)
-           for s in range(0, len(x), batch_size)]
+    out = [
+        np.asarray(model(tf.constant(x[s : s + batch_size]), training=False), np.float32)
+        for s in range(0, len(x), batch_size)
+    ]
     return np.concatenate(out)
 
 
@@ -256,7 +280,7 @@ def saliency(model, x, *, output: int | None = None, batch_size: int = 64) -> np
     x = model.check_inputs(x)
     maps = []
     for start in range(0, len(x), batch_size):
-        xb = tf.constant(x[start:start + batch_size])
+        xb = tf.constant(x[start : start + batch_size])
         with tf.GradientTape() as tape:
             tape.watch(xb)
             out = tf.cast(model(xb, training=False), tf.float32)
@@ -287,7 +311,12 @@ def generate(model, conditions, *, seed: int = 0, batch_size: int = 256) -> np.n
         )
     c = model.check_targets(conditions, len(np.asarray(conditions)), "conditions")
     z_all = latent_draws(len(c), model.latent_dim, seed)
-    out = [np.asarray(model.decode_samples(tf.constant(z_all[s:s + batch_size]),
-                                           tf.constant(c[s:s + batch_size])))
-           for s in range(0, len(c), batch_size)]
+    out = [
+        np.asarray(
+            model.decode_samples(
+                tf.constant(z_all[s : s + batch_size]), tf.constant(c[s : s + batch_size])
+            )
+        )
+        for s in range(0, len(c), batch_size)
+    ]
     return np.concatenate(out).astype(np.float32)

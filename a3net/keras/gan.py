@@ -24,8 +24,15 @@ class ConditionalWGAN(ConditionalGenerator):
     Both optimisers are Adam with betas (0.5, 0.9).
     """
 
-    def __init__(self, n_features: int, n_conditions: int = 1, latent_dim: int = 8,
-                 hidden: int = 64, n_critic: int = 5, gp_weight: float = 10.0):
+    def __init__(
+        self,
+        n_features: int,
+        n_conditions: int = 1,
+        latent_dim: int = 8,
+        hidden: int = 64,
+        n_critic: int = 5,
+        gp_weight: float = 10.0,
+    ):
         super().__init__()
         self.sample_shape = (check_positive_int(n_features, "n_features"),)
         self.n_conditions = check_positive_int(n_conditions, "n_conditions")
@@ -33,16 +40,22 @@ class ConditionalWGAN(ConditionalGenerator):
         self.n_critic = check_positive_int(n_critic, "n_critic")
         self.gp_weight = check_non_negative(gp_weight, "gp_weight")
         hidden = check_positive_int(hidden, "hidden")
-        self.generator = keras.Sequential([
-            layers.Dense(hidden, activation="relu"),
-            layers.Dense(hidden, activation="relu"),
-            layers.Dense(n_features),
-        ])
-        self.critic = keras.Sequential([
-            layers.Dense(hidden), layers.LeakyReLU(negative_slope=0.2),
-            layers.Dense(hidden), layers.LeakyReLU(negative_slope=0.2),
-            layers.Dense(1),
-        ])
+        self.generator = keras.Sequential(
+            [
+                layers.Dense(hidden, activation="relu"),
+                layers.Dense(hidden, activation="relu"),
+                layers.Dense(n_features),
+            ]
+        )
+        self.critic = keras.Sequential(
+            [
+                layers.Dense(hidden),
+                layers.LeakyReLU(negative_slope=0.2),
+                layers.Dense(hidden),
+                layers.LeakyReLU(negative_slope=0.2),
+                layers.Dense(1),
+            ]
+        )
         self.generator.build((None, self.latent_dim + self.n_conditions))
         self.critic.build((None, n_features + self.n_conditions))
 
@@ -77,9 +90,12 @@ class ConditionalWGAN(ConditionalGenerator):
         grad = tape.gradient(score, mixed)
         penalty = tf.reduce_mean(tf.square(tf.norm(grad, axis=1) - 1))
         distance = tf.reduce_mean(self(x, c, training=training)) - tf.reduce_mean(
-            self(fake, c, training=training))
-        return -distance + self.gp_weight * penalty, {"wasserstein": distance,
-                                                      "gradient_penalty": penalty}
+            self(fake, c, training=training)
+        )
+        return -distance + self.gp_weight * penalty, {
+            "wasserstein": distance,
+            "gradient_penalty": penalty,
+        }
 
     def training_step(self, x, c, optimizers):
         critic_opt, generator_opt = optimizers["critic"], optimizers["generator"]
@@ -88,9 +104,11 @@ class ConditionalWGAN(ConditionalGenerator):
         for _ in range(self.n_critic):
             with tf.GradientTape() as tape:
                 loss, metrics = self.training_loss(x, c, training=True)
-            critic_opt.apply_gradients(zip(tape.gradient(loss, critic_vars), critic_vars))
+            critic_opt.apply_gradients(
+                zip(tape.gradient(loss, critic_vars), critic_vars, strict=True)
+            )
         with tf.GradientTape() as tape:
             generator_loss = -tf.reduce_mean(self(self._fake(c), c, training=True))
         grads = tape.gradient(generator_loss, generator_vars)
-        generator_opt.apply_gradients(zip(grads, generator_vars))
+        generator_opt.apply_gradients(zip(grads, generator_vars, strict=True))
         return {"loss": loss, "generator_loss": generator_loss, **metrics}

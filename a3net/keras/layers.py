@@ -25,8 +25,13 @@ class RandomRotation(keras.layers.RandomRotation):
 
     def __init__(self, factor=0.5, fill_value: float = 0.0, seed: int | None = None):
         self.low, self.high = rotation_range(factor)
-        super().__init__((self.low / 360, self.high / 360), fill_mode="constant",
-                         interpolation="bilinear", seed=seed, fill_value=float(fill_value))
+        super().__init__(
+            (self.low / 360, self.high / 360),
+            fill_mode="constant",
+            interpolation="bilinear",
+            seed=seed,
+            fill_value=float(fill_value),
+        )
 
     def call(self, x, training=True):
         """Images (N, H, W, C), each turned by a random angle when ``training``."""
@@ -38,8 +43,16 @@ class RandomRotation(keras.layers.RandomRotation):
         n, height, width = ops.shape(x)[0], ops.shape(x)[1], ops.shape(x)[2]
         zeros, ones = ops.zeros([n]), ops.ones([n])
         matrix = self._compute_affine_matrix(
-            center_x=0.5, center_y=0.5, angle=angles, translate_x=zeros, translate_y=zeros,
-            scale=ones, shear_x=zeros, shear_y=zeros, height=height, width=width,
+            center_x=0.5,
+            center_y=0.5,
+            angle=angles,
+            translate_x=zeros,
+            translate_y=zeros,
+            scale=ones,
+            shear_x=zeros,
+            shear_y=zeros,
+            height=height,
+            width=width,
         )
         return self._transform_images(x, {"rotation_matrix": matrix}, "bilinear")
 
@@ -54,7 +67,6 @@ def _rot90(kernel, times: int):
     return kernel
 
 
-
 class P4ConvZ2(keras.layers.Layer):
     """Lifting p4 convolution: images (N, H, W, in) -> p4 maps (N, H, W, out, 4).
 
@@ -66,10 +78,12 @@ class P4ConvZ2(keras.layers.Layer):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3):
         super().__init__()
         self.in_channels, self.out_channels, k = check_conv_shape(
-            in_channels, out_channels, kernel_size)
+            in_channels, out_channels, kernel_size
+        )
         self.kernel_size = k
-        self.kernel = self.add_weight(shape=(k, k, in_channels, out_channels),
-                                      initializer="glorot_uniform", name="kernel")
+        self.kernel = self.add_weight(
+            shape=(k, k, in_channels, out_channels), initializer="glorot_uniform", name="kernel"
+        )
         self.bias = self.add_weight(shape=(out_channels,), initializer="zeros", name="bias")
 
     def call(self, x):
@@ -90,10 +104,12 @@ class P4ConvP4(keras.layers.Layer):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3):
         super().__init__()
         self.in_channels, self.out_channels, k = check_conv_shape(
-            in_channels, out_channels, kernel_size)
+            in_channels, out_channels, kernel_size
+        )
         self.kernel_size = k
-        self.kernel = self.add_weight(shape=(k, k, in_channels, 4, out_channels),
-                                      initializer="glorot_uniform", name="kernel")
+        self.kernel = self.add_weight(
+            shape=(k, k, in_channels, 4, out_channels), initializer="glorot_uniform", name="kernel"
+        )
         self.bias = self.add_weight(shape=(out_channels,), initializer="zeros", name="bias")
 
     def call(self, x):

@@ -3,6 +3,7 @@
 Twins of ``a3net.torch.rings``: same names, arguments and trainable-parameter counts. Inputs are
 (N, 1, 28, 28) channels-first images, transposed to channels last inside each model.
 """
+
 from __future__ import annotations
 
 import keras
@@ -33,24 +34,41 @@ def _pooled_size(image_size: int, n_pools: int) -> int:
 
 
 def _conv_head(n_out, image_size, channels, hidden, dropout) -> keras.Sequential:
-    """Channels-first input, conv trunk, flatten, one hidden dense layer with dropout, linear output."""
+    """Channels-first input, conv trunk, flatten, hidden dense layer with dropout, linear output."""
     _pooled_size(image_size, len(channels))
     return keras.Sequential(
-        [layers.Permute(_TO_CHANNELS_LAST), *_conv_trunk(channels), layers.Flatten(),
-         layers.Dense(hidden, activation="relu"), layers.Dropout(dropout), layers.Dense(n_out)]
+        [
+            layers.Permute(_TO_CHANNELS_LAST),
+            *_conv_trunk(channels),
+            layers.Flatten(),
+            layers.Dense(hidden, activation="relu"),
+            layers.Dropout(dropout),
+            layers.Dense(n_out),
+        ]
     )
 
 
 class RingCounterCNN(Classifier):
     """CNN that counts rings: outputs one logit per count 1..``max_rings`` (class k = k+1 rings)."""
 
-    def __init__(self, max_rings: int = 2, image_size: int = 28, channels=(16, 32, 64),
-                 hidden: int = 64, dropout: float = 0.1):
+    def __init__(
+        self,
+        max_rings: int = 2,
+        image_size: int = 28,
+        channels=(16, 32, 64),
+        hidden: int = 64,
+        dropout: float = 0.1,
+    ):
         super().__init__()
         self.n_classes = check_positive_int(max_rings, "max_rings")
         self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
-        self.net = _conv_head(self.n_classes, image_size, check_channels(channels),
-                              check_positive_int(hidden, "hidden"), check_rate(dropout, "dropout"))
+        self.net = _conv_head(
+            self.n_classes,
+            image_size,
+            check_channels(channels),
+            check_positive_int(hidden, "hidden"),
+            check_rate(dropout, "dropout"),
+        )
         self._build_with_zeros()
 
     def call(self, x, training=False):
@@ -60,13 +78,24 @@ class RingCounterCNN(Classifier):
 class RingRegressorCNN(Regressor):
     """CNN regressor of one ring's (standardised) x, y, radius, thickness and deformation."""
 
-    def __init__(self, n_outputs: int = 5, image_size: int = 28, channels=(32, 64, 128),
-                 hidden: int = 128, dropout: float = 0.0):
+    def __init__(
+        self,
+        n_outputs: int = 5,
+        image_size: int = 28,
+        channels=(32, 64, 128),
+        hidden: int = 128,
+        dropout: float = 0.0,
+    ):
         super().__init__()
         self.n_outputs = check_positive_int(n_outputs, "n_outputs")
         self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
-        self.net = _conv_head(self.n_outputs, image_size, check_channels(channels),
-                              check_positive_int(hidden, "hidden"), check_rate(dropout, "dropout"))
+        self.net = _conv_head(
+            self.n_outputs,
+            image_size,
+            check_channels(channels),
+            check_positive_int(hidden, "hidden"),
+            check_rate(dropout, "dropout"),
+        )
         self._build_with_zeros()
 
     def call(self, x, training=False):
@@ -76,14 +105,18 @@ class RingRegressorCNN(Regressor):
 class RingRegressorMLP(Regressor):
     """Fully-connected regressor on the flattened image: the reference the CNN is compared with."""
 
-    def __init__(self, n_outputs: int = 5, image_size: int = 28, hidden=(256, 128),
-                 dropout: float = 0.0):
+    def __init__(
+        self, n_outputs: int = 5, image_size: int = 28, hidden=(256, 128), dropout: float = 0.0
+    ):
         super().__init__()
         self.n_outputs = check_positive_int(n_outputs, "n_outputs")
         self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
         stack = [layers.Flatten()]
         for width in check_channels(hidden, "hidden"):
-            stack += [layers.Dense(width, activation="relu"), layers.Dropout(check_rate(dropout, "dropout"))]
+            stack += [
+                layers.Dense(width, activation="relu"),
+                layers.Dropout(check_rate(dropout, "dropout")),
+            ]
         stack.append(layers.Dense(self.n_outputs))
         self.net = keras.Sequential(stack)
         self._build_with_zeros()
@@ -93,7 +126,7 @@ class RingRegressorMLP(Regressor):
 
 
 class RingCVAE(ConditionalGenerator):
-    """Conditional VAE (Kingma & Welling 2014; Sohn et al. 2015) of ring images given ring parameters.
+    """Conditional VAE (Kingma & Welling 2014; Sohn et al. 2015) of ring images given parameters.
 
     Encoder q(z | image, c): two conv blocks (28 -> 14 -> 7), dense ``hidden``, then mean and
     log-variance of a ``latent_dim`` Gaussian. Decoder p(image | z, c): dense to 64x7x7, two
@@ -101,8 +134,14 @@ class RingCVAE(ConditionalGenerator):
     cross-entropy summed over pixels plus ``beta`` times the KL divergence to N(0, 1).
     """
 
-    def __init__(self, n_conditions: int = 5, latent_dim: int = 8, image_size: int = 28,
-                 hidden: int = 128, beta: float = 1.0):
+    def __init__(
+        self,
+        n_conditions: int = 5,
+        latent_dim: int = 8,
+        image_size: int = 28,
+        hidden: int = 128,
+        beta: float = 1.0,
+    ):
         super().__init__()
         self.n_conditions = check_positive_int(n_conditions, "n_conditions")
         self.latent_dim = check_positive_int(latent_dim, "latent_dim")
@@ -115,20 +154,28 @@ class RingCVAE(ConditionalGenerator):
         self.beta = float(beta)
         self.sample_shape = (1, image_size, image_size)
         self.side = image_size // 4
-        self.encoder = keras.Sequential([layers.Permute(_TO_CHANNELS_LAST), *_conv_trunk((32, 64)), layers.Flatten()])
+        self.encoder = keras.Sequential(
+            [layers.Permute(_TO_CHANNELS_LAST), *_conv_trunk((32, 64)), layers.Flatten()]
+        )
         self.enc_dense = layers.Dense(hidden, activation="relu")
         self.to_mean = layers.Dense(self.latent_dim)
         self.to_logvar = layers.Dense(self.latent_dim)
-        self.dec_dense = keras.Sequential([
-            layers.Dense(hidden, activation="relu"),
-            layers.Dense(64 * self.side ** 2, activation="relu"),
-            layers.Reshape((self.side, self.side, 64)),
-        ])
-        self.decoder = keras.Sequential([
-            layers.UpSampling2D(2, interpolation="nearest"), layers.Conv2D(32, 3, padding="same", activation="relu"),
-            layers.UpSampling2D(2, interpolation="nearest"), layers.Conv2D(1, 3, padding="same"),
-            layers.Permute(_TO_CHANNELS_FIRST),
-        ])
+        self.dec_dense = keras.Sequential(
+            [
+                layers.Dense(hidden, activation="relu"),
+                layers.Dense(64 * self.side**2, activation="relu"),
+                layers.Reshape((self.side, self.side, 64)),
+            ]
+        )
+        self.decoder = keras.Sequential(
+            [
+                layers.UpSampling2D(2, interpolation="nearest"),
+                layers.Conv2D(32, 3, padding="same", activation="relu"),
+                layers.UpSampling2D(2, interpolation="nearest"),
+                layers.Conv2D(1, 3, padding="same"),
+                layers.Permute(_TO_CHANNELS_FIRST),
+            ]
+        )
         self._build_with_zeros(tf.zeros((1, self.n_conditions)))
 
     def encode(self, x, c):
@@ -154,5 +201,7 @@ class RingCVAE(ConditionalGenerator):
         logits, mean, logvar = self(x, c, training=training)
         bce = tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=tf.cast(logits, tf.float32))
         rec = tf.reduce_mean(tf.reduce_sum(bce, axis=[1, 2, 3]))
-        kl = tf.reduce_mean(-0.5 * tf.reduce_sum(1 + logvar - tf.square(mean) - tf.exp(logvar), axis=1))
+        kl = tf.reduce_mean(
+            -0.5 * tf.reduce_sum(1 + logvar - tf.square(mean) - tf.exp(logvar), axis=1)
+        )
         return rec + self.beta * kl, {"reconstruction": rec, "kl": kl}

@@ -2,8 +2,20 @@
 
 ``a3net.keras`` offers the same public names with the same signatures and parameter counts.
 """
-from .core import (A3Model, Classifier, ConditionalGenerator, Regressor, count_parameters, device,
-                   evaluate, fit, generate, predict, saliency)
+
+from .core import (
+    A3Model,
+    Classifier,
+    ConditionalGenerator,
+    Regressor,
+    count_parameters,
+    device,
+    evaluate,
+    fit,
+    generate,
+    predict,
+    saliency,
+)
 from .gan import ConditionalWGAN
 from .layers import P4ConvP4, P4ConvZ2, P4Pool, RandomRotation
 from .rings import RingCounterCNN, RingCVAE, RingRegressorCNN, RingRegressorMLP
@@ -11,7 +23,25 @@ from .rings import RingCounterCNN, RingCVAE, RingRegressorCNN, RingRegressorMLP
 NAME = "torch"
 
 __all__ = [
-    "NAME", "A3Model", "Classifier", "ConditionalGenerator", "Regressor", "count_parameters", "device",
-    "evaluate", "fit", "generate", "predict", "saliency",
-    "ConditionalWGAN", "P4ConvP4", "P4ConvZ2", "P4Pool", "RandomRotation", "RingCounterCNN", "RingCVAE", "RingRegressorCNN", "RingRegressorMLP",
+    "NAME",
+    "A3Model",
+    "Classifier",
+    "ConditionalGenerator",
+    "Regressor",
+    "count_parameters",
+    "device",
+    "evaluate",
+    "fit",
+    "generate",
+    "predict",
+    "saliency",
+    "ConditionalWGAN",
+    "P4ConvP4",
+    "P4ConvZ2",
+    "P4Pool",
+    "RandomRotation",
+    "RingCounterCNN",
+    "RingCVAE",
+    "RingRegressorCNN",
+    "RingRegressorMLP",
 ]

@@ -1,4 +1,4 @@
-"""PyTorch side: the device, the model base classes and fit / predict / evaluate / saliency / generate.
+"""PyTorch side: the device, base classes and fit / predict / evaluate / saliency / generate.
 
 Data stay NumPy float32 at the boundary ((N, C, H, W) images); inside ``fit`` the whole training
 set is moved to the device once and batches are cut from it by index, with no DataLoader and no
@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from .._threads import n_threads
-from .._training import (Backend, ModelContract, evaluate_loop, fit_loop, latent_draws)
+from .._training import Backend, ModelContract, evaluate_loop, fit_loop, latent_draws
 
 torch.set_num_threads(n_threads())
 try:
@@ -201,9 +201,20 @@ class TorchBackend(Backend):
 BACKEND = TorchBackend()
 
 
-def fit(model, x, y, *, epochs: int, batch_size: int = 64, lr: float = 1e-3,
-        weight_decay: float = 0.0, schedule: str = "cosine", validation=None, seed: int = 0,
-        progress: bool = True) -> dict:
+def fit(
+    model,
+    x,
+    y,
+    *,
+    epochs: int,
+    batch_size: int = 64,
+    lr: float = 1e-3,
+    weight_decay: float = 0.0,
+    schedule: str = "cosine",
+    validation=None,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict:
     """Train ``model`` on NumPy ``x`` (N, ...) and ``y``; returns the per-epoch history.
 
     The model's ``configure_optimizers`` gives its optimisers (Adam(W) by default) and its
@@ -212,9 +223,20 @@ def fit(model, x, y, *, epochs: int, batch_size: int = 64, lr: float = 1e-3,
     ``validation=(x_val, y_val)`` is evaluated after every epoch. The history maps ``loss`` and
     the model's metrics (and their ``val_`` versions) to lists with one value per epoch.
     """
-    return fit_loop(BACKEND, model, x, y, epochs=epochs, batch_size=batch_size, lr=lr,
-                    weight_decay=weight_decay, schedule=schedule, validation=validation,
-                    seed=seed, progress=progress)
+    return fit_loop(
+        BACKEND,
+        model,
+        x,
+        y,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=weight_decay,
+        schedule=schedule,
+        validation=validation,
+        seed=seed,
+        progress=progress,
+    )
 
 
 def evaluate(model, x, y, *, batch_size: int = 256) -> dict:
@@ -224,7 +246,7 @@ def evaluate(model, x, y, *, batch_size: int = 256) -> dict:
 
 @torch.no_grad()
 def predict(model, x, *, batch_size: int = 256) -> np.ndarray:
-    """Outputs of ``model`` for NumPy ``x`` as float32: logits (classifiers) or values (regressors)."""
+    """Outputs of ``model`` for NumPy ``x``: logits (classifiers) or values (regressors)."""
     BACKEND.check_model(model)
     if model.task == "generative":
         raise TypeError(
@@ -232,8 +254,10 @@ def predict(model, x, *, batch_size: int = 256) -> np.ndarray:
         )
     x = model.check_inputs(x)
     model.eval()
-    out = [model(BACKEND.to_device(x[s:s + batch_size])).float().cpu()
-           for s in range(0, len(x), batch_size)]
+    out = [
+        model(BACKEND.to_device(x[s : s + batch_size])).float().cpu()
+        for s in range(0, len(x), batch_size)
+    ]
     return torch.cat(out).numpy()
 
 
@@ -253,7 +277,7 @@ def saliency(model, x, *, output: int | None = None, batch_size: int = 64) -> np
     model.eval()
     maps = []
     for start in range(0, len(x), batch_size):
-        xb = BACKEND.to_device(x[start:start + batch_size]).requires_grad_(True)
+        xb = BACKEND.to_device(x[start : start + batch_size]).requires_grad_(True)
         out = model(xb).float()
         if output is None and model.task == "classification":
             unit = out.argmax(dim=1)
@@ -283,7 +307,12 @@ def generate(model, conditions, *, seed: int = 0, batch_size: int = 256) -> np.n
     c = model.check_targets(conditions, len(np.asarray(conditions)), "conditions")
     model.eval()
     z_all = latent_draws(len(c), model.latent_dim, seed)
-    out = [model.decode_samples(BACKEND.to_device(z_all[s:s + batch_size]),
-                                BACKEND.to_device(c[s:s + batch_size])).float().cpu()
-           for s in range(0, len(c), batch_size)]
+    out = [
+        model.decode_samples(
+            BACKEND.to_device(z_all[s : s + batch_size]), BACKEND.to_device(c[s : s + batch_size])
+        )
+        .float()
+        .cpu()
+        for s in range(0, len(c), batch_size)
+    ]
     return torch.cat(out).numpy()

@@ -24,8 +24,15 @@ class ConditionalWGAN(ConditionalGenerator):
     Both optimisers are Adam with betas (0.5, 0.9).
     """
 
-    def __init__(self, n_features: int, n_conditions: int = 1, latent_dim: int = 8,
-                 hidden: int = 64, n_critic: int = 5, gp_weight: float = 10.0):
+    def __init__(
+        self,
+        n_features: int,
+        n_conditions: int = 1,
+        latent_dim: int = 8,
+        hidden: int = 64,
+        n_critic: int = 5,
+        gp_weight: float = 10.0,
+    ):
         super().__init__()
         self.sample_shape = (check_positive_int(n_features, "n_features"),)
         self.n_conditions = check_positive_int(n_conditions, "n_conditions")
@@ -34,13 +41,17 @@ class ConditionalWGAN(ConditionalGenerator):
         self.gp_weight = check_non_negative(gp_weight, "gp_weight")
         hidden = check_positive_int(hidden, "hidden")
         self.generator = nn.Sequential(
-            nn.Linear(self.latent_dim + self.n_conditions, hidden), nn.ReLU(),
-            nn.Linear(hidden, hidden), nn.ReLU(),
+            nn.Linear(self.latent_dim + self.n_conditions, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
             nn.Linear(hidden, n_features),
         )
         self.critic = nn.Sequential(
-            nn.Linear(n_features + self.n_conditions, hidden), nn.LeakyReLU(0.2),
-            nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
+            nn.Linear(n_features + self.n_conditions, hidden),
+            nn.LeakyReLU(0.2),
+            nn.Linear(hidden, hidden),
+            nn.LeakyReLU(0.2),
             nn.Linear(hidden, 1),
         )
 
@@ -72,8 +83,10 @@ class ConditionalWGAN(ConditionalGenerator):
             (grad,) = torch.autograd.grad(self(mixed, c).sum(), mixed, create_graph=training)
         penalty = ((grad.norm(dim=1) - 1) ** 2).mean()
         distance = self(x, c).mean() - self(fake, c).mean()
-        return -distance + self.gp_weight * penalty, {"wasserstein": distance,
-                                                      "gradient_penalty": penalty}
+        return -distance + self.gp_weight * penalty, {
+            "wasserstein": distance,
+            "gradient_penalty": penalty,
+        }
 
     def training_step(self, x, c, optimizers):
         critic_opt, generator_opt = optimizers["critic"], optimizers["generator"]
@@ -86,5 +99,8 @@ class ConditionalWGAN(ConditionalGenerator):
         generator_opt.zero_grad(set_to_none=True)
         generator_loss.backward()
         generator_opt.step()
-        return {"loss": loss.detach(), "generator_loss": generator_loss.detach(),
-                **{k: v.detach() for k, v in metrics.items()}}
+        return {
+            "loss": loss.detach(),
+            "generator_loss": generator_loss.detach(),
+            **{k: v.detach() for k, v in metrics.items()},
+        }

@@ -45,15 +45,23 @@ class RandomRotation(nn.Module):
         cos, sin = torch.cos(theta), torch.sin(theta)
         aspect = (height - 1) / max(width - 1, 1)
         # output pixel (u, v) in [-1, 1] reads the input at R(theta) (u, v), in pixel units
-        matrix = torch.stack([
-            torch.stack([cos, -sin / aspect, torch.zeros_like(cos)], dim=1),
-            torch.stack([sin * aspect, cos, torch.zeros_like(cos)], dim=1),
-        ], dim=1)
+        matrix = torch.stack(
+            [
+                torch.stack([cos, -sin / aspect, torch.zeros_like(cos)], dim=1),
+                torch.stack([sin * aspect, cos, torch.zeros_like(cos)], dim=1),
+            ],
+            dim=1,
+        )
         grid = F.affine_grid(matrix, [n, 1, height, width], align_corners=True)
         out = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
         if self.fill_value:
-            inside = F.grid_sample(torch.ones_like(x[:, :1]), grid, mode="bilinear",
-                                   padding_mode="zeros", align_corners=True)
+            inside = F.grid_sample(
+                torch.ones_like(x[:, :1]),
+                grid,
+                mode="bilinear",
+                padding_mode="zeros",
+                align_corners=True,
+            )
             out = out + self.fill_value * (1 - inside)
         return out
 
@@ -74,7 +82,8 @@ class P4ConvZ2(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3):
         super().__init__()
         self.in_channels, self.out_channels, k = check_conv_shape(
-            in_channels, out_channels, kernel_size)
+            in_channels, out_channels, kernel_size
+        )
         self.kernel_size = k
         self.weight = _kaiming_uniform((out_channels, in_channels, k, k), in_channels * k * k)
         self.bias = nn.Parameter(torch.zeros(out_channels))
@@ -97,19 +106,25 @@ class P4ConvP4(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3):
         super().__init__()
         self.in_channels, self.out_channels, k = check_conv_shape(
-            in_channels, out_channels, kernel_size)
+            in_channels, out_channels, kernel_size
+        )
         self.kernel_size = k
-        self.weight = _kaiming_uniform((out_channels, in_channels, 4, k, k),
-                                       in_channels * 4 * k * k)
+        self.weight = _kaiming_uniform(
+            (out_channels, in_channels, 4, k, k), in_channels * 4 * k * k
+        )
         self.bias = nn.Parameter(torch.zeros(out_channels))
 
     def forward(self, x):
         k, n_in, out = self.kernel_size, self.in_channels, self.out_channels
-        turned = torch.stack([
-            torch.rot90(torch.roll(self.weight, r, dims=2), r, dims=(-2, -1)) for r in range(4)
-        ], dim=1)  # (out, 4, in, 4, k, k)
-        y = F.conv2d(x.reshape(len(x), n_in * 4, *x.shape[-2:]),
-                     turned.reshape(out * 4, n_in * 4, k, k), padding=k // 2)
+        turned = torch.stack(
+            [torch.rot90(torch.roll(self.weight, r, dims=2), r, dims=(-2, -1)) for r in range(4)],
+            dim=1,
+        )  # (out, 4, in, 4, k, k)
+        y = F.conv2d(
+            x.reshape(len(x), n_in * 4, *x.shape[-2:]),
+            turned.reshape(out * 4, n_in * 4, k, k),
+            padding=k // 2,
+        )
         y = y.view(len(x), out, 4, *y.shape[-2:])
         return y + self.bias[None, :, None, None, None]
 
@@ -122,4 +137,3 @@ class P4Pool(nn.Module):
 
     def forward(self, x):
         return x.amax(dim=2)
-

@@ -3,6 +3,7 @@
 Inputs are ring images (N, 1, 28, 28). The Keras twins in ``a3net.keras.rings`` have the same
 names, arguments and trainable-parameter counts.
 """
+
 from __future__ import annotations
 
 import torch
@@ -37,8 +38,11 @@ class _ConvHead(nn.Module):
         side = _pooled_size(image_size, len(channels))
         self.features = _conv_trunk(channels)
         self.head = nn.Sequential(
-            nn.Flatten(), nn.Linear(channels[-1] * side * side, hidden), nn.ReLU(),
-            nn.Dropout(dropout), nn.Linear(hidden, n_out),
+            nn.Flatten(),
+            nn.Linear(channels[-1] * side * side, hidden),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, n_out),
         )
 
     def forward(self, x):
@@ -48,13 +52,24 @@ class _ConvHead(nn.Module):
 class RingCounterCNN(Classifier):
     """CNN that counts rings: outputs one logit per count 1..``max_rings`` (class k = k+1 rings)."""
 
-    def __init__(self, max_rings: int = 2, image_size: int = 28, channels=(16, 32, 64),
-                 hidden: int = 64, dropout: float = 0.1):
+    def __init__(
+        self,
+        max_rings: int = 2,
+        image_size: int = 28,
+        channels=(16, 32, 64),
+        hidden: int = 64,
+        dropout: float = 0.1,
+    ):
         super().__init__()
         self.n_classes = check_positive_int(max_rings, "max_rings")
         self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
-        self.net = _ConvHead(self.n_classes, image_size, check_channels(channels),
-                             check_positive_int(hidden, "hidden"), check_rate(dropout, "dropout"))
+        self.net = _ConvHead(
+            self.n_classes,
+            image_size,
+            check_channels(channels),
+            check_positive_int(hidden, "hidden"),
+            check_rate(dropout, "dropout"),
+        )
 
     def forward(self, x):
         return self.net(x)
@@ -63,13 +78,24 @@ class RingCounterCNN(Classifier):
 class RingRegressorCNN(Regressor):
     """CNN regressor of one ring's (standardised) x, y, radius, thickness and deformation."""
 
-    def __init__(self, n_outputs: int = 5, image_size: int = 28, channels=(32, 64, 128),
-                 hidden: int = 128, dropout: float = 0.0):
+    def __init__(
+        self,
+        n_outputs: int = 5,
+        image_size: int = 28,
+        channels=(32, 64, 128),
+        hidden: int = 128,
+        dropout: float = 0.0,
+    ):
         super().__init__()
         self.n_outputs = check_positive_int(n_outputs, "n_outputs")
         self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
-        self.net = _ConvHead(self.n_outputs, image_size, check_channels(channels),
-                             check_positive_int(hidden, "hidden"), check_rate(dropout, "dropout"))
+        self.net = _ConvHead(
+            self.n_outputs,
+            image_size,
+            check_channels(channels),
+            check_positive_int(hidden, "hidden"),
+            check_rate(dropout, "dropout"),
+        )
 
     def forward(self, x):
         return self.net(x)
@@ -78,14 +104,19 @@ class RingRegressorCNN(Regressor):
 class RingRegressorMLP(Regressor):
     """Fully-connected regressor on the flattened image: the reference the CNN is compared with."""
 
-    def __init__(self, n_outputs: int = 5, image_size: int = 28, hidden=(256, 128),
-                 dropout: float = 0.0):
+    def __init__(
+        self, n_outputs: int = 5, image_size: int = 28, hidden=(256, 128), dropout: float = 0.0
+    ):
         super().__init__()
         self.n_outputs = check_positive_int(n_outputs, "n_outputs")
         self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
         layers, prev = [nn.Flatten()], image_size * image_size
         for width in check_channels(hidden, "hidden"):
-            layers += [nn.Linear(prev, width), nn.ReLU(), nn.Dropout(check_rate(dropout, "dropout"))]
+            layers += [
+                nn.Linear(prev, width),
+                nn.ReLU(),
+                nn.Dropout(check_rate(dropout, "dropout")),
+            ]
             prev = width
         layers.append(nn.Linear(prev, self.n_outputs))
         self.net = nn.Sequential(*layers)
@@ -95,7 +126,7 @@ class RingRegressorMLP(Regressor):
 
 
 class RingCVAE(ConditionalGenerator):
-    """Conditional VAE (Kingma & Welling 2014; Sohn et al. 2015) of ring images given ring parameters.
+    """Conditional VAE (Kingma & Welling 2014; Sohn et al. 2015) of ring images given parameters.
 
     Encoder q(z | image, c): two conv blocks (28 -> 14 -> 7), dense ``hidden``, then mean and
     log-variance of a ``latent_dim`` Gaussian. Decoder p(image | z, c): dense to 64x7x7, two
@@ -103,8 +134,14 @@ class RingCVAE(ConditionalGenerator):
     cross-entropy summed over pixels plus ``beta`` times the KL divergence to N(0, 1).
     """
 
-    def __init__(self, n_conditions: int = 5, latent_dim: int = 8, image_size: int = 28,
-                 hidden: int = 128, beta: float = 1.0):
+    def __init__(
+        self,
+        n_conditions: int = 5,
+        latent_dim: int = 8,
+        image_size: int = 28,
+        hidden: int = 128,
+        beta: float = 1.0,
+    ):
         super().__init__()
         self.n_conditions = check_positive_int(n_conditions, "n_conditions")
         self.latent_dim = check_positive_int(latent_dim, "latent_dim")
@@ -118,16 +155,23 @@ class RingCVAE(ConditionalGenerator):
         self.sample_shape = (1, image_size, image_size)
         self.side = image_size // 4
         self.encoder = nn.Sequential(_conv_trunk((32, 64)), nn.Flatten())
-        self.enc_dense = nn.Sequential(nn.Linear(64 * self.side ** 2 + self.n_conditions, hidden), nn.ReLU())
+        self.enc_dense = nn.Sequential(
+            nn.Linear(64 * self.side**2 + self.n_conditions, hidden), nn.ReLU()
+        )
         self.to_mean = nn.Linear(hidden, self.latent_dim)
         self.to_logvar = nn.Linear(hidden, self.latent_dim)
         self.dec_dense = nn.Sequential(
-            nn.Linear(self.latent_dim + self.n_conditions, hidden), nn.ReLU(),
-            nn.Linear(hidden, 64 * self.side ** 2), nn.ReLU(),
+            nn.Linear(self.latent_dim + self.n_conditions, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, 64 * self.side**2),
+            nn.ReLU(),
         )
         self.decoder = nn.Sequential(
-            nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(64, 32, 3, padding=1), nn.ReLU(),
-            nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(32, 1, 3, padding=1),
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            nn.Conv2d(64, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            nn.Conv2d(32, 1, 3, padding=1),
         )
 
     def encode(self, x, c):
@@ -152,6 +196,10 @@ class RingCVAE(ConditionalGenerator):
 
     def training_loss(self, x, c, training=False):
         logits, mean, logvar = self(x, c)
-        rec = nn.functional.binary_cross_entropy_with_logits(logits.float(), x, reduction="none").sum(dim=(1, 2, 3)).mean()
-        kl = (-0.5 * (1 + logvar - mean ** 2 - logvar.exp()).sum(dim=1)).mean()
+        rec = (
+            nn.functional.binary_cross_entropy_with_logits(logits.float(), x, reduction="none")
+            .sum(dim=(1, 2, 3))
+            .mean()
+        )
+        kl = (-0.5 * (1 + logvar - mean**2 - logvar.exp()).sum(dim=1)).mean()
         return rec + self.beta * kl, {"reconstruction": rec, "kl": kl}

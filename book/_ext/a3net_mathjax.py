@@ -15,6 +15,7 @@ Left out: the SVG output, MathML/AsciiMath inputs and the speech-rule engine (a1
 only the menu's accessibility/renderer options would load. `_config.yml` sets `mathjax_path`; this
 extension is listed there under `sphinx: local_extensions:`.
 """
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -59,7 +60,7 @@ def local_component(mathjax_path: str) -> str | None:
             f"a3net_mathjax: mathjax_path {mathjax_path!r} must name a file under "
             f"{STATIC_PREFIX!r} (relative to _static/), e.g. 'mathjax/tex-chtml.js'"
         )
-    return mathjax_path[len(STATIC_PREFIX):]
+    return mathjax_path[len(STATIC_PREFIX) :]
 
 
 def copy_mathjax(app: Sphinx) -> None:
@@ -75,7 +76,9 @@ def copy_mathjax(app: Sphinx) -> None:
         return
     source = mathjax_source()
     if not (source / component).is_file():
-        raise ExtensionError(f"a3net_mathjax: {DISTRIBUTION} has no MathJax component {component!r}")
+        raise ExtensionError(
+            f"a3net_mathjax: {DISTRIBUTION} has no MathJax component {component!r}"
+        )
     target = Path(app.outdir) / "_static" / "mathjax"
     copy_asset(source / component, target / posixpath.dirname(component))
     for folder in FOLDERS:
@@ -88,4 +91,8 @@ def setup(app: Sphinx) -> dict:
     app.setup_extension("sphinx.ext.mathjax")
     # builder-inited: before the pages are written, so that Sphinx adds its ?v=checksum to the URL.
     app.connect("builder-inited", copy_mathjax)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
+    return {
+        "version": "1.0",
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }

@@ -6,6 +6,7 @@ in a public GitHub repository at a fixed commit (a :class:`Source`), so its raw 
 sha256 and sizes were computed from those blobs. To add a file, add a row to its domain (or a new
 domain module listed in ``DOMAINS``); ``fetch`` builds the URL and the how-to-get sentence.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
