@@ -11,7 +11,7 @@ export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 
-.PHONY: all venv book book-strict test unit notebooks student bench clean
+.PHONY: all venv book book-strict test lint unit notebooks student student-run bench clean
 
 all: test
 
@@ -30,22 +30,33 @@ book: $(STAMP)
 	A3NET_PROFILE=$${A3NET_PROFILE:-default} $(VENV)/bin/jupyter-book build .
 	@echo "Book: _build/html/index.html"
 
-## test: unit tests, a strict book build (smoke), every chapter through nbval in both frameworks.
-test: unit book-strict notebooks
+## test: lint, unit tests, the student copies run (smoke), a strict book build (smoke), every
+## chapter through nbval in both frameworks.
+test: lint unit student-run book-strict notebooks
+
+## lint: ruff's checks and its format check over the package, the tests and the notebooks.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -q
 
 book-strict: $(STAMP)
-	A3NET_PROFILE=smoke $(VENV)/bin/jupyter-book build . --warningiserror --keep-going --path-output _build/smoke
+	A3NET_STRICT_CHECKS=1 A3NET_PROFILE=smoke $(VENV)/bin/jupyter-book build . --warningiserror --keep-going --path-output _build/smoke
 
 notebooks: $(STAMP)
-	A3NET_PROFILE=smoke A3NET_FRAMEWORK=torch $(PY) -m pytest --nbval-lax $(CHAPTERS) -q
-	A3NET_PROFILE=smoke A3NET_FRAMEWORK=keras $(PY) -m pytest --nbval-lax $(CHAPTERS) -q
+	A3NET_STRICT_CHECKS=1 A3NET_PROFILE=smoke A3NET_FRAMEWORK=torch $(PY) -m pytest --nbval-lax $(CHAPTERS) -q
+	A3NET_STRICT_CHECKS=1 A3NET_PROFILE=smoke A3NET_FRAMEWORK=keras $(PY) -m pytest --nbval-lax $(CHAPTERS) -q
 
 ## student: student copies of every chapter (solutions stubbed, outputs cleared) in student/.
 student: $(STAMP)
 	$(PY) -m a3net.exercises.student book --out student
+
+## student-run: the student copies executed (smoke, PyTorch) in _build/student; a cell may stop
+## only with NotImplementedError (an unwritten stub), any other error fails.
+student-run: $(STAMP)
+	A3NET_PROFILE=smoke A3NET_FRAMEWORK=torch $(PY) -m a3net.exercises.student book --out _build/student --run
 
 ## bench: timings and accuracies, written to benchmarks/results/.
 bench: $(STAMP)

@@ -1,4 +1,5 @@
 """The figures the chapters show. Every function returns the matplotlib Figure."""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -11,12 +12,18 @@ def show_images(images, titles=None, *, ncols: int = 8, size: float = 1.6, cmap:
     if arr.ndim == 4:
         arr = arr[:, 0]
     if arr.ndim != 3:
-        raise ValueError(f"images must have shape (N, 1, H, W) or (N, H, W), got {np.shape(images)}.")
+        raise ValueError(
+            f"images must have shape (N, 1, H, W) or (N, H, W), got {np.shape(images)}."
+        )
     n = len(arr)
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * (titles is not None)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(size * ncols, size * nrows + 0.3 * (titles is not None)),
+        squeeze=False,
+    )
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
@@ -29,7 +36,7 @@ def show_images(images, titles=None, *, ncols: int = 8, size: float = 1.6, cmap:
 
 def plot_history(history: dict, keys=("loss",), *, title: str = "", ax=None):
     """Training curves: each of ``keys`` and its ``val_`` twin against the epoch."""
-    fig = (ax.figure if ax is not None else plt.figure(figsize=(4.5, 3)))
+    fig = ax.figure if ax is not None else plt.figure(figsize=(4.5, 3))
     ax = ax or fig.add_subplot()
     for key in keys:
         for name, style in ((key, "-"), (f"val_{key}", "--")):
@@ -62,7 +69,9 @@ def plot_saliency(images, maps, titles=None, *, cmap: str = "magma"):
     """Images (top row) and their saliency maps (bottom row)."""
     images, maps = np.asarray(images), np.asarray(maps)
     if images.shape != maps.shape:
-        raise ValueError(f"images and maps must have the same shape, got {images.shape} and {maps.shape}.")
+        raise ValueError(
+            f"images and maps must have the same shape, got {images.shape} and {maps.shape}."
+        )
     n = len(images)
     fig, axes = plt.subplots(2, n, figsize=(1.8 * n, 3.8), squeeze=False)
     for i in range(n):
@@ -72,7 +81,11 @@ def plot_saliency(images, maps, titles=None, *, cmap: str = "magma"):
             axes[0, i].set_title(titles[i], fontsize=8)
         for ax in axes[:, i]:
             ax.axis("off")
-    axes[0, 0].text(-0.15, 0.5, "image", transform=axes[0, 0].transAxes, rotation=90, va="center", ha="right")
-    axes[1, 0].text(-0.15, 0.5, "saliency", transform=axes[1, 0].transAxes, rotation=90, va="center", ha="right")
+    axes[0, 0].text(
+        -0.15, 0.5, "image", transform=axes[0, 0].transAxes, rotation=90, va="center", ha="right"
+    )
+    axes[1, 0].text(
+        -0.15, 0.5, "saliency", transform=axes[1, 0].transAxes, rotation=90, va="center", ha="right"
+    )
     fig.tight_layout()
     return fig

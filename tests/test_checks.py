@@ -1,4 +1,5 @@
 """a3net.exercises.checks: printed PASS/FAIL lines and returned booleans."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -70,3 +71,109 @@ def test_check_better_than(capsys):
     assert "NaN" in _out(capsys)
     with pytest.raises(TypeError, match="'baseline'"):
         check_better_than(0.1, None, "x")
+
+
+def test_strict_mode_raises_after_printing(capsys, monkeypatch):
+    from a3net.exercises.checks import CheckFailed, strict
+
+    monkeypatch.setenv("A3NET_STRICT_CHECKS", "1")
+    assert strict()
+    assert check(True, "fine") is True
+    with pytest.raises(CheckFailed, match="FAIL: radius — write it.*A3NET_STRICT_CHECKS"):
+        check(False, "radius", "write it")
+    assert _out(capsys).endswith("FAIL: radius — write it")
+    with pytest.raises(AssertionError):  # CheckFailed is an AssertionError, as nbval reports
+        check_better_than(0.3, 0.2, "scatter")
+    for off in ("", "0", "false", "No"):
+        monkeypatch.setenv("A3NET_STRICT_CHECKS", off)
+        assert not strict() and check(False, "lenient") is False
+
+
+# ------------------------------------------------------------------ chapter F checks
+
+
+@pytest.fixture(autouse=False)
+def lenient(monkeypatch):
+    monkeypatch.delenv("A3NET_STRICT_CHECKS", raising=False)
+
+
+def test_n_components_check_builds_its_own_images(capsys, lenient):
+    from sklearn.decomposition import PCA
+
+    from a3net.exercises import rings as ring_checks
+
+    def good(images, fraction):
+        flat = images.reshape(len(images), -1)
+        ratios = PCA(svd_solver="full").fit(flat).explained_variance_ratio_
+        return int(np.searchsorted(np.cumsum(ratios), fraction) + 1)
+
+    def stub(images, fraction):
+        raise NotImplementedError("exercise")
+
+    assert ring_checks.check_n_components(good) is True
+    out = _out(capsys)
+    assert out.count("PASS:") == 2 and "50% of the pixel variance" in out
+    assert ring_checks.check_n_components(lambda images, fraction: 40) is False
+    assert "FAIL: 50% of the pixel variance" in _out(capsys)
+    assert ring_checks.check_n_components(stub) is False
+    assert "still a stub" in _out(capsys)
+    with pytest.raises(ValueError, match="fraction"):
+        ring_checks.check_n_components(good, fraction=1.5)
+
+
+def test_confusion_check_computes_its_reference(capsys, lenient):
+    from a3net.exercises import rings as ring_checks
+
+    def good(true, pred, n_classes):
+        counts = np.zeros((n_classes, n_classes), int)
+        np.add.at(counts, (true, pred), 1)
+        return counts
+
+    assert ring_checks.check_confusion(good) is True
+    assert ring_checks.check_confusion(lambda t, p, n: good(p, t, n)) is False
+    assert "row index = true class" in _out(capsys)
+
+
+def test_measured_radii_check_calls_the_students_function(capsys, lenient):
+    """F.4 with small untrained torch models: the check compares with its own measurement."""
+    from sklearn.preprocessing import StandardScaler
+
+    from a3net import torch as nn
+    from a3net.data.rings import ring_targets, simulate_rings
+    from a3net.exercises import rings as ring_checks
+
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    _, labels = simulate_rings(200, seed=1)
+    scaler = StandardScaler().fit(ring_targets(labels))
+    cvae, regressor = nn.RingCVAE(latent_dim=2), nn.RingRegressorCNN()
+
+    def good(cvae, regressor, scaler, radii, seed=0):
+        params = ring_checks.sweep_conditions(radii)
+        drawn = nn.generate(cvae, scaler.transform(params), seed=seed)
+        peak = drawn.max(axis=(1, 2, 3), keepdims=True)
+        return scaler.inverse_transform(nn.predict(regressor, drawn / peak))[:, 2]
+
+    def unscaled(cvae, regressor, scaler, radii, seed=0):
+        drawn = nn.generate(cvae, scaler.transform(ring_checks.sweep_conditions(radii)), seed=seed)
+        return nn.predict(regressor, drawn)[:, 2]
+
+    def stub(cvae, regressor, scaler, radii, seed=0):
+        raise NotImplementedError("exercise")
+
+    # The untrained cVAE cannot follow the request, so the last (physics) line may fail; the
+    # student's code is right when the match line passes.
+    ring_checks.check_measured_radii(good, cvae, regressor, scaler, seed=3)
+    assert "PASS: measured radii of the check's sweep (8 to 3.5 px) match its own" in _out(capsys)
+    assert ring_checks.check_measured_radii(good, cvae, regressor, scaler, seed=4) is not None
+    capsys.readouterr()
+    for wrong, message in [
+        (stub, "still a stub"),
+        (lambda cvae, regressor, scaler, radii, seed=0: radii, "returned the requested radii"),
+        (lambda cvae, regressor, scaler, radii, seed=0: radii[:3], "one radius per requested"),
+        (unscaled, "FAIL: measured radii of the check's sweep"),
+    ]:
+        assert ring_checks.check_measured_radii(wrong, cvae, regressor, scaler, seed=3) is False
+        assert message in _out(capsys), message
+    with pytest.raises(TypeError, match="a3net.torch or a3net.keras"):
+        ring_checks.check_measured_radii(good, object(), regressor, scaler)

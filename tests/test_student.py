@@ -1,4 +1,5 @@
 """a3net.exercises.student: the student-notebook generator and its command line."""
+
 from __future__ import annotations
 
 import os
@@ -12,7 +13,10 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from a3net.exercises.student import (
     STUB_COMMENT,
+    StudentRunError,
+    execute_student_notebook,
     make_student_notebook,
+    run_student_copies,
     stub_source,
     write_student_copies,
 )
@@ -47,19 +51,33 @@ def _tagged(cell, *tags):
 
 
 def _synthetic_notebook():
-    nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                               "language": "python"}, "a3net": {"chapter": "F"}})
+    nb = new_notebook(
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "a3net": {"chapter": "F"},
+        }
+    )
     intro = new_markdown_cell("# A chapter\nSome physics.")
-    setup = new_code_cell("x = 1\nprint(x)", execution_count=3,
-                          outputs=[new_output("stream", name="stdout", text="1\n")])
-    exercise = _tagged(new_markdown_cell("```{exercise} Ring radius\n:label: ex-radius\nWrite it.\n```"),
-                       "exercise")
-    solution_code = _tagged(new_code_cell(SOLUTION_CODE, execution_count=4), "solution", "hide-input")
-    solution_text = _tagged(new_markdown_cell("```{solution} ex-radius\nThe mean distance.\n```"),
-                            "solution")
-    selfcheck = new_code_cell("check(ring_radius(img) > 0, 'radius positive')", execution_count=5,
-                              outputs=[new_output("execute_result", data={"text/plain": "True"},
-                                                  execution_count=5)])
+    setup = new_code_cell(
+        "x = 1\nprint(x)",
+        execution_count=3,
+        outputs=[new_output("stream", name="stdout", text="1\n")],
+    )
+    exercise = _tagged(
+        new_markdown_cell("```{exercise} Ring radius\n:label: ex-radius\nWrite it.\n```"),
+        "exercise",
+    )
+    solution_code = _tagged(
+        new_code_cell(SOLUTION_CODE, execution_count=4), "solution", "hide-input"
+    )
+    solution_text = _tagged(
+        new_markdown_cell("```{solution} ex-radius\nThe mean distance.\n```"), "solution"
+    )
+    selfcheck = new_code_cell(
+        "check(ring_radius(img) > 0, 'radius positive')",
+        execution_count=5,
+        outputs=[new_output("execute_result", data={"text/plain": "True"}, execution_count=5)],
+    )
     claims = _tagged(new_code_cell("assert answer > 0", execution_count=6), "claims", "remove-cell")
     nb.cells = [intro, setup, exercise, solution_code, solution_text, selfcheck, claims]
     return nb
@@ -89,7 +107,9 @@ def test_make_student_notebook():
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None
     # non-solution cells are unchanged apart from outputs
-    assert [student.cells[i].source for i in (0, 1, 2, 4)] == [nb.cells[i].source for i in (0, 1, 2, 5)]
+    assert [student.cells[i].source for i in (0, 1, 2, 4)] == [
+        nb.cells[i].source for i in (0, 1, 2, 5)
+    ]
     assert student.cells[2].metadata == nb.cells[2].metadata
     assert student.cells[1].get("id") == nb.cells[1].get("id")
 
@@ -144,10 +164,17 @@ def test_write_student_copies_folder(tmp_path):
         write_student_copies(tmp_path / "notes.txt", tmp_path / "x")
 
 
-def _cli(*args):
+def _cli(*args, timeout=120):
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-m", "a3net.exercises.student", *args],
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "a3net.exercises.student", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=timeout,
+    )
 
 
 def test_cli_writes_copies(tmp_path):
@@ -175,12 +202,21 @@ def test_cli_errors_clearly(tmp_path):
 
 
 def test_import_pulls_no_deep_learning_framework():
-    code = ("import sys, a3net.exercises.student, a3net.exercises.checks; "
-            "bad = [m for m in ('torch', 'tensorflow', 'keras') if m in sys.modules]; "
-            "assert not bad, bad")
+    code = (
+        "import sys, a3net.exercises.student, a3net.exercises.checks; "
+        "bad = [m for m in ('torch', 'tensorflow', 'keras') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=ROOT, env=env, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -188,8 +224,9 @@ def test_chapter_F_solutions_are_stripped(tmp_path):
     # Chapter F is required: this test fails (it does not skip) while the notebook is missing.
     assert CHAPTER_F.is_file(), f"{CHAPTER_F} is missing: chapter F is required"
     nb = nbformat.read(CHAPTER_F, as_version=4)
-    solutions = [c for c in nb.cells
-                 if c.cell_type == "code" and "solution" in c.metadata.get("tags", [])]
+    solutions = [
+        c for c in nb.cells if c.cell_type == "code" and "solution" in c.metadata.get("tags", [])
+    ]
     assert len(solutions) >= 3, f"chapter F has {len(solutions)} solution code cells, needs >= 3"
     [written] = write_student_copies(CHAPTER_F, tmp_path)
     student = nbformat.read(written, as_version=4)
@@ -199,3 +236,78 @@ def test_chapter_F_solutions_are_stripped(tmp_path):
     stubs = [c for c in student.cells if "exercise-stub" in c.metadata.get("tags", [])]
     assert len(stubs) == len(solutions)
     assert all(c.get("outputs", []) == [] for c in student.cells if c.cell_type == "code")
+
+
+# ------------------------------------------------------------------ running the student copies
+# Tiny plain-Python notebooks (kernel python3): each execution starts one kernel, about a second.
+
+
+def _plain_notebook(*cells):
+    nb = new_notebook(
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        }
+    )
+    nb.cells = [
+        cell if isinstance(cell, nbformat.NotebookNode) else new_code_cell(cell) for cell in cells
+    ]
+    return nb
+
+
+def test_run_goes_on_after_not_implemented_error(tmp_path, monkeypatch):
+    # A stub's NotImplementedError and a failing self-check must not stop the run, even when the
+    # instructor-notebook setting A3NET_STRICT_CHECKS is exported around it.
+    monkeypatch.setenv("A3NET_STRICT_CHECKS", "1")
+    path = tmp_path / "ok.ipynb"
+    nbformat.write(
+        _plain_notebook(
+            'raise NotImplementedError("exercise")',
+            "from a3net.exercises import check\ncheck(False, 'not written yet')",
+            'print("after")',
+        ),
+        path,
+    )
+    executed, stopped = execute_student_notebook(path, timeout=60)
+    assert stopped == [0]
+    assert "FAIL: not written yet" in executed.cells[1].outputs[0].text
+    assert executed.cells[2].outputs[0].text == "after\n"
+    assert os.environ["A3NET_STRICT_CHECKS"] == "1"  # restored after the run
+    assert nbformat.read(path, as_version=4).cells[2].outputs == []  # the file is untouched
+
+
+def test_run_fails_on_any_other_error(tmp_path):
+    path = tmp_path / "bad.ipynb"
+    nbformat.write(_plain_notebook("x = 1", "undefined_name", 'print("never")'), path)
+    with pytest.raises(
+        StudentRunError,
+        match=r"cell 1 stopped with NameError: name "
+        r"'undefined_name' is not defined; only "
+        r"NotImplementedError may stop",
+    ):
+        execute_student_notebook(path, timeout=60)
+
+
+def _runnable_chapter(check_source):
+    solution = _tagged(new_code_cell("def double(x):\n    return 2 * x"), "solution")
+    return _plain_notebook(solution, check_source, 'print("done")')
+
+
+def test_run_student_copies_of_a_chapter(tmp_path, capsys):
+    book = tmp_path / "book"
+    book.mkdir()
+    nbformat.write(_runnable_chapter("print(double(2))"), book / "A_demo.ipynb")
+    results = run_student_copies(book, tmp_path / "student", timeout=60)
+    assert results == {tmp_path / "student" / "A_demo.ipynb": [1]}  # the stub stopped cell 1
+    assert "1 cell(s) stopped with NotImplementedError" in capsys.readouterr().out
+
+
+def test_cli_run_fails_on_name_error(tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    nbformat.write(_runnable_chapter("print(doubel(2))"), book / "A_demo.ipynb")
+    result = _cli(str(book), "--out", str(tmp_path / "student"), "--run", "--timeout", "60")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "wrote" in result.stdout
+    assert "cell 1 stopped with NameError" in result.stderr
+    result = _cli(str(book), "--run", "--timeout", "0")
+    assert result.returncode != 0 and "--timeout must be a positive" in result.stderr

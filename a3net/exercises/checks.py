@@ -3,14 +3,31 @@
 They return a bool and never raise on a wrong student answer (a wrong shape, NaN or a non-number
 is a FAIL with a hint); only bad arguments from the chapter author raise ValueError/TypeError.
 Chapter-specific checks in other modules build on these.
+
+With the environment variable ``A3NET_STRICT_CHECKS=1`` (CI on the instructor notebooks, whose
+solutions must pass) a FAIL raises :class:`CheckFailed` (an AssertionError) after printing, so
+an exercise whose solution drifts from its check stops the notebook.
 """
+
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["check", "check_better_than", "check_close", "check_shape"]
+__all__ = ["CheckFailed", "check", "check_better_than", "check_close", "check_shape", "strict"]
+
+STRICT_ENV = "A3NET_STRICT_CHECKS"
+
+
+class CheckFailed(AssertionError):
+    """A self-check failed while ``A3NET_STRICT_CHECKS`` is set (instructor notebooks in CI)."""
+
+
+def strict() -> bool:
+    """True when ``A3NET_STRICT_CHECKS`` is set to anything but empty, 0, false or no."""
+    return os.environ.get(STRICT_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
 def _fmt(value) -> str:
@@ -21,13 +38,16 @@ def _fmt(value) -> str:
 
 
 def check(condition, what: str, hint: str = "") -> bool:
-    """Print ``PASS: what`` if ``condition`` is true, else ``FAIL: what — hint``; return it as bool.
+    """Print ``PASS: what`` if ``condition`` is true, else ``FAIL: what — hint``; return it as
+    bool (or raise :class:`CheckFailed` on a FAIL when ``A3NET_STRICT_CHECKS`` is set).
 
     ``condition`` must be a single truth value (bool, NumPy or torch scalar); for arrays, pass
     ``np.all(...)`` or ``np.any(...)``.
     """
     if not isinstance(what, str) or not what:
-        raise TypeError(f"check(): 'what' must be a non-empty str describing the check, got {what!r}.")
+        raise TypeError(
+            f"check(): 'what' must be a non-empty str describing the check, got {what!r}."
+        )
     if not isinstance(hint, str):
         raise TypeError(f"check(): 'hint' must be a str, got {type(hint).__name__}.")
     if not isinstance(condition, (bool, np.bool_)):
@@ -40,9 +60,12 @@ def check(condition, what: str, hint: str = "") -> bool:
     passed = bool(condition)
     if passed:
         print(f"PASS: {what}")
-    else:
-        print(f"FAIL: {what} — {hint}" if hint else f"FAIL: {what}")
-    return passed
+        return True
+    line = f"FAIL: {what} — {hint}" if hint else f"FAIL: {what}"
+    print(line)
+    if strict():
+        raise CheckFailed(f"{line} ({STRICT_ENV} is set: the instructor solution must pass)")
+    return False
 
 
 def _as_float_array(value):
@@ -66,10 +89,14 @@ def check_close(
     Works on scalars and arrays (same shape required, NaN never passes).
     """
     if rtol < 0 or atol < 0:
-        raise ValueError(f"check_close(): rtol and atol must be >= 0, got rtol={rtol}, atol={atol}.")
+        raise ValueError(
+            f"check_close(): rtol and atol must be >= 0, got rtol={rtol}, atol={atol}."
+        )
     exp = _as_float_array(expected)
     if exp is None:
-        raise TypeError(f"check_close(): 'expected' must be numeric, got {type(expected).__name__}.")
+        raise TypeError(
+            f"check_close(): 'expected' must be numeric, got {type(expected).__name__}."
+        )
     got = _as_float_array(value)
     if got is None:
         return check(False, what, f"expected a number or array, got {type(value).__name__}")
@@ -83,7 +110,9 @@ def check_close(
 
 def check_shape(array, shape: Sequence[int | None], what: str = "array shape") -> bool:
     """PASS if ``array.shape`` matches ``shape``; ``None`` in ``shape`` matches any length."""
-    if isinstance(shape, int) or not all(s is None or (isinstance(s, int) and s >= 0) for s in shape):
+    if isinstance(shape, int) or not all(
+        s is None or (isinstance(s, int) and s >= 0) for s in shape
+    ):
         raise TypeError(
             f"check_shape(): 'shape' must be a tuple of non-negative ints or None, got {shape!r}."
         )
@@ -92,16 +121,21 @@ def check_shape(array, shape: Sequence[int | None], what: str = "array shape") -
     if got is None:
         return check(False, what, f"expected an array of shape {shape}, got {type(array).__name__}")
     got = tuple(int(s) for s in got)
-    ok = len(got) == len(shape) and all(s is None or s == g for s, g in zip(shape, got))
+    ok = len(got) == len(shape) and all(
+        s is None or s == g for s, g in zip(shape, got, strict=True)
+    )
     wanted = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
     return check(ok, what, f"shape {got}, expected {wanted}")
 
 
 def check_better_than(value, baseline, what: str, lower_is_better: bool = True) -> bool:
-    """PASS if ``value`` strictly beats ``baseline`` (lower, or higher if ``lower_is_better=False``)."""
+    """PASS if ``value`` strictly beats ``baseline`` (lower, or higher if
+    ``lower_is_better=False``)."""
     base = _as_float_array(baseline)
     if base is None or base.ndim != 0 or np.isnan(base):
-        raise TypeError(f"check_better_than(): 'baseline' must be a finite number, got {baseline!r}.")
+        raise TypeError(
+            f"check_better_than(): 'baseline' must be a finite number, got {baseline!r}."
+        )
     got = _as_float_array(value)
     if got is None or got.ndim != 0:
         return check(False, what, f"expected a single number, got {type(value).__name__}")

@@ -10,25 +10,35 @@ Conventions of the notebooks in ``book/`` (``<Letter>_<topic>.ipynb``):
 - a cell tagged ``claims`` (the chapter's assertion cell, which may need solutions) is removed;
 - every output and execution count is cleared; notebook metadata is kept.
 
-Use ``python -m a3net.exercises.student book --out student`` or the ``a3net-student`` script.
+Use ``python -m a3net.exercises.student book --out student`` or the ``a3net-student`` script;
+add ``--run`` to execute the copies as CI does (:func:`run_student_copies`): a cell may stop
+only with ``NotImplementedError`` (a stub), any other error fails the run.
 """
+
 from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import copy
+import os
 import re
 import sys
+import time
 from pathlib import Path
 
 import nbformat
 
 __all__ = [
+    "ALLOWED_ERRORS",
     "CHAPTER_GLOB",
     "STUB_COMMENT",
     "STUB_TAG",
+    "StudentRunError",
+    "execute_student_notebook",
     "main",
     "make_student_notebook",
+    "run_student_copies",
     "stub_source",
     "write_student_copies",
 ]
@@ -39,6 +49,8 @@ STUB_TAG = "exercise-stub"
 STUB_COMMENT = "# Your solution here: see the exercise above."
 CHAPTER_GLOB = "[A-H]_*.ipynb"
 _SOLUTION_DIRECTIVE = re.compile(r"(```+|:::+)\s*\{solution(-start)?\}")
+# The only error a cell of a student copy may stop with: a stub that is not written yet.
+ALLOWED_ERRORS = ("NotImplementedError",)
 
 
 def _tags(cell) -> list[str]:
@@ -57,7 +69,8 @@ def _stub_definition(node: ast.AST) -> ast.AST:
     node = copy.deepcopy(node)
     # Decorators may need names the solution defines; keep only the method-kind builtins.
     node.decorator_list = [
-        d for d in node.decorator_list
+        d
+        for d in node.decorator_list
         if isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod", "property")
     ]
     raise_stmt = ast.parse('raise NotImplementedError("exercise")').body[0]
@@ -128,12 +141,15 @@ def make_student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def _chapter_notebooks(src: Path) -> list[Path]:
     if not src.exists():
-        raise FileNotFoundError(f"source path {src} does not exist; give a notebook or the book/ folder.")
+        raise FileNotFoundError(
+            f"source path {src} does not exist; give a notebook or the book/ folder."
+        )
     if src.is_dir():
         found = sorted(src.glob(CHAPTER_GLOB))
         if not found:
             raise FileNotFoundError(
-                f"no chapter notebook ({CHAPTER_GLOB}) in {src}; give the book/ folder or a notebook."
+                f"no chapter notebook ({CHAPTER_GLOB}) in {src}; give the book/ folder or a "
+                "notebook."
             )
         return found
     if src.suffix != ".ipynb":
@@ -167,6 +183,93 @@ def write_student_copies(src: str | Path, out: str | Path) -> list[Path]:
     return written
 
 
+class StudentRunError(RuntimeError):
+    """A cell of a student copy stopped with an error other than NotImplementedError."""
+
+
+@contextlib.contextmanager
+def _lenient_checks():
+    """Unset A3NET_STRICT_CHECKS while student copies run: their stubs must FAIL quietly."""
+    saved = os.environ.pop("A3NET_STRICT_CHECKS", None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["A3NET_STRICT_CHECKS"] = saved
+
+
+def execute_student_notebook(
+    path: str | Path, *, timeout: int = 600, kernel_name: str | None = None
+):
+    """Execute the notebook at ``path`` in its folder; cells may stop only with NotImplementedError.
+
+    Returns ``(executed notebook, indices of the cells that stopped with NotImplementedError)``;
+    the file itself is not changed. Raises :class:`StudentRunError` naming the cell and the error
+    if any other error stops a cell, or a cell runs longer than ``timeout`` seconds.
+    """
+    try:
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError, CellTimeoutError
+    except ImportError:  # pragma: no cover - nbclient ships with the book's pinned environment
+        raise ImportError(
+            "running student copies needs nbclient; install it with pip install nbclient."
+        ) from None
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    stopped: list[tuple[int, str]] = []
+
+    def on_error(cell, cell_index, execute_reply, **_):
+        stopped.append((cell_index, execute_reply["content"].get("ename", "?")))
+
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name=kernel_name or nb.metadata.get("kernelspec", {}).get("name", "python3"),
+        allow_errors=False,
+        allow_error_names=list(ALLOWED_ERRORS),
+        resources={"metadata": {"path": str(path.parent.resolve())}},
+        on_cell_error=on_error,
+    )
+    try:
+        with _lenient_checks():
+            client.execute()
+    except CellTimeoutError as exc:
+        raise StudentRunError(
+            f"{path}: a cell ran longer than {timeout} s; raise --timeout or shrink the smoke "
+            f"profile ({str(exc).splitlines()[0]})."
+        ) from None
+    except CellExecutionError as exc:
+        index = stopped[-1][0] if stopped else "?"
+        raise StudentRunError(
+            f"{path}: cell {index} stopped with {exc.ename}: {exc.evalue}; only "
+            f"NotImplementedError may stop a cell of a student copy.\n{exc}"
+        ) from None
+    return nb, [index for index, name in stopped if name in ALLOWED_ERRORS]
+
+
+def _execute_all(paths, timeout: int) -> dict:
+    results = {}
+    for path in paths:
+        start = time.perf_counter()
+        _, stopped = execute_student_notebook(path, timeout=timeout)
+        print(
+            f"ran {path} in {time.perf_counter() - start:.0f} s: {len(stopped)} cell(s) "
+            f"stopped with NotImplementedError {stopped}",
+            flush=True,
+        )
+        results[path] = stopped
+    return results
+
+
+def run_student_copies(src: str | Path, out: str | Path, *, timeout: int = 600) -> dict:
+    """Write the student copies of ``src`` into ``out`` (see :func:`write_student_copies`) and
+    execute each; returns ``{path: indices of the cells stopped by NotImplementedError}``.
+
+    Raises :class:`StudentRunError` at the first cell that stops with any other error.
+    """
+    return _execute_all(write_student_copies(src, out), timeout)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``a3net-student SRC --out DIR`` (SRC: the book/ folder or one notebook)."""
     parser = argparse.ArgumentParser(
@@ -175,14 +278,35 @@ def main(argv: list[str] | None = None) -> int:
         "solution text and claims cells are removed, outputs are cleared.",
     )
     parser.add_argument("src", type=Path, help="the book/ folder or one chapter notebook")
-    parser.add_argument("--out", type=Path, default=Path("student"), help="output folder (default: student)")
+    parser.add_argument(
+        "--out", type=Path, default=Path("student"), help="output folder (default: student)"
+    )
+    parser.add_argument(
+        "--run",
+        action="store_true",
+        help="then execute every copy; a cell may stop only with NotImplementedError",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=int,
+        default=600,
+        help="with --run: seconds a cell may take (default: 600)",
+    )
     args = parser.parse_args(argv)
+    if args.timeout <= 0:
+        parser.error(f"--timeout must be a positive number of seconds, got {args.timeout}.")
     try:
         written = write_student_copies(args.src, args.out)
     except (OSError, ValueError) as exc:
         parser.error(str(exc))
     for path in written:
-        print(f"wrote {path}")
+        print(f"wrote {path}", flush=True)
+    if args.run:
+        try:
+            _execute_all(written, args.timeout)
+        except StudentRunError as exc:
+            print(f"a3net-student: error: {exc}", file=sys.stderr)
+            return 1
     return 0
 
 
