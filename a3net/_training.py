@@ -268,6 +268,70 @@ def evaluate_loop(
     return {key: backend.to_float(value) / len(x) for key, value in totals.items()}
 
 
+def bind_loops(backend: Backend):
+    """``fit`` and ``evaluate`` of one framework: the shared loops bound to its backend."""
+
+    def fit(
+        model,
+        x,
+        y,
+        *,
+        epochs: int,
+        batch_size: int = 64,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        schedule: str = "cosine",
+        validation=None,
+        seed: int = 0,
+        progress: bool = True,
+    ) -> dict:
+        """Train ``model`` on NumPy ``x`` (N, ...) and ``y``; returns the per-epoch history.
+
+        The model's ``configure_optimizers`` gives its optimisers (Adam(W) by default) and its
+        ``training_step`` takes each batch's steps. ``schedule`` is ``"cosine"`` (the learning
+        rate decays from ``lr`` to ``lr/100`` along a cosine over the epochs) or ``"constant"``.
+        ``validation=(x_val, y_val)`` is evaluated after every epoch. The history maps ``loss``
+        and the model's metrics (and their ``val_`` versions) to lists, one value per epoch.
+        """
+        return fit_loop(
+            backend, model, x, y, epochs=epochs, batch_size=batch_size, lr=lr,
+            weight_decay=weight_decay, schedule=schedule, validation=validation, seed=seed,
+            progress=progress,
+        )  # fmt: skip
+
+    def evaluate(model, x, y, *, batch_size: int = 256) -> dict:
+        """Mean loss and metrics of ``model`` on (x, y), in evaluation mode; a dict of floats."""
+        return evaluate_loop(backend, model, x, y, batch_size=batch_size)
+
+    return fit, evaluate
+
+
+def check_use(backend: Backend, model, use: str) -> None:
+    """Raise TypeError unless ``model`` suits ``use``: ``predict`` and ``saliency`` need a
+    classifier or a regressor, ``generate`` a conditional generative model."""
+    backend.check_model(model)
+    name = type(model).__name__
+    if use == "generate" and model.task != "generative":
+        raise TypeError(f"generate needs a conditional generative model, not {name}.")
+    if use == "predict" and model.task == "generative":
+        raise TypeError(f"{name} is generative: draw samples with generate(model, conditions).")
+    if use == "saliency" and model.task == "generative":
+        raise TypeError(f"saliency needs a classifier or a regressor, not the generative {name}.")
+
+
+def saliency_unit(task: str, output: int | None, n_outputs: int) -> int | None:
+    """The output unit saliency differentiates: None for each sample's predicted class."""
+    if output is None:
+        return None if task == "classification" else 0
+    if (
+        isinstance(output, bool)
+        or not isinstance(output, (int, np.integer))
+        or not (0 <= output < n_outputs)
+    ):
+        raise ValueError(f"output must be between 0 and {n_outputs - 1}, got {output!r}.")
+    return int(output)
+
+
 def latent_draws(n: int, latent_dim: int, seed: int) -> np.ndarray:
     """Standard normal latent vectors (n, latent_dim) from NumPy, the same in both frameworks."""
     rng = np.random.default_rng(seed)
@@ -277,6 +341,9 @@ def latent_draws(n: int, latent_dim: int, seed: int) -> np.ndarray:
 __all__ = [
     "Backend",
     "ModelContract",
+    "bind_loops",
+    "check_use",
+    "saliency_unit",
     "SCHEDULES",
     "TASKS",
     "check_optimizer_groups",

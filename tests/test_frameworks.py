@@ -222,5 +222,7 @@ def test_bad_input_gets_one_clear_sentence(nn):
         nn.RingCounterCNN(max_rings=0)
     with pytest.raises(ValueError, match="dropout must be a number in"):
         nn.RingRegressorCNN(dropout=1.5)
+    with pytest.raises(ValueError, match="output must be between 0 and 1, got 5"):
+        nn.saliency(model, good, output=5)
     with pytest.raises(TypeError, match="a3net"):
         nn.fit(object(), good, np.array([0, 1, 0, 1]), epochs=1)

@@ -2,9 +2,9 @@
 
 Same public names, signatures and conventions as ``a3net.torch``: NumPy float32 in and out,
 images (N, C, H, W) channels first at the boundary (models transpose to channels last inside).
-The epoch loop is ``a3net._training.fit_loop``, shared with PyTorch; this module supplies its
-:class:`KerasBackend`, whose batch step is a compiled ``tf.function`` over index batches of
-tensors kept on the device.
+``fit`` and ``evaluate`` are the loops of ``a3net._training``, shared with PyTorch; this module
+supplies their :class:`KerasBackend`, whose batch step is a compiled ``tf.function`` over index
+batches of tensors kept on the device.
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ from .._threads import n_threads  # noqa: E402
 from .._training import (  # noqa: E402
     Backend,
     ModelContract,
-    evaluate_loop,
-    fit_loop,
+    bind_loops,
+    check_use,
     latent_draws,
+    saliency_unit,
 )
 
 if keras.backend.backend() != "tensorflow":
@@ -207,56 +208,12 @@ class KerasBackend(Backend):
 BACKEND = KerasBackend()
 
 
-def fit(
-    model,
-    x,
-    y,
-    *,
-    epochs: int,
-    batch_size: int = 64,
-    lr: float = 1e-3,
-    weight_decay: float = 0.0,
-    schedule: str = "cosine",
-    validation=None,
-    seed: int = 0,
-    progress: bool = True,
-) -> dict:
-    """Train ``model`` on NumPy ``x`` (N, ...) and ``y``; returns the per-epoch history.
-
-    The model's ``configure_optimizers`` gives its optimisers (Adam(W) by default) and its
-    ``training_step`` takes each batch's steps. ``schedule`` is ``"cosine"`` (the learning rate
-    decays from ``lr`` to ``lr/100`` along a cosine over the epochs) or ``"constant"``.
-    ``validation=(x_val, y_val)`` is evaluated after every epoch. The history maps ``loss`` and
-    the model's metrics (and their ``val_`` versions) to lists with one value per epoch.
-    """
-    return fit_loop(
-        BACKEND,
-        model,
-        x,
-        y,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        weight_decay=weight_decay,
-        schedule=schedule,
-        validation=validation,
-        seed=seed,
-        progress=progress,
-    )
-
-
-def evaluate(model, x, y, *, batch_size: int = 256) -> dict:
-    """Mean loss and metrics of ``model`` on (x, y), in evaluation mode; a dict of floats."""
-    return evaluate_loop(BACKEND, model, x, y, batch_size=batch_size)
+fit, evaluate = bind_loops(BACKEND)
 
 
 def predict(model, x, *, batch_size: int = 256) -> np.ndarray:
     """Outputs of ``model`` for NumPy ``x``: logits (classifiers) or values (regressors)."""
-    BACKEND.check_model(model)
-    if model.task == "generative":
-        raise TypeError(
-            f"{type(model).__name__} is generative: draw samples with generate(model, conditions)."
-        )
+    check_use(BACKEND, model, "predict")
     x = model.check_inputs(x)
     out = [
         np.asarray(model(tf.constant(x[s : s + batch_size]), training=False), np.float32)
@@ -271,12 +228,7 @@ def saliency(model, x, *, output: int | None = None, batch_size: int = 64) -> np
     ``output`` picks the output unit; ``None`` means each sample's predicted class for
     classifiers and output 0 for regressors.
     """
-    BACKEND.check_model(model)
-    if model.task == "generative":
-        raise TypeError(
-            f"saliency needs a classifier or a regressor, not the generative "
-            f"{type(model).__name__}."
-        )
+    check_use(BACKEND, model, "saliency")
     x = model.check_inputs(x)
     maps = []
     for start in range(0, len(x), batch_size):
@@ -284,15 +236,11 @@ def saliency(model, x, *, output: int | None = None, batch_size: int = 64) -> np
         with tf.GradientTape() as tape:
             tape.watch(xb)
             out = tf.cast(model(xb, training=False), tf.float32)
-            if output is None and model.task == "classification":
+            index = saliency_unit(model.task, output, out.shape[1])
+            if index is None:
                 unit = tf.argmax(out, axis=1)
             else:
-                unit_index = 0 if output is None else output
-                if not 0 <= unit_index < out.shape[1]:
-                    raise ValueError(
-                        f"output must be between 0 and {out.shape[1] - 1}, got {output}."
-                    )
-                unit = tf.fill([xb.shape[0]], tf.constant(unit_index, tf.int64))
+                unit = tf.fill([xb.shape[0]], tf.constant(index, tf.int64))
             picked = tf.reduce_sum(tf.gather(out, unit, axis=1, batch_dims=1))
         maps.append(np.abs(tape.gradient(picked, xb).numpy()))
     return np.concatenate(maps).astype(np.float32)
@@ -304,11 +252,7 @@ def generate(model, conditions, *, seed: int = 0, batch_size: int = 256) -> np.n
     The latent vectors are standard normal draws from NumPy's generator seeded with ``seed``,
     so both frameworks decode the same z for the same seed.
     """
-    BACKEND.check_model(model)
-    if model.task != "generative":
-        raise TypeError(
-            f"generate needs a conditional generative model, not {type(model).__name__}."
-        )
+    check_use(BACKEND, model, "generate")
     c = model.check_targets(conditions, len(np.asarray(conditions)), "conditions")
     z_all = latent_draws(len(c), model.latent_dim, seed)
     out = [

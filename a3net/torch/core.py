@@ -15,7 +15,14 @@ import torch
 from torch import nn
 
 from .._threads import n_threads
-from .._training import Backend, ModelContract, evaluate_loop, fit_loop, latent_draws
+from .._training import (
+    Backend,
+    ModelContract,
+    bind_loops,
+    check_use,
+    latent_draws,
+    saliency_unit,
+)
 
 torch.set_num_threads(n_threads())
 try:
@@ -201,57 +208,13 @@ class TorchBackend(Backend):
 BACKEND = TorchBackend()
 
 
-def fit(
-    model,
-    x,
-    y,
-    *,
-    epochs: int,
-    batch_size: int = 64,
-    lr: float = 1e-3,
-    weight_decay: float = 0.0,
-    schedule: str = "cosine",
-    validation=None,
-    seed: int = 0,
-    progress: bool = True,
-) -> dict:
-    """Train ``model`` on NumPy ``x`` (N, ...) and ``y``; returns the per-epoch history.
-
-    The model's ``configure_optimizers`` gives its optimisers (Adam(W) by default) and its
-    ``training_step`` takes each batch's steps. ``schedule`` is ``"cosine"`` (the learning rate
-    decays from ``lr`` to ``lr/100`` along a cosine over the epochs) or ``"constant"``.
-    ``validation=(x_val, y_val)`` is evaluated after every epoch. The history maps ``loss`` and
-    the model's metrics (and their ``val_`` versions) to lists with one value per epoch.
-    """
-    return fit_loop(
-        BACKEND,
-        model,
-        x,
-        y,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        weight_decay=weight_decay,
-        schedule=schedule,
-        validation=validation,
-        seed=seed,
-        progress=progress,
-    )
-
-
-def evaluate(model, x, y, *, batch_size: int = 256) -> dict:
-    """Mean loss and metrics of ``model`` on (x, y), in evaluation mode; a dict of floats."""
-    return evaluate_loop(BACKEND, model, x, y, batch_size=batch_size)
+fit, evaluate = bind_loops(BACKEND)
 
 
 @torch.no_grad()
 def predict(model, x, *, batch_size: int = 256) -> np.ndarray:
     """Outputs of ``model`` for NumPy ``x``: logits (classifiers) or values (regressors)."""
-    BACKEND.check_model(model)
-    if model.task == "generative":
-        raise TypeError(
-            f"{type(model).__name__} is generative: draw samples with generate(model, conditions)."
-        )
+    check_use(BACKEND, model, "predict")
     x = model.check_inputs(x)
     model.eval()
     out = [
@@ -267,25 +230,18 @@ def saliency(model, x, *, output: int | None = None, batch_size: int = 64) -> np
     ``output`` picks the output unit; ``None`` means each sample's predicted class for
     classifiers and output 0 for regressors.
     """
-    BACKEND.check_model(model)
-    if model.task == "generative":
-        raise TypeError(
-            f"saliency needs a classifier or a regressor, not the generative "
-            f"{type(model).__name__}."
-        )
+    check_use(BACKEND, model, "saliency")
     x = model.check_inputs(x)
     model.eval()
     maps = []
     for start in range(0, len(x), batch_size):
         xb = BACKEND.to_device(x[start : start + batch_size]).requires_grad_(True)
         out = model(xb).float()
-        if output is None and model.task == "classification":
+        index = saliency_unit(model.task, output, out.shape[1])
+        if index is None:
             unit = out.argmax(dim=1)
         else:
-            unit_index = 0 if output is None else output
-            if not 0 <= unit_index < out.shape[1]:
-                raise ValueError(f"output must be between 0 and {out.shape[1] - 1}, got {output}.")
-            unit = torch.full((len(xb),), unit_index, dtype=torch.long, device=xb.device)
+            unit = torch.full((len(xb),), index, dtype=torch.long, device=xb.device)
         picked = out.gather(1, unit[:, None]).sum()
         (grad,) = torch.autograd.grad(picked, xb)
         maps.append(grad.abs().cpu())
@@ -299,11 +255,7 @@ def generate(model, conditions, *, seed: int = 0, batch_size: int = 256) -> np.n
     The latent vectors are standard normal draws from NumPy's generator seeded with ``seed``,
     so both frameworks decode the same z for the same seed.
     """
-    BACKEND.check_model(model)
-    if model.task != "generative":
-        raise TypeError(
-            f"generate needs a conditional generative model, not {type(model).__name__}."
-        )
+    check_use(BACKEND, model, "generate")
     c = model.check_targets(conditions, len(np.asarray(conditions)), "conditions")
     model.eval()
     z_all = latent_draws(len(c), model.latent_dim, seed)
