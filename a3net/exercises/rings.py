@@ -167,7 +167,8 @@ def check_measured_radii(
     (thickness 0.8, deformation 1.5, latent draws seeded with ``seed``).
 
     The check asks for its own sweep (7 radii from 8 down to 3.5 px), measures it itself and
-    compares within ``atol`` px; then it reports whether the radii follow the request.
+    compares within ``atol`` px; then it reports, ungraded, how well the radii follow the
+    request, which depends on how long the cVAE trained.
     """
     radii = np.linspace(8.0, 3.5, 7)
     expected = _reference_radii(cvae, regressor, scaler, radii, seed)
@@ -192,4 +193,14 @@ def check_measured_radii(
         "predict, and undo the scaling (column 2 is the radius).",
     ):
         return False
-    return check_radius_sweep(radii, got)
+    # How well the cVAE follows the request depends on its training (the profile), not on the
+    # student's function: reported, not graded.
+    from scipy.stats import spearmanr
+
+    rho = float(spearmanr(radii, got).statistic)
+    rmse = float(np.sqrt(np.mean((radii - got) ** 2)))
+    print(
+        f"Your cVAE: rank correlation {rho:.2f} and RMSE {rmse:.2f} px between requested and "
+        "measured radii (a well-trained one gives above 0.9 and below 1.5 px)."
+    )
+    return True
