@@ -32,6 +32,8 @@ OPENING_LABELS = ("learning objectives", "prerequisites", "time")
 MIN_ASSERTS = 3
 EXERCISE = re.compile(r"^(`{3,}|:{3,})\s*\{exercise(?:-start)?\}", re.MULTILINE)
 SOLUTION = re.compile(r"^(?:`{3,}|:{3,})\s*\{solution(?:-start)?\}\s*(\S+)", re.MULTILINE)
+DROPDOWN = re.compile(r"^:class:.*\bdropdown\b", re.MULTILINE)
+FOLDED = {"hide-input", "hide-cell", "remove-input", "remove-cell"}  # no answer without a click
 LABEL = re.compile(r"^:label:\s*(\S+)", re.MULTILINE)
 PIN = re.compile(r"@v(\d+(?:\.\d+)*)\b")
 
@@ -183,11 +185,13 @@ def _exercise_problems(cells) -> list[str]:
         return ["the chapter has no sphinx-exercise {exercise} block."]
     problems = []
     claims = [i for i, cell in enumerate(cells) if "claims" in _tags(cell)]
-    solutions = {}
+    solutions, unfolded = {}, set()
     for cell in cells:
         if cell.cell_type == "markdown":
             for label in SOLUTION.findall(cell.source):
                 solutions[label] = "solution" in _tags(cell)
+                if not DROPDOWN.search(cell.source):
+                    unfolded.add(label)
     modules, functions = _check_aliases(cells)
     ends = starts[1:] + [min([i for i in claims if i > starts[-1]] or [len(cells)])]
     for number, (start, end) in enumerate(zip(starts, ends, strict=True), 1):
@@ -199,6 +203,10 @@ def _exercise_problems(cells) -> list[str]:
             problems.append(f"{name} has no {{solution}} {labels[0]} block.")
         elif not solutions[labels[0]]:
             problems.append(f"{name}: its {{solution}} markdown cell is not tagged `solution`.")
+        elif labels[0] in unfolded:
+            problems.append(
+                f"{name}: its {{solution}} block shows in the book: give it `:class: dropdown`."
+            )
         span = cells[start + 1 : end]
         defined = set()
         for cell in span:
@@ -212,6 +220,14 @@ def _exercise_problems(cells) -> list[str]:
         if not any(cell.cell_type == "code" and "solution" in _tags(cell) for cell in span):
             problems.append(f"{name} has no code cell tagged `solution`.")
             continue
+        if any(
+            cell.cell_type == "code" and "solution" in _tags(cell) and not FOLDED & set(_tags(cell))
+            for cell in span
+        ):
+            problems.append(
+                f"{name}: its solution code shows in the book without a click; "
+                "tag the cell `hide-input`."
+            )
         if not defined:
             problems.append(
                 f"{name}: its solution code defines no function, so the student "
@@ -338,7 +354,7 @@ def good_chapter():
         _cell("markdown", OPENING),
         _cell("code", PARAMS, "parameters"),
         _cell("markdown", EXERCISE_MD),
-        _cell("code", SOLUTION_CODE, "solution"),
+        _cell("code", SOLUTION_CODE, "solution", "hide-input"),
         _cell("code", CHECK_CODE),
         _cell("markdown", SOLUTION_MD, "solution"),
         _cell("code", CLAIMS, "claims", "remove-input"),
@@ -365,6 +381,14 @@ def _set(text, new):
 def _untag(text):
     def edit(nb):
         nb.cells[_find(nb, text)].metadata["tags"] = []
+
+    return edit
+
+
+def _untag_one(text, tag):
+    def edit(nb):
+        cell = nb.cells[_find(nb, text)]
+        cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != tag]
 
     return edit
 
@@ -411,6 +435,14 @@ BROKEN = {
         "defines no function",
     ),
     "no check cell": (_drop("check_close"), "no untagged check cell"),
+    "solution code not folded": (
+        _untag_one("def double", "hide-input"),
+        "tag the cell `hide-input`",
+    ),
+    "solution text not folded": (
+        _set("{solution}", SOLUTION_MD.replace(":class: dropdown\n", "")),
+        "give it `:class: dropdown`",
+    ),
     "check not given the function": (
         _set(
             "check_close",

@@ -98,7 +98,7 @@ def test_make_student_notebook():
 
     stub = student.cells[3]
     assert stub.cell_type == "code"
-    assert stub.metadata["tags"] == ["exercise-stub", "hide-input"]
+    assert stub.metadata["tags"] == ["exercise-stub"]  # unfolded: the student writes it
     assert stub.source.startswith(STUB_COMMENT)
     assert "def ring_radius(image, threshold=0.5):" in stub.source
     assert "np.nonzero" not in stub.source and "answer =" not in stub.source

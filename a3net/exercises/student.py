@@ -46,6 +46,7 @@ __all__ = [
 SOLUTION_TAG = "solution"
 CLAIMS_TAG = "claims"
 STUB_TAG = "exercise-stub"
+_FOLDING_TAGS = {"hide-input", "hide-cell", "remove-input", "remove-cell"}
 STUB_COMMENT = "# Your solution here: see the exercise above."
 CHAPTER_GLOB = "[A-H]_*.ipynb"
 _SOLUTION_DIRECTIVE = re.compile(r"(```+|:::+)\s*\{solution(-start)?\}")
@@ -124,7 +125,10 @@ def make_student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             if cell.cell_type != "code":
                 continue
             cell.source = stub_source(cell.source)
-            cell.metadata["tags"] = [STUB_TAG if t == SOLUTION_TAG else t for t in tags]
+            # the stub is the student's to write: keep it, unfolded, where the answer was
+            cell.metadata["tags"] = [
+                STUB_TAG if t == SOLUTION_TAG else t for t in tags if t not in _FOLDING_TAGS
+            ]
         elif cell.cell_type == "markdown" and _SOLUTION_DIRECTIVE.search(cell.source):
             raise ValueError(
                 f"cell {index} (id {cell.get('id', '?')}) holds a {{solution}} directive but is "
