@@ -226,3 +226,9 @@ def test_bad_input_gets_one_clear_sentence(nn):
         nn.saliency(model, good, output=5)
     with pytest.raises(TypeError, match="a3net"):
         nn.fit(object(), good, np.array([0, 1, 0, 1]), epochs=1)
+
+
+def test_cpu_products_stay_full_float32():
+    """TF32 is for CUDA only: oneDNN on the CPU keeps exact float32 products."""
+    assert torch.backends.mkldnn.matmul.fp32_precision == "none"
+    assert torch.backends.cuda.matmul.fp32_precision == "tf32"

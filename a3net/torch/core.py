@@ -29,7 +29,9 @@ try:
     torch.set_num_interop_threads(1)
 except RuntimeError:  # already set once in this process
     pass
-torch.set_float32_matmul_precision("high")  # TF32 matrix products on GPUs, as TensorFlow does
+# TF32 products on CUDA GPUs, as TensorFlow does; the CPU (oneDNN) keeps full float32, which
+# torch.set_float32_matmul_precision("high") would not: it also sets oneDNN to TF32.
+torch.backends.cuda.matmul.fp32_precision = "tf32"
 
 
 def device() -> str:
