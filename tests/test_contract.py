@@ -33,7 +33,7 @@ MIN_ASSERTS = 3
 EXERCISE = re.compile(r"^(`{3,}|:{3,})\s*\{exercise(?:-start)?\}", re.MULTILINE)
 SOLUTION = re.compile(r"^(?:`{3,}|:{3,})\s*\{solution(?:-start)?\}\s*(\S+)", re.MULTILINE)
 DROPDOWN = re.compile(r"^:class:.*\bdropdown\b", re.MULTILINE)
-FOLDED = {"hide-input", "hide-cell", "remove-input", "remove-cell"}  # no answer without a click
+FOLDED = {"hide-cell", "remove-cell"}  # input and output: a printed answer is an answer too
 LABEL = re.compile(r"^:label:\s*(\S+)", re.MULTILINE)
 PIN = re.compile(r"@v(\d+(?:\.\d+)*)\b")
 
@@ -225,8 +225,8 @@ def _exercise_problems(cells) -> list[str]:
             for cell in span
         ):
             problems.append(
-                f"{name}: its solution code shows in the book without a click; "
-                "tag the cell `hide-input`."
+                f"{name}: its solution code or output shows in the book without a click; "
+                "tag the cell `hide-cell`."
             )
         if not defined:
             problems.append(
@@ -354,7 +354,7 @@ def good_chapter():
         _cell("markdown", OPENING),
         _cell("code", PARAMS, "parameters"),
         _cell("markdown", EXERCISE_MD),
-        _cell("code", SOLUTION_CODE, "solution", "hide-input"),
+        _cell("code", SOLUTION_CODE, "solution", "hide-cell"),
         _cell("code", CHECK_CODE),
         _cell("markdown", SOLUTION_MD, "solution"),
         _cell("code", CLAIMS, "claims", "remove-input"),
@@ -436,8 +436,8 @@ BROKEN = {
     ),
     "no check cell": (_drop("check_close"), "no untagged check cell"),
     "solution code not folded": (
-        _untag_one("def double", "hide-input"),
-        "tag the cell `hide-input`",
+        _untag_one("def double", "hide-cell"),
+        "tag the cell `hide-cell`",
     ),
     "solution text not folded": (
         _set("{solution}", SOLUTION_MD.replace(":class: dropdown\n", "")),
