@@ -193,3 +193,14 @@ def test_python_versions_agree_with_the_platform_check():
     (python,) = re.findall(r"^\s*-\s*python=(\S+)\s*$", conda, re.M)
     assert tuple(int(n) for n in python.split(".")) in minors
     assert "-r requirements.txt" in conda and "-c constraints.txt" in conda
+
+
+def test_keras_side_without_tensorflow_says_which_extra_to_install():
+    """The `keras` extra keeps whatever TensorFlow is there; with none, one clear sentence."""
+    import subprocess
+    import sys
+
+    code = "import sys; sys.modules['tensorflow'] = None; import a3net.keras"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "pip install 'a3net[tensorflow]'" in proc.stderr.splitlines()[-1]
