@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -112,9 +114,13 @@ def test_n_components_check_builds_its_own_images(capsys, lenient):
 
     assert ring_checks.check_n_components(good) is True
     out = _out(capsys)
-    assert out.count("PASS:") == 2 and "50% of the pixel variance" in out
+    assert out.count("PASS:") == 2 and "smallest count reaching 50%" in out
     assert ring_checks.check_n_components(lambda images, fraction: 40) is False
-    assert "FAIL: 50% of the pixel variance" in _out(capsys)
+    failed = _out(capsys)
+    assert "FAIL: n_components_for(images, 0.5)" in failed
+    # the reference count is not printed: a FAIL must not hand out the answer
+    assert "got 40" in failed
+    assert set(re.findall(r"\d+", failed)) <= {"0", "5", "9", "40", "50", "90"}, failed
     assert ring_checks.check_n_components(stub) is False
     assert "still a stub" in _out(capsys)
     with pytest.raises(ValueError, match="fraction"):

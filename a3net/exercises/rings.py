@@ -70,7 +70,7 @@ def check_n_components(
             return check(False, "n_components_for runs", err)
         passed &= check(
             got.size == 1 and float(got.reshape(-1)[0]) == expected,
-            f"{share:.0%} of the pixel variance needs {expected} components",
+            f"n_components_for(images, {share}) is the smallest count reaching {share:.0%}",
             f"got {_show(got)}; accumulate the PCA explained-variance ratios and find where the "
             f"sum first reaches {share}.",
         )
