@@ -27,7 +27,6 @@ from tqdm import tqdm
 from ._validation import as_float_array, check_non_negative, check_positive_int, check_targets
 
 SCHEDULES = ("cosine", "constant")
-TASKS = ("classification", "regression", "generative")
 
 
 def learning_rates(lr: float, epochs: int, schedule: str = "cosine") -> list[float]:
@@ -76,7 +75,8 @@ class ModelContract:
 class Backend:
     """What a framework supplies to the shared loop; a3net.torch and a3net.keras subclass it."""
 
-    name = ""
+    name = ""  # the framework, as users name it: torch or keras
+    optimizer_type: type = object  # the framework's optimiser base class
 
     def check_model(self, model) -> None:
         """Raise TypeError unless ``model`` is one of this framework's a3net models."""
@@ -97,9 +97,8 @@ class Backend:
         """The model's trainable parameters (tensors or variables)."""
         raise NotImplementedError
 
-    def prepare_optimizers(self, model, groups: dict) -> dict:
-        """Optimisers by name from ``{name: (optimizer, parameters)}``, ready for the step."""
-        raise NotImplementedError
+    def prepare_optimizer(self, model, name: str, optimizer, parameters) -> None:
+        """Make one checked optimiser ready for the compiled step (or refuse it)."""
 
     def get_learning_rate(self, optimizer) -> float:
         raise NotImplementedError
@@ -152,7 +151,16 @@ def check_optimizer_groups(model, groups, parameters: Sequence, backend: Backend
             "optimised parameters are not the model's; give every trainable parameter "
             "to exactly one optimiser."
         )
-    return backend.prepare_optimizers(model, dict(groups))
+    optimizers = {}
+    for name, (opt, params) in groups.items():
+        if not isinstance(opt, backend.optimizer_type):
+            raise TypeError(
+                f"{owner}.configure_optimizers()[{name!r}] must hold a {backend.name} "
+                f"optimizer, got {type(opt).__name__}."
+            )
+        backend.prepare_optimizer(model, name, opt, params)
+        optimizers[name] = opt
+    return optimizers
 
 
 def check_step_output(model, values) -> dict:
@@ -345,7 +353,6 @@ __all__ = [
     "check_use",
     "saliency_unit",
     "SCHEDULES",
-    "TASKS",
     "check_optimizer_groups",
     "check_step_output",
     "evaluate_loop",

@@ -161,6 +161,7 @@ class KerasBackend(Backend):
     """The Keras pieces of the shared training loop."""
 
     name = "keras"
+    optimizer_type = keras.optimizers.Optimizer
 
     def check_model(self, model):
         if not isinstance(model, A3Model):
@@ -175,17 +176,8 @@ class KerasBackend(Backend):
     def trainable_parameters(self, model):
         return list(model.trainable_variables)
 
-    def prepare_optimizers(self, model, groups):
-        optimizers = {}
-        for name, (opt, params) in groups.items():
-            if not isinstance(opt, keras.optimizers.Optimizer):
-                raise TypeError(
-                    f"{type(model).__name__}.configure_optimizers()[{name!r}] must hold a "
-                    f"keras optimizer, got {type(opt).__name__}."
-                )
-            opt.build(list(params))  # slots exist before the step is traced
-            optimizers[name] = opt
-        return optimizers
+    def prepare_optimizer(self, model, name, optimizer, parameters):
+        optimizer.build(list(parameters))  # slots exist before the step is traced
 
     def get_learning_rate(self, optimizer):
         return float(keras.ops.convert_to_numpy(optimizer.learning_rate))

@@ -152,6 +152,7 @@ class TorchBackend(Backend):
     """The PyTorch pieces of the shared training loop."""
 
     name = "torch"
+    optimizer_type = torch.optim.Optimizer
 
     def check_model(self, model):
         if not isinstance(model, A3Model):
@@ -170,22 +171,13 @@ class TorchBackend(Backend):
     def trainable_parameters(self, model):
         return [p for p in model.parameters() if p.requires_grad]
 
-    def prepare_optimizers(self, model, groups):
-        optimizers = {}
-        for name, (opt, params) in groups.items():
-            if not isinstance(opt, torch.optim.Optimizer):
-                raise TypeError(
-                    f"{type(model).__name__}.configure_optimizers()[{name!r}] must hold a "
-                    f"torch.optim optimizer, got {type(opt).__name__}."
-                )
-            held = {id(p) for g in opt.param_groups for p in g["params"]}
-            if held != {id(p) for p in params}:
-                raise ValueError(
-                    f"{type(model).__name__}.configure_optimizers()[{name!r}]: the optimizer "
-                    "holds other parameters than the ones listed with it; list the same ones."
-                )
-            optimizers[name] = opt
-        return optimizers
+    def prepare_optimizer(self, model, name, optimizer, parameters):
+        held = {id(p) for g in optimizer.param_groups for p in g["params"]}
+        if held != {id(p) for p in parameters}:
+            raise ValueError(
+                f"{type(model).__name__}.configure_optimizers()[{name!r}]: the optimizer "
+                "holds other parameters than the ones listed with it; list the same ones."
+            )
 
     def get_learning_rate(self, optimizer):
         return float(optimizer.param_groups[0]["lr"])
