@@ -283,3 +283,27 @@ def test_real_file_placed_by_hand_is_used_offline(isolated):
     shutil.copyfile(src, target)  # into the tmp cache, never into the repository
     assert F.is_available("sdss/spDR2-023.fit")
     assert F.fetch("sdss/spDR2-023.fit", offline=True) == target
+
+
+def test_fill_cache_copies_registered_files_found_by_checksum(isolated, tmp_path):
+    """A folder holding a registered file under another name fills the cache; others are skipped."""
+    payload = b"u g r i z\n" * 50
+    F.register(
+        F.Dataset(
+            name="test/fill_me.dat",
+            url="https://example.invalid/fill_me.dat",
+            sha256=hashlib.sha256(payload).hexdigest(),
+            description="test file",
+            how_to_get="nowhere",
+            size_bytes=len(payload),
+        )
+    )
+    folder = tmp_path / "local"
+    (folder / "deep").mkdir(parents=True)
+    (folder / "deep" / "renamed.txt").write_bytes(payload)
+    (folder / "other.txt").write_bytes(b"x" * len(payload))  # same size, wrong checksum
+    assert F.fill_cache(folder) == ["test/fill_me.dat"]
+    assert F.fetch("test/fill_me.dat", offline=True).read_bytes() == payload
+    assert F.fill_cache(folder) == []  # already cached: nothing copied again
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        F.fill_cache(tmp_path / "missing")

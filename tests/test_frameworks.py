@@ -13,13 +13,14 @@ knn = a3net.framework("keras")
 import keras  # noqa: E402
 import torch  # noqa: E402
 
-MODELS = ["RingCounterCNN", "RingRegressorCNN", "RingRegressorMLP", "RingCVAE"]
+MODELS = ["RingCounterCNN", "RingRegressorCNN", "RingRegressorMLP", "RingCVAE", "PhotoZMLP"]
 
 
 def public_names(module):
     return {name for name in dir(module) if not name.startswith("_")} - {
         "core",
         "rings",
+        "photoz",
         "annotations",
         "NAME",
     }
@@ -101,6 +102,8 @@ def test_the_api_walk_sees_base_class_methods():
         ("RingCVAE", {}),
         ("RingCVAE", dict(latent_dim=3, hidden=32, n_conditions=2)),
         ("ConditionalWGAN", dict(n_features=4)),
+        ("PhotoZMLP", dict(n_features=13)),
+        ("PhotoZMLP", dict(n_features=91, hidden=(32, 16), dropout=0.1)),
         ("ConditionalWGAN", dict(n_features=16, n_conditions=3, latent_dim=5, hidden=24)),
     ],
 )
@@ -149,6 +152,27 @@ def test_same_outputs_with_the_same_weights(name, side):
     x = np.random.default_rng(0).random((5, 1, 28, 28), dtype=np.float32)
     np.testing.assert_allclose(tnn.predict(t, x), knn.predict(k, x), atol=2e-4, rtol=1e-3)
     np.testing.assert_allclose(tnn.saliency(t, x), knn.saliency(k, x), atol=2e-4, rtol=1e-2)
+
+
+def test_photoz_mlp_same_outputs_and_l1_loss_with_the_same_weights():
+    """The hack's MLP: 256-256-256 on 13 features is 137,217 parameters in both frameworks, and
+    with copied weights both give the same redshifts and the same L1 training loss."""
+    a3net.seed_everything(0)
+    t, k = tnn.PhotoZMLP(n_features=13), knn.PhotoZMLP(n_features=13)
+    assert (
+        tnn.count_parameters(t) == knn.count_parameters(k) == 13 * 256 + 2 * 256 * 257 + 257 + 256
+    )
+    copy_torch_weights_to_keras(t, k, None)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 13)).astype(np.float32)
+    y = rng.random((64, 1)).astype(np.float32)
+    np.testing.assert_allclose(tnn.predict(t, x), knn.predict(k, x), atol=2e-4, rtol=1e-3)
+    pred = tnn.predict(t, x)
+    expected = np.mean(np.abs(pred - y))  # L1, not MSE
+    with torch.no_grad():
+        t_loss = float(t.training_loss(torch.from_numpy(x), torch.from_numpy(y))[0])
+    k_loss = float(k.training_loss(x, y)[0])
+    np.testing.assert_allclose([t_loss, k_loss], expected, rtol=1e-4)
 
 
 @pytest.mark.parametrize("nn", [tnn, knn], ids=["torch", "keras"])

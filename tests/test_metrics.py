@@ -36,3 +36,55 @@ def test_majority_accuracy():
     assert metrics.majority_accuracy(["e", "mu", "mu"], ["e", "e"]) == 0.0
     with pytest.raises(ValueError, match="non-empty 1-D"):
         metrics.majority_accuracy([], [0, 1])
+
+
+def test_photoz_statistics_on_known_residuals():
+    z_true = np.array([0.0, 1.0, 1.0, 3.0, 0.5])
+    dz = np.array([0.01, -0.02, 0.0, 0.30, 0.02])  # one catastrophic outlier
+    z_pred = z_true + dz * (1 + z_true)
+    np.testing.assert_allclose(metrics.normalized_residuals(z_true, z_pred), dz, atol=1e-6)
+    assert metrics.redshift_bias(z_true, z_pred) == pytest.approx(0.01, abs=1e-6)
+    # |dz - 0.01| = 0, 0.03, 0.01, 0.29, 0.01 -> median 0.01
+    assert metrics.sigma_nmad(z_true, z_pred) == pytest.approx(1.4826 * 0.01, rel=1e-4)
+    assert metrics.outlier_fraction(z_true, z_pred) == pytest.approx(0.2)
+    scores = metrics.photoz_scores(z_true, z_pred)
+    assert set(scores) == {"sigma_nmad", "outlier_fraction", "bias", "mae", "rmse", "r2"}
+    assert scores["mae"] == pytest.approx(np.mean(np.abs(dz * (1 + z_true))), rel=1e-5)
+
+
+def test_sigma_nmad_is_the_gaussian_sigma_and_ignores_outliers():
+    rng = np.random.default_rng(0)
+    z = rng.uniform(0, 3, 200_000)
+    z_pred = z + 0.04 * (1 + z) * rng.standard_normal(z.size)
+    z_pred[:10_000] = rng.uniform(0, 6, 10_000)  # 5% catastrophic failures
+    nmad = metrics.sigma_nmad(z, z_pred)
+    assert nmad == pytest.approx(0.04, rel=0.1)  # 5% outliers move it by ~6% only
+    assert np.std(metrics.normalized_residuals(z, z_pred)) > 5 * nmad  # the std does not resist
+    assert 0.03 < metrics.outlier_fraction(z, z_pred) < 0.06
+
+
+def test_pit_is_uniform_for_calibrated_pz_and_u_shaped_for_overconfident():
+    rng = np.random.default_rng(1)
+    grid = np.linspace(0, 5, 1001)
+    z = rng.uniform(0.5, 3, 3000)
+    sigma = 0.05 * (1 + z)
+    centre = z + sigma * rng.standard_normal(z.size)
+
+    def gaussian(width):
+        return np.exp(-0.5 * ((grid[None] - centre[:, None]) / width[:, None]) ** 2)
+
+    calibrated = np.histogram(metrics.pit(z, grid, gaussian(sigma)), bins=5, range=(0, 1))[0]
+    assert calibrated.min() > 0.8 * z.size / 5
+    narrow = np.histogram(metrics.pit(z, grid, gaussian(sigma / 3)), bins=5, range=(0, 1))[0]
+    assert narrow[0] + narrow[-1] > 3 * (narrow[1] + narrow[2] + narrow[3]) / 3 * 2
+
+
+def test_photoz_metrics_reject_bad_input():
+    with pytest.raises(ValueError, match="same shape"):
+        metrics.sigma_nmad([0.1, 0.2], [0.1])
+    with pytest.raises(ValueError, match="above -1"):
+        metrics.outlier_fraction([-1.0, 0.2], [0.1, 0.2])
+    with pytest.raises(ValueError, match="NaN"):
+        metrics.redshift_bias([np.nan, 0.2], [0.1, 0.2])
+    with pytest.raises(ValueError, match=r"pz must have shape \(N, Z\)"):
+        metrics.pit([0.1, 0.2], np.linspace(0, 1, 5), np.ones((2, 4)))

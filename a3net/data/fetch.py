@@ -35,6 +35,7 @@ __all__ = [
     "REGISTRY",
     "data_dir",
     "fetch",
+    "fill_cache",
     "file_sha256",
     "is_available",
     "path_in_cache",
@@ -265,6 +266,39 @@ def fetch(
     return target
 
 
+def fill_cache(
+    folder: str | os.PathLike, *, data_dir: str | os.PathLike | None = None
+) -> list[str]:
+    """Copy into the cache every registered file found under ``folder`` (matched by size and
+    sha256, whatever its name there) that the cache lacks; returns the names now cached from it.
+
+    For machines that hold the real files locally (CI's copy of the data, a course server):
+    ``python -m a3net.data.fetch --fill-from FOLDER`` fills ``A3NET_DATA`` without network.
+    """
+    root = Path(folder).expanduser()
+    if not root.is_dir():
+        raise FileNotFoundError(
+            f"folder {str(root)!r} does not exist; pass a folder of data files."
+        )
+    wanted: dict[int, list[Dataset]] = {}
+    for ds in REGISTRY.values():
+        if not is_available(ds.name, data_dir=data_dir):
+            wanted.setdefault(ds.size_bytes, []).append(ds)
+    filled = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        candidates = wanted.get(path.stat().st_size, [])
+        if not candidates:
+            continue
+        digest = file_sha256(path)
+        for ds in [d for d in candidates if d.sha256 == digest]:
+            target = path_in_cache(ds.name, data_dir=data_dir)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            candidates.remove(ds)
+            filled.append(ds.name)
+    return sorted(filled)
+
+
 def _register_github_file(row: registry.Row) -> Dataset:
     """Register a registry row: a file of a public GitHub repository at a fixed commit."""
     repo, commit, by_hand = row.source
@@ -286,3 +320,24 @@ def _register_github_file(row: registry.Row) -> Dataset:
 for _row in registry.rows():
     _register_github_file(_row)
 del _row
+
+
+def _main(argv=None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m a3net.data.fetch", description="Fill the a3net data cache (A3NET_DATA)."
+    )
+    parser.add_argument("--fill-from", required=True, help="a folder holding real data files")
+    args = parser.parse_args(argv)
+    filled = fill_cache(args.fill_from)
+    cached = sum(is_available(name) for name in REGISTRY)
+    print(
+        f"copied {len(filled)} files from {args.fill_from}; {cached} of {len(REGISTRY)} "
+        f"registered files are now in {data_dir()}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())

@@ -17,6 +17,7 @@ from .core import (
 )
 from .gan import ConditionalWGAN
 from .layers import P4ConvP4, P4ConvZ2, P4Pool, RandomRotation
+from .photoz import PhotoZMLP
 from .rings import RingCounterCNN, RingCVAE, RingRegressorCNN, RingRegressorMLP
 
 NAME = "keras"
@@ -38,6 +39,7 @@ __all__ = [
     "P4ConvP4",
     "P4ConvZ2",
     "P4Pool",
+    "PhotoZMLP",
     "RandomRotation",
     "RingCounterCNN",
     "RingCVAE",

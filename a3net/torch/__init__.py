@@ -18,6 +18,7 @@ from .core import (
 )
 from .gan import ConditionalWGAN
 from .layers import P4ConvP4, P4ConvZ2, P4Pool, RandomRotation
+from .photoz import PhotoZMLP
 from .rings import RingCounterCNN, RingCVAE, RingRegressorCNN, RingRegressorMLP
 
 NAME = "torch"
@@ -39,6 +40,7 @@ __all__ = [
     "P4ConvP4",
     "P4ConvZ2",
     "P4Pool",
+    "PhotoZMLP",
     "RandomRotation",
     "RingCounterCNN",
     "RingCVAE",
