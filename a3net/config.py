@@ -58,7 +58,66 @@ class RingsProfile(ChapterProfile):
     n_hough: int  # test images the Hough baseline is run on
 
 
+@dataclass(frozen=True)
+class PhotozProfile(ChapterProfile):
+    """Chapter C: photometric redshifts (simulated deep field and the SDSS ugriz table)."""
+
+    chapter: ClassVar[str] = "C"
+
+    n_galaxies: int  # simulated catalogue rows (about 60% get a spectroscopic redshift)
+    cv_folds: int  # folds of the cross-validated model comparison
+    n_trees: int  # trees of the random forest
+    svr_max_train: int  # SVR trains on at most this many galaxies (its cost grows as N^2)
+    search_candidates: int  # boosted-tree settings tried by successive halving
+    mlp_epochs: int  # epochs of the MLP (256-256-256, L1 loss)
+    batch_size: int  # minibatch size of the MLP
+    z_step: float  # template-fit redshift grid step in ln(1 + z)
+    n_loop: int  # galaxies the plain-loop template fit is timed on
+    n_bootstrap: int  # bootstrap resamplings behind every margin in the claims
+
+
 PROFILES: dict[str, dict[str, ChapterProfile]] = {
+    "C": {
+        "smoke": PhotozProfile(
+            name="smoke",
+            n_galaxies=5000,
+            cv_folds=3,
+            n_trees=60,
+            svr_max_train=1500,
+            search_candidates=6,
+            mlp_epochs=15,
+            batch_size=128,
+            z_step=0.02,
+            n_loop=8,
+            n_bootstrap=100,
+        ),
+        "default": PhotozProfile(
+            name="default",
+            n_galaxies=15000,
+            cv_folds=3,
+            n_trees=150,
+            svr_max_train=4000,
+            search_candidates=16,
+            mlp_epochs=60,
+            batch_size=128,
+            z_step=0.01,
+            n_loop=20,
+            n_bootstrap=300,
+        ),
+        "full": PhotozProfile(
+            name="full",
+            n_galaxies=100000,
+            cv_folds=5,
+            n_trees=500,
+            svr_max_train=20000,
+            search_candidates=64,
+            mlp_epochs=200,
+            batch_size=512,
+            z_step=0.01,
+            n_loop=100,
+            n_bootstrap=1000,
+        ),
+    },
     "F": {
         "smoke": RingsProfile(
             name="smoke",

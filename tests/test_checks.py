@@ -183,3 +183,44 @@ def test_measured_radii_check_calls_the_students_function(capsys, lenient):
         assert message in _out(capsys), message
     with pytest.raises(TypeError, match="a3net.torch or a3net.keras"):
         ring_checks.check_measured_radii(good, object(), regressor, scaler)
+
+
+# ------------------------------------------------------------------ chapter C checks
+
+
+def test_photoz_checks_pass_solutions_and_fail_stubs_and_bugs(capsys, lenient):
+    from a3net.exercises import photoz as pz_checks
+
+    def colours(mags):
+        i, j = np.triu_indices(mags.shape[1], k=1)
+        return mags[:, i] - mags[:, j]
+
+    def scale_and_chi2(flux, err, model):
+        w = err**-2.0
+        amp = (w * flux * model).sum(1) / (w * model**2).sum(1)
+        return amp, (w * (flux - amp[:, None] * model) ** 2).sum(1)
+
+    def pz_summary(z_grid, chi2):
+        p = np.exp(-0.5 * (chi2 - chi2.min(axis=1, keepdims=True)))
+        p /= np.trapezoid(p, z_grid, axis=1)[:, None]
+        return z_grid[p.argmax(1)], np.trapezoid(p * z_grid, z_grid, axis=1), p
+
+    def stub(*args):
+        raise NotImplementedError("exercise")
+
+    assert pz_checks.check_all_colours(colours) is True
+    assert pz_checks.check_scale_and_chi2(scale_and_chi2) is True
+    assert pz_checks.check_pz_summary(pz_summary) is True
+    assert "FAIL" not in _out(capsys)
+    # reversed colours, an unweighted amplitude, p(z) without the minimum chi2 taken off
+    assert pz_checks.check_all_colours(lambda m: -colours(m)) is False
+    assert (
+        pz_checks.check_scale_and_chi2(lambda f, e, m: scale_and_chi2(f, 1.0 + 0 * e, m)) is False
+    )
+    unnormalised = pz_checks.check_pz_summary(
+        lambda z, c: (z[c.argmin(1)], z[c.argmin(1)], np.exp(-c / 2))
+    )
+    assert unnormalised is False
+    assert not pz_checks.check_pz_summary(stub)
+    out = _out(capsys)
+    assert out.count("FAIL") >= 3 and "still a stub" in out
