@@ -27,6 +27,7 @@ EAZY_FILTERS = Source(
 )
 
 EAZY_SED = "EAZY v1.1 template SED {} (two columns: lambda [A], f_lambda)"
+FSPS_SED = "EAZY FSPS template fsps_QSF_12_v3 number {} (# header; columns lambda [A], f_lambda)"
 
 FILES: tuple[Row, ...] = (
     # Photometric redshifts (chapter C)
@@ -202,5 +203,127 @@ FILES: tuple[Row, ...] = (
         "ea7b4f8afe91f16430cc7ffeb541a2d51c7a1b6e853d52f2dfd79fd30ceabbe6",
         1560,
         "damped Lyman-alpha system IGM absorption coefficients (Inoue et al. 2014)",
+    ),
+    Row(
+        "eazy/templates/prior_R_zmax7.dat",
+        EAZY,
+        "templates/prior_R_zmax7.dat",
+        "16adafabca0eb31c7ea784af679f192d6421ebe8387a9c2775bdaa8d20c4962e",
+        118735,
+        "EAZY apparent R-magnitude prior p(z|m_R): header 'z 20.0 20.5 ...' (16 magnitudes), then "
+        "rows z p...; z 0.01-7.1",
+    ),
+    Row(
+        "eazy/templates/prior_K_zmax7.dat",
+        EAZY,
+        "templates/prior_K_zmax7.dat",
+        "70121b52911610ac25ce6f4423f4e3501e9314eadb1eac81a88f7a12cbffc492",
+        132955,
+        "EAZY apparent K-magnitude prior p(z|m_K): header 'z 17.5 18.0 ...' (18 magnitudes), then "
+        "rows z p...; z 0.01-7.1",
+    ),
+    Row(
+        "eazy/templates/fsps_full/fsps_QSF_12_v3.param",
+        EAZY,
+        "templates/fsps_full/fsps_QSF_12_v3.param",
+        "34b245fd1b67dda73b864574d8ec3c3b58b5313495bef5114b0c69416a3cc5ad",
+        591,
+        "EAZY template list of the 12 FSPS templates fsps_QSF_12_v3 (number, path, lambda_conv)",
+    ),
+    Row(
+        "eazy/templates/fsps_full/fsps_QSF_12_v3_001.dat",
+        EAZY,
+        "templates/fsps_full/fsps_QSF_12_v3_001.dat",
+        "aaf6ef4c75e7e2ce3e2fcdfba97b09302cd29fdd91d4a0e613b1b66aa2fd2cb4",
+        156520,
+        FSPS_SED.format(1),
+    ),
+    Row(
+        "eazy/templates/fsps_full/fsps_QSF_12_v3_002.dat",
+        EAZY,
+        "templates/fsps_full/fsps_QSF_12_v3_002.dat",
+        "a380be11c5b17cdc1e75ea3960557d778b64fa2e7aea8d6d2a83816a612144d5",
+        156521,
+        FSPS_SED.format(2),
+    ),
+    Row(
+        "eazy/templates/fsps_full/fsps_QSF_12_v3_003.dat",
+        EAZY,
+        "templates/fsps_full/fsps_QSF_12_v3_003.dat",
+        "9fbc8af133091e5f1148153f063cc4b065e8f9f1ed5150d5e2c11ac649bf519e",
+        156524,
+        FSPS_SED.format(3),
+    ),
+    Row(
+        "eazy/templates/fsps_full/fsps_QSF_12_v3_004.dat",
+        EAZY,
+        "templates/fsps_full/fsps_QSF_12_v3_004.dat",
+        "8c15ec8f21ae7ab7026889c6e4de354bebfb6494f680df03cb0e27e7bba0651c",
+        156527,
+        FSPS_SED.format(4),
+    ),
+    Row(
+        "eazy/templates/fsps_full/fsps_QSF_12_v3_005.dat",
+        EAZY,
+        "templates/fsps_full/fsps_QSF_12_v3_005.dat",
+        "61db4837c0c6dbb6f4f6525e5392778945408be4a17e9429071917d10146688c",
+        156524,
+        FSPS_SED.format(5),
+    ),
+    Row(
+        "eazy/templates/fsps_full/fsps_QSF_12_v3_006.dat",
+        EAZY,
+        "templates/fsps_full/fsps_QSF_12_v3_006.dat",
+        "ea6af81502a1e670e858821d621b3dbc6692b662a6cbcfc9750eb77424950ea0",
+        156523,
+        FSPS_SED.format(6),
+    ),
+    Row(
+        "eazy/templates/fsps_full/fsps_QSF_12_v3_007.dat",
+        EAZY,
+        "templates/fsps_full/fsps_QSF_12_v3_007.dat",
+        "3809c5b4c088b3553346f6fc782374ffb40e7a61ac32c84b8e308f289fc29349",
+        156509,
+        FSPS_SED.format(7),
+    ),
+    Row(
+        "eazy/templates/fsps_full/fsps_QSF_12_v3_008.dat",
+        EAZY,
+        "templates/fsps_full/fsps_QSF_12_v3_008.dat",
+        "8c06319b69b5240420203d1566bea4818396e82be387eefc2cc42e3c78257114",
+        156510,
+        FSPS_SED.format(8),
+    ),
+    Row(
+        "eazy/templates/fsps_full/fsps_QSF_12_v3_009.dat",
+        EAZY,
+        "templates/fsps_full/fsps_QSF_12_v3_009.dat",
+        "0dec8388ea47fa2f797ef32c6061db069a9f431c4dcf2a607c0cd1232e6683bd",
+        156511,
+        FSPS_SED.format(9),
+    ),
+    Row(
+        "eazy/templates/fsps_full/fsps_QSF_12_v3_010.dat",
+        EAZY,
+        "templates/fsps_full/fsps_QSF_12_v3_010.dat",
+        "47e8148584a067e914527786862d0858939995f47f5c8cc30e9b953d429bf7ff",
+        156512,
+        FSPS_SED.format(10),
+    ),
+    Row(
+        "eazy/templates/fsps_full/fsps_QSF_12_v3_011.dat",
+        EAZY,
+        "templates/fsps_full/fsps_QSF_12_v3_011.dat",
+        "020ac8a26e41d30546368d4587935aceda8cc71c3b9f2fb8ecaf34ad07f095d6",
+        156518,
+        FSPS_SED.format(11),
+    ),
+    Row(
+        "eazy/templates/fsps_full/fsps_QSF_12_v3_012.dat",
+        EAZY,
+        "templates/fsps_full/fsps_QSF_12_v3_012.dat",
+        "b93158705d4855c385b2cb78f1c8f1fd937549c8ee771b29fe31c99f93c2b002",
+        156518,
+        FSPS_SED.format(12),
     ),
 )
