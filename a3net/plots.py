@@ -89,3 +89,35 @@ def plot_saliency(images, maps, titles=None, *, cmap: str = "magma"):
     )
     fig.tight_layout()
     return fig
+
+
+def plot_photoz(z_spec, z_phot, *, label: str = "photo-z", ax=None, zmax=None):
+    """Photometric against spectroscopic redshift, with the 1:1 line and the outlier wedges
+    |z_phot - z_spec| = 0.15 (1 + z_spec); the legend gives sigma_NMAD and the outlier share."""
+    from . import metrics
+
+    z_spec = np.asarray(z_spec, dtype=float).ravel()
+    z_phot = np.asarray(z_phot, dtype=float).ravel()
+    ax = ax or plt.subplots(figsize=(4.2, 4.2))[1]
+    top = zmax or float(np.nanpercentile(np.r_[z_spec, z_phot], 99.5)) * 1.05
+    grid = np.linspace(0, top, 50)
+    ax.plot(grid, grid, color="k", lw=0.8)
+    for sign in (-1, 1):
+        ax.plot(grid, grid + sign * metrics.OUTLIER_THRESHOLD * (1 + grid), "k--", lw=0.6)
+    nmad = metrics.sigma_nmad(z_spec, z_phot)
+    out = metrics.outlier_fraction(z_spec, z_phot)
+    ax.scatter(z_spec, z_phot, s=3, alpha=0.35, lw=0, label=label)
+    ax.set(xlim=(0, top), ylim=(0, top), xlabel="$z_\\mathrm{spec}$", ylabel="$z_\\mathrm{phot}$")
+    ax.set_title(f"{label}: $\\sigma_\\mathrm{{NMAD}}$={nmad:.3f}, outliers {out:.1%}", fontsize=9)
+    return ax.figure
+
+
+def plot_pit(pit_values, *, bins: int = 20, ax=None, label: str = ""):
+    """Histogram of probability-integral-transform values (flat = calibrated p(z); U-shaped =
+    p(z) too narrow; a hump = too wide), with the uniform level for reference."""
+    values = np.asarray(pit_values, dtype=float).ravel()
+    ax = ax or plt.subplots(figsize=(4.2, 3.0))[1]
+    ax.hist(values, bins=bins, range=(0, 1), density=True, alpha=0.7, label=label or None)
+    ax.axhline(1.0, color="k", lw=0.8)
+    ax.set(xlabel="PIT = CDF of p(z) at $z_\\mathrm{spec}$", ylabel="density")
+    return ax.figure

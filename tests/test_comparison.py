@@ -1,0 +1,73 @@
+"""a3net.comparison and a3net.neural_estimator: the cross-validated table, paired bootstrap
+margins, and a network of either framework inside scikit-learn."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.dummy import DummyRegressor
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import cross_val_score
+
+from a3net import comparison, metrics
+from a3net.neural_estimator import NeuralRegressor
+
+
+def _data(n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 4))
+    y = 1.0 + 0.3 * X[:, 0] - 0.2 * X[:, 1] + 0.01 * rng.standard_normal(n)
+    return X, np.clip(y, 0.01, None)
+
+
+def test_compare_regressors_ranks_a_real_model_above_the_dummy():
+    X, y = _data()
+    table = comparison.compare_regressors(
+        {"dummy": DummyRegressor(), "ridge": Ridge(1e-3)}, pd.DataFrame(X), y, cv=3
+    )
+    assert list(table.index) == ["ridge", "dummy"]  # sorted by MAE
+    assert {"MAE", "RMSE", "R2", "sigma_NMAD", "fit_s", "predict_s", "MAE_std"} <= set(table)
+    assert table.loc["ridge", "R2"] > 0.95 and abs(table.loc["dummy", "R2"]) < 0.05
+    assert table.loc["ridge", "MSE"] == pytest.approx(table.loc["ridge", "RMSE"] ** 2, rel=0.1)
+
+
+def test_compare_regressors_caps_training_rows_and_rejects_bad_input():
+    X, y = _data()
+    capped = comparison.compare_regressors({"ridge": Ridge()}, X, y, cv=2, max_train={"ridge": 10})
+    full = comparison.compare_regressors({"ridge": Ridge()}, X, y, cv=2)
+    assert capped.loc["ridge", "MAE"] > full.loc["ridge", "MAE"]  # 10 rows learn less
+    with pytest.raises(ValueError, match="one value per row"):
+        comparison.compare_regressors({"r": Ridge()}, X, y[:-1])
+    with pytest.raises(ValueError, match="folds"):
+        comparison.compare_regressors({"r": Ridge()}, X, y, cv=1)
+    with pytest.raises(TypeError, match="non-empty dict"):
+        comparison.compare_regressors({}, X, y)
+
+
+def test_bootstrap_difference_sees_a_real_gap_and_not_a_fake_one():
+    rng = np.random.default_rng(2)
+    z = rng.uniform(0, 2, 4000)
+    good = z + 0.02 * (1 + z) * rng.standard_normal(z.size)
+    bad = z + 0.03 * (1 + z) * rng.standard_normal(z.size)
+    diff, err = comparison.bootstrap_difference(z, bad, good, metrics.sigma_nmad, n_boot=200)
+    assert diff == pytest.approx(0.01, abs=0.002) and diff > 5 * err
+    same, err_same = comparison.bootstrap_difference(z, good, good, metrics.sigma_nmad)
+    assert same == 0 and err_same == 0
+    assert 0 < comparison.bootstrap_error(z, good, metrics.sigma_nmad, n_boot=100) < 0.002
+
+
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+def test_neural_regressor_learns_inside_scikit_learn(framework):
+    X, y = _data(400)
+    X[::17, 2] = np.nan  # missing features are median-filled, not fatal
+    model = NeuralRegressor(
+        framework=framework, model_kwargs={"hidden": (32, 32)}, epochs=40, batch_size=32
+    )
+    scores = cross_val_score(model, X, y, cv=2, scoring="r2")
+    assert scores.min() > 0.8, scores
+    fitted = model.fit(X, y)
+    assert fitted.predict(X[:5]).shape == (5,)
+    assert fitted.framework_ == framework and len(fitted.history_["loss"]) == 40
+    with pytest.raises(ValueError, match="not a model"):
+        NeuralRegressor(model="Nope", framework=framework).fit(X, y)
+    with pytest.raises(ValueError, match="NaN"):
+        NeuralRegressor(framework=framework, epochs=1).fit(X, np.full(len(X), np.nan))
