@@ -64,7 +64,7 @@ class PhotozProfile(ChapterProfile):
 
     chapter: ClassVar[str] = "C"
 
-    n_galaxies: int  # simulated catalogue rows (about 60% get a spectroscopic redshift)
+    n_galaxies: int  # simulated objects; about a fifth pass the cuts (z_spec, mass > 1e9 Msun)
     cv_folds: int  # folds of the cross-validated model comparison
     n_trees: int  # trees of the random forest
     svr_max_train: int  # SVR trains on at most this many galaxies (its cost grows as N^2)
@@ -80,7 +80,7 @@ PROFILES: dict[str, dict[str, ChapterProfile]] = {
     "C": {
         "smoke": PhotozProfile(
             name="smoke",
-            n_galaxies=5000,
+            n_galaxies=12000,
             cv_folds=3,
             n_trees=60,
             svr_max_train=1500,
@@ -93,7 +93,7 @@ PROFILES: dict[str, dict[str, ChapterProfile]] = {
         ),
         "default": PhotozProfile(
             name="default",
-            n_galaxies=15000,
+            n_galaxies=40000,
             cv_folds=3,
             n_trees=150,
             svr_max_train=4000,
@@ -106,7 +106,7 @@ PROFILES: dict[str, dict[str, ChapterProfile]] = {
         ),
         "full": PhotozProfile(
             name="full",
-            n_galaxies=100000,
+            n_galaxies=200000,
             cv_folds=5,
             n_trees=500,
             svr_max_train=20000,
