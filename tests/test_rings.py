@@ -31,7 +31,8 @@ def test_parameters_respect_design_ranges():
     for k in (1, 2):
         present = labels["n_rings"] >= k
         x, y, r = (labels.loc[present, f"{p}_{k}"] for p in ("x", "y", "radius"))
-        assert (x == np.round(x)).all() and x.between(5, 23).all() and y.between(5, 23).all()
+        assert x.between(5, 23).all() and y.between(5, 23).all()
+        assert (x != np.round(x)).mean() > 0.99  # continuous centres by default
         edge = np.minimum(np.minimum(x, y) + 0.5, 27.5 - np.maximum(x, y))
         assert (r >= 3).all() and (r <= edge - 1.5 + 1e-9).all()
         assert labels.loc[present, f"thickness_{k}"].between(0.2, 1.5).all()
@@ -50,17 +51,63 @@ def test_photon_yield_is_poisson_in_circumference():
     assert abs(z.var() - 1) < 0.05
 
 
-def test_hits_lie_on_the_ring_with_fractional_deformation_spread():
+def test_hits_lie_within_the_deformation_band_uniformly():
+    """The hack's deformation: every hit at R + U(-d, d) px, independent of R."""
     labels = rings.sample_ring_parameters(4000, seed=4, config=rings.RingConfig(noise_hits=0.0))
     hx, hy, width, valid = rings.sample_hits(
         labels, seed=4, config=rings.RingConfig(noise_hits=0.0)
     )
     x, y, r, d = (labels[f"{p}_1"].to_numpy()[:, None] for p in ("x", "y", "radius", "deformation"))
-    rel = (np.hypot(hx - x, hy - y) / r - 1)[valid]
-    expected = (rings.DEFORMATION_SCALE * np.broadcast_to(d, valid.shape))[valid]
-    assert abs(np.mean(rel)) < 0.005
-    np.testing.assert_allclose(np.sqrt(np.mean(rel**2)), np.sqrt(np.mean(expected**2)), rtol=0.02)
+    u = ((np.hypot(hx - x, hy - y) - r) / d)[valid]  # U(-1, 1) if the jitter is absolute
+    assert np.abs(u).max() <= 1 + 1e-9
+    assert abs(u.mean()) < 0.01 and abs(u.var() - 1 / 3) < 0.01
+    assert abs(np.mean(np.abs(u) > 0.5) - 0.5) < 0.01  # flat, not Gaussian
+    small, large = r[:, 0] < 5, r[:, 0] > 8
+    spread = (np.hypot(hx - x, hy - y) - r) / d
+    assert abs(spread[small][valid[small]].std() - spread[large][valid[large]].std()) < 0.02
     assert (valid.sum(axis=1) == labels["photons_1"]).all()
+
+
+def test_inclined_tracks_draw_ellipses():
+    cfg = rings.RingConfig(noise_hits=0.0, inclination_range=(10.0, 40.0))
+    labels = rings.sample_ring_parameters(3000, seed=14, config=cfg)
+    assert list(labels.columns) == rings.ring_columns(1, inclined=True)
+    a, b, alpha = (labels[f"{p}_1"] for p in ("semi_major", "semi_minor", "inclination"))
+    cos_a = np.cos(np.radians(alpha))
+    np.testing.assert_allclose(b, a * cos_a)
+    np.testing.assert_allclose(labels["radius_1"], a * cos_a**2)
+    x, y = labels["x_1"], labels["y_1"]
+    edge = np.minimum(np.minimum(x, y) + 0.5, 27.5 - np.maximum(x, y))
+    assert (a <= edge - 1.5 + 1e-9).all() and alpha.between(10, 40).all()
+    # More photons for the longer path through the radiator.
+    expected = 3.0 * 2 * np.pi * labels["radius_1"] / cos_a
+    assert abs(labels["photons_1"].sum() / expected.sum() - 1) < 0.01
+    # With no deformation, every hit satisfies the ellipse equation (u/a)^2 + (v/b)^2 = 1.
+    flat = labels.assign(deformation_1=0.0)
+    hx, hy, _, valid = rings.sample_hits(flat, seed=3, config=cfg)
+    psi = labels["orientation_1"].to_numpy()[:, None]
+    dx, dy = hx - x.to_numpy()[:, None], hy - y.to_numpy()[:, None]
+    u = dx * np.cos(psi) + dy * np.sin(psi)
+    v = -dx * np.sin(psi) + dy * np.cos(psi)
+    q = (u / a.to_numpy()[:, None]) ** 2 + (v / b.to_numpy()[:, None]) ** 2
+    np.testing.assert_allclose(q[valid], 1.0, atol=1e-9)
+    t = rings.ellipse_targets(labels)
+    assert t.shape == (3000, 6) and t.dtype == np.float32
+    np.testing.assert_allclose(
+        rings.orientation_from_targets(t[:, 4], t[:, 5]), labels["orientation_1"], atol=1e-5
+    )
+
+
+def test_ellipse_options_fail_clearly():
+    with pytest.raises(ValueError, match="inclination_range"):
+        rings.RingConfig(inclination_range=(0.0, 75.0))
+    with pytest.raises(ValueError, match="inclination_range"):
+        rings.RingConfig(inclination_range=(20.0, 10.0))
+    _, circles = rings.simulate_rings(5, seed=0)
+    with pytest.raises(ValueError, match="inclination_range=\\(low, high\\)"):
+        rings.ellipse_targets(circles)
+    with pytest.raises(ValueError, match="whole pixels"):
+        rings.RingConfig(integer_centres=True, centre_range=(5.5, 23))
 
 
 def test_thicker_rings_spread_light_wider():
@@ -145,11 +192,11 @@ def test_nan_labels_and_bad_images_are_rejected():
         rings.check_images(bad)
 
 
-def test_sub_pixel_centres_on_request():
+def test_integer_centres_on_request():
     labels = rings.sample_ring_parameters(
-        2000, seed=9, config=rings.RingConfig(integer_centres=False)
+        2000, seed=9, config=rings.RingConfig(integer_centres=True)
     )
     x = labels["x_1"]
-    assert x.between(5, 23).all() and (x != np.round(x)).mean() > 0.99
+    assert x.between(5, 23).all() and (x == np.round(x)).all()
     edge = np.minimum(np.minimum(x, labels["y_1"]) + 0.5, 27.5 - np.maximum(x, labels["y_1"]))
     assert (labels["radius_1"] <= edge - 1.5 + 1e-9).all()

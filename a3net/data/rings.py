@@ -1,22 +1,41 @@
 """Cherenkov ring images (chapter F): a vectorised, seeded simulator.
 
-A charged particle faster than light in a radiator emits Cherenkov photons on a cone of half-angle
-cos(theta_c) = 1 / (n beta) (Cherenkov 1934; Frank & Tamm 1937); a mirror or a proximity gap maps
-the cone onto a ring on the photodetector plane (Ypsilantis & Seguinot 1994). One image is a
-28x28 map of photon hits, in pixel units, built as follows for every ring:
+The physics. A charged particle emits Cherenkov light only above the threshold beta > 1/n of its
+radiator (refractive index n), on a cone of half-angle cos(theta) = 1 / (n beta) (Cherenkov 1934;
+Frank & Tamm 1937). In a proximity-focusing RICH the cone crosses a gap L to a photon detector
+and draws a ring of radius r = L tan(theta) (a focusing mirror of focal length f gives
+r = f tan(theta)); with the momentum p from the tracker, theta gives the mass,
+m = p sqrt(n^2 cos^2(theta) - 1). The Frank-Tamm yield is proportional to sin^2(theta) per unit
+path length (about 370 sin^2(theta) photons per eV and cm). Three effects widen a ring: photons are
+emitted all along the track in a radiator of thickness T, so their radii spread uniformly over
+T tan(theta), a spread proportional to r (the emission-point error, which dominates a proximity-
+focusing RICH); chromatic dispersion spreads the angle by (sigma_n / n) / tan(theta); multiple
+scattering tilts the track by a fixed angle. The photon detector adds its own resolution.
 
-* centre ``(x, y)``: integer pixel in [5, 23] (pixel centres sit at 0..27); with
-  ``integer_centres=False`` uniform in [5, 23] at sub-pixel positions instead;
-* radius ``R``: uniform between ``radius_min`` (3 px) and the distance from the centre to the
-  nearest image edge (pixel edges at -0.5 and 27.5) minus ``edge_margin`` (1.5 px), so every
-  ring stays on the detector;
-* photons: a Poisson number with mean ``photon_density * 2 pi R`` (hits per pixel of arc), at
-  uniform azimuths;
-* deformation ``d`` in U(0.5, 3): radial jitter of every photon, r_i = R (1 + 0.04 d xi_i) with
-  xi_i ~ N(0, 1). A spread of Cherenkov angles (chromatic dispersion, multiple scattering) gives
-  a *fractional* spread of ring radius, hence the factor R;
-* thickness ``t`` in U(0.2, 1.5) px: every hit is spread over the pixels as a Gaussian spot of
-  width t (detector resolution and emission-point spread), integrated exactly over each pixel.
+The simulator, in pixels of a 28x28 image, draws every ring as the A3Net hack did:
+
+* centre ``(x, y)`` uniform in [5, 23] (pixel centres sit at 0..27; pixel j covers
+  [j - 0.5, j + 0.5]); ``integer_centres=True`` puts them on whole pixels instead;
+* radius ``R`` uniform between ``radius_min`` (3 px) and the distance from the centre to the
+  nearest image edge minus ``edge_margin`` (1.5 px), so the ring stays on the detector;
+* photons: a Poisson number with mean ``photon_density * 2 pi R`` (hits per pixel of arc, the
+  hack's constant density, where Frank-Tamm would scale the yield with sin^2(theta)), at uniform
+  azimuths;
+* deformation ``d`` U(0.5, 3) px: every photon lands at radius R + U(-d, d), an absolute uniform
+  spread as the hack drew it (a uniform spread is what the emission-point error gives, but of
+  width T tan(theta), which would grow with R; here d is drawn independently of R);
+* thickness ``t`` U(0.2, 1.5) px: every hit is a Gaussian spot of width t (the detector
+  resolution), integrated exactly over each pixel;
+* inclination (optional, ``inclination_range`` in degrees, default none): a track inclined by
+  alpha to the detector normal makes, to first order in theta, an ellipse with semi-axes
+  a = R / cos^2(alpha) along the track's azimuth ``orientation`` psi U(0, pi) and
+  b = R / cos(alpha) across it; the semi-major axis is drawn as R is for circles (so the ellipse
+  stays on the detector), and the longer path through the radiator scales the photon count by
+  1 / cos(alpha). Labels then also hold ``semi_major_k, semi_minor_k, orientation_k, inclination_k``
+  (px, px, radians, degrees).
+
+Not simulated: the refractive index, momenta and masses (rings are drawn in pixels, not from
+theta), chromatic and scattering spreads, the mirror optics and the sin^2(theta) yield.
 
 Uniformly distributed noise hits (dark counts; Poisson mean ``noise_hits`` per image) are added,
 and each image is scaled to a maximum of 1. Images are (N, 1, 28, 28) float32; labels are a
@@ -36,10 +55,17 @@ import pandas as pd
 from scipy.special import erf
 
 RING_PARAMETERS = ("x", "y", "radius", "thickness", "deformation")
-"""The regression targets of one ring: x, y, radius, thickness (px) and deformation (no unit)."""
+"""The regression targets of one ring: x, y, radius, thickness and deformation (all px)."""
 
-DEFORMATION_SCALE = 0.04
-"""Fractional radial jitter per unit of deformation: sigma_r / R = 0.04 d."""
+ELLIPSE_PARAMETERS = ("x", "y", "semi_major", "semi_minor", "cos_2psi", "sin_2psi")
+"""The regression targets of one inclined ring: centre and semi-axes (px) and the orientation psi
+of the major axis as (cos 2 psi, sin 2 psi), continuous across psi = 0 = pi."""
+
+ELLIPSE_COLUMNS = ("semi_major", "semi_minor", "orientation", "inclination")
+"""Extra label columns of inclined rings: semi-axes (px), psi (radians), alpha (degrees)."""
+
+MAX_INCLINATION = 60.0
+"""Largest track inclination [deg]: beyond it the first-order ellipse is a poor description."""
 
 
 @dataclass(frozen=True)
@@ -47,14 +73,20 @@ class RingConfig:
     """Geometry and physics of the ring simulator (pixels unless stated)."""
 
     image_size: int = 28
-    centre_range: tuple[int, int] = (5, 23)
+    centre_range: tuple[float, float] = (5, 23)
     radius_min: float = 3.0
     edge_margin: float = 1.5
     thickness_range: tuple[float, float] = (0.2, 1.5)
     deformation_range: tuple[float, float] = (0.5, 3.0)
     photon_density: float = 3.0
     noise_hits: float = 2.0
-    integer_centres: bool = True
+    integer_centres: bool = False
+    inclination_range: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def inclined(self) -> bool:
+        """Whether rings may be ellipses (a non-zero ``inclination_range``)."""
+        return self.inclination_range[1] > 0
 
     def __post_init__(self):
         _check_config(self)
@@ -72,10 +104,21 @@ def _check_config(cfg: RingConfig) -> None:
             f"image_size must be an integer of at least 8 pixels, got {cfg.image_size!r}."
         )
     lo, hi = cfg.centre_range
-    if not (0 <= lo <= hi <= cfg.image_size - 1) or int(lo) != lo or int(hi) != hi:
+    if not (0 <= lo <= hi <= cfg.image_size - 1):
         raise ValueError(
-            f"centre_range must be two integers inside [0, {cfg.image_size - 1}] with "
+            f"centre_range must be (low, high) inside [0, {cfg.image_size - 1}] with "
             f"low <= high, got {cfg.centre_range!r}."
+        )
+    if cfg.integer_centres and (int(lo) != lo or int(hi) != hi):
+        raise ValueError(
+            f"centre_range must be two whole pixels with integer_centres=True, got "
+            f"{cfg.centre_range!r}."
+        )
+    a_lo, a_hi = cfg.inclination_range
+    if not (np.isfinite(a_lo) and np.isfinite(a_hi) and 0 <= a_lo <= a_hi <= MAX_INCLINATION):
+        raise ValueError(
+            f"inclination_range must be (low, high) in degrees with 0 <= low <= high <= "
+            f"{MAX_INCLINATION:g}, got {cfg.inclination_range!r}."
         )
     for name in ("radius_min", "edge_margin", "photon_density", "noise_hits"):
         value = getattr(cfg, name)
@@ -117,11 +160,14 @@ def _check_count(name: str, value) -> int:
     return int(value)
 
 
-def ring_columns(max_rings: int) -> list[str]:
-    """Label columns for up to ``max_rings`` rings: n_rings, then x_1, y_1, radius_1, ..."""
+def ring_columns(max_rings: int, *, inclined: bool = False) -> list[str]:
+    """Label columns for up to ``max_rings`` rings: n_rings, then x_1, y_1, radius_1, ...
+    (with ``inclined``, also semi_major_k, semi_minor_k, orientation_k, inclination_k)."""
     cols = ["n_rings"]
+    extra = ELLIPSE_COLUMNS if inclined else ()
     for k in range(1, max_rings + 1):
         cols += [f"{p}_{k}" for p in RING_PARAMETERS] + [f"photons_{k}"]
+        cols += [f"{p}_{k}" for p in extra]
     return cols
 
 
@@ -138,37 +184,46 @@ def sample_ring_parameters(
     min_rings = _check_count("min_rings", min_rings)
     if min_rings > max_rings:
         raise ValueError(f"min_rings ({min_rings}) must not exceed max_rings ({max_rings}).")
+    if not isinstance(config, RingConfig):
+        raise TypeError(f"config must be a RingConfig, got {type(config).__name__}.")
     rng = _rng(seed)
     cfg = config
     n_rings = rng.integers(min_rings, max_rings + 1, size=n)
     shape = (n, max_rings)
+    lo, hi = cfg.centre_range
     if cfg.integer_centres:
-        x = rng.integers(cfg.centre_range[0], cfg.centre_range[1] + 1, size=shape).astype(
-            np.float64
-        )
-        y = rng.integers(cfg.centre_range[0], cfg.centre_range[1] + 1, size=shape).astype(
-            np.float64
-        )
+        x = rng.integers(int(lo), int(hi) + 1, size=shape).astype(np.float64)
+        y = rng.integers(int(lo), int(hi) + 1, size=shape).astype(np.float64)
     else:
-        x = rng.uniform(cfg.centre_range[0], cfg.centre_range[1], size=shape)
-        y = rng.uniform(cfg.centre_range[0], cfg.centre_range[1], size=shape)
+        x = rng.uniform(lo, hi, size=shape)
+        y = rng.uniform(lo, hi, size=shape)
     r_max = cfg.radius_max(x, y)
-    radius = cfg.radius_min + rng.random(shape) * (r_max - cfg.radius_min)
+    # The largest extent of the ring (its radius, or an ellipse's semi-major axis) fits the image.
+    extent = cfg.radius_min + rng.random(shape) * (r_max - cfg.radius_min)
     thickness = rng.uniform(*cfg.thickness_range, size=shape)
     deformation = rng.uniform(*cfg.deformation_range, size=shape)
-    photons = rng.poisson(cfg.photon_density * 2 * np.pi * radius)
+    radius, path, extra = extent, 1.0, {}
+    if cfg.inclined:
+        inclination = rng.uniform(*cfg.inclination_range, size=shape)
+        cos_a = np.cos(np.radians(inclination))
+        radius = extent * cos_a**2  # the circle the cone would draw at normal incidence
+        path = 1.0 / cos_a  # a longer path through the radiator: more photons
+        extra = {
+            "semi_major": extent,
+            "semi_minor": extent * cos_a,
+            "orientation": rng.uniform(0.0, np.pi, size=shape),
+            "inclination": inclination,
+        }
+    columns = dict(x=x, y=y, radius=radius, thickness=thickness, deformation=deformation)
+    photons = rng.poisson(cfg.photon_density * 2 * np.pi * radius * path)
     present = np.arange(max_rings)[None, :] < n_rings[:, None]
     table = {"n_rings": n_rings}
     for k in range(max_rings):
-        for name, values in (
-            ("x", x),
-            ("y", y),
-            ("radius", radius),
-            ("thickness", thickness),
-            ("deformation", deformation),
-        ):
-            table[f"{name}_{k + 1}"] = np.where(present[:, k], values[:, k], np.nan)
+        for name in RING_PARAMETERS:
+            table[f"{name}_{k + 1}"] = np.where(present[:, k], columns[name][:, k], np.nan)
         table[f"photons_{k + 1}"] = np.where(present[:, k], photons[:, k], 0)
+        for name in extra:
+            table[f"{name}_{k + 1}"] = np.where(present[:, k], extra[name][:, k], np.nan)
     return pd.DataFrame(table)
 
 
@@ -189,7 +244,8 @@ def sample_hits(labels: pd.DataFrame, *, config: RingConfig = RingConfig(), seed
 
     Returns ``(hx, hy, width, valid)``, each of shape (N, H): hit coordinates in pixels, the
     Gaussian spot width of each hit (its ring's thickness), and a mask of real hits (rings' photons
-    plus noise hits); H is the largest number of hits in any image.
+    plus noise hits); H is the largest number of hits in any image. Labels with the columns
+    ``inclination_k`` and ``orientation_k`` give elliptical rings (see the module docstring).
     """
     rng = _rng(seed)
     cfg = config
@@ -215,16 +271,30 @@ def sample_hits(labels: pd.DataFrame, *, config: RingConfig = RingConfig(), seed
         raise ValueError(
             "labels need radius > 0, thickness > 0 and deformation >= 0 for every ring."
         )
+    if "inclination_1" in labels.columns:
+        inclination = np.nan_to_num(columns("inclination"))
+        orientation = np.nan_to_num(columns("orientation"))
+        if (present & ~((inclination >= 0) & (inclination <= MAX_INCLINATION))).any():
+            raise ValueError(
+                f"labels need inclination_k in [0, {MAX_INCLINATION:g}] degrees for every ring."
+            )
+    else:
+        inclination = orientation = np.zeros_like(x)
     m = max(int(photons.max(initial=0)), 1)
     idx = np.arange(m)
     ring_valid = idx[None, None, :] < photons[:, :, None]  # (N, K, M)
     phi = rng.uniform(0.0, 2 * np.pi, size=(n, k_max, m))
-    xi = rng.standard_normal((n, k_max, m))
-    r = np.nan_to_num(radius)[:, :, None] * (
-        1 + DEFORMATION_SCALE * np.nan_to_num(deformation)[:, :, None] * xi
-    )
-    hx = np.nan_to_num(x)[:, :, None] + r * np.cos(phi)
-    hy = np.nan_to_num(y)[:, :, None] + r * np.sin(phi)
+    jitter = rng.uniform(-1.0, 1.0, size=(n, k_max, m))
+    # Every photon at radius R + U(-d, d) px, in the frame of the circle the cone would draw on a
+    # detector normal to the track ...
+    r = np.nan_to_num(radius)[:, :, None] + np.nan_to_num(deformation)[:, :, None] * jitter
+    u, v = r * np.cos(phi), r * np.sin(phi)
+    # ... stretched by 1 / cos^2(alpha) along the track's azimuth psi and 1 / cos(alpha) across.
+    cos_a = np.cos(np.radians(inclination))[:, :, None]
+    u, v = u / cos_a**2, v / cos_a
+    cos_p, sin_p = np.cos(orientation)[:, :, None], np.sin(orientation)[:, :, None]
+    hx = np.nan_to_num(x)[:, :, None] + u * cos_p - v * sin_p
+    hy = np.nan_to_num(y)[:, :, None] + u * sin_p + v * cos_p
     width = np.broadcast_to(np.nan_to_num(thickness, nan=1.0)[:, :, None], (n, k_max, m))
     hx, hy = hx.reshape(n, -1), hy.reshape(n, -1)
     width, ring_valid = width.reshape(n, -1), ring_valid.reshape(n, -1)
@@ -320,6 +390,31 @@ def ring_targets(labels: pd.DataFrame, ring: int = 1) -> np.ndarray:
             f"some images have no ring {ring} (NaN targets); select images with n_rings >= {ring}."
         )
     return values
+
+
+def ellipse_targets(labels: pd.DataFrame, ring: int = 1) -> np.ndarray:
+    """Targets of inclined ring ``ring``: (N, 6) float32, the columns of ``ELLIPSE_PARAMETERS``
+    (x, y, semi-major, semi-minor [px], cos 2 psi, sin 2 psi)."""
+    needed = [f"{p}_{ring}" for p in ("x", "y", "semi_major", "semi_minor", "orientation")]
+    missing = [c for c in needed if c not in labels.columns]
+    if missing:
+        raise ValueError(
+            f"labels lack the ellipse columns {missing}: simulate inclined rings with "
+            "RingConfig(inclination_range=(low, high)) in degrees, e.g. (0, 30); circles have "
+            "only x, y and radius."
+        )
+    values = labels[needed].to_numpy(np.float64)
+    if np.isnan(values).any():
+        raise ValueError(
+            f"some images have no ring {ring} (NaN targets); select images with n_rings >= {ring}."
+        )
+    psi = values[:, 4]
+    return np.column_stack([values[:, :4], np.cos(2 * psi), np.sin(2 * psi)]).astype(np.float32)
+
+
+def orientation_from_targets(cos_2psi, sin_2psi) -> np.ndarray:
+    """Orientation psi [radians, in [0, pi)] of the major axis from (cos 2 psi, sin 2 psi)."""
+    return np.mod(0.5 * np.arctan2(sin_2psi, cos_2psi), np.pi)
 
 
 def check_images(images, *, image_size: int = 28, name: str = "images") -> np.ndarray:
