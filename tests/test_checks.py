@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
+import pandas as pd
 import pytest
 
 from a3net.exercises.checks import check, check_better_than, check_close, check_shape
@@ -99,32 +98,113 @@ def lenient(monkeypatch):
     monkeypatch.delenv("A3NET_STRICT_CHECKS", raising=False)
 
 
-def test_n_components_check_builds_its_own_images(capsys, lenient):
-    from sklearn.decomposition import PCA
-
+def test_radius_check_passes_moments_and_fails_noise(capsys, lenient):
     from a3net.exercises import rings as ring_checks
 
-    def good(images, fraction):
-        flat = images.reshape(len(images), -1)
-        ratios = PCA(svd_solver="full").fit(flat).explained_variance_ratio_
-        return int(np.searchsorted(np.cumsum(ratios), fraction) + 1)
+    def moments(images, x, y, floor=0.2):
+        image = images[:, 0]
+        rows, cols = np.mgrid[0 : image.shape[1], 0 : image.shape[2]]
+        distance = np.hypot(cols[None] - x[:, None, None], rows[None] - y[:, None, None])
+        weight = np.where(image > floor, image, 0.0)
+        return (weight * distance).sum(axis=(1, 2)) / weight.sum(axis=(1, 2))
 
-    def stub(images, fraction):
+    def stub(images, x, y):
         raise NotImplementedError("exercise")
 
-    assert ring_checks.check_n_components(good) is True
-    out = _out(capsys)
-    assert out.count("PASS:") == 2 and "smallest count reaching 50%" in out
-    assert ring_checks.check_n_components(lambda images, fraction: 40) is False
-    failed = _out(capsys)
-    assert "FAIL: n_components_for(images, 0.5)" in failed
-    # the reference count is not printed: a FAIL must not hand out the answer
-    assert "got 40" in failed
-    assert set(re.findall(r"\d+", failed)) <= {"0", "5", "9", "40", "50", "90"}, failed
-    assert ring_checks.check_n_components(stub) is False
+    assert ring_checks.check_radius_estimator(moments) is True
+    assert "FAIL" not in _out(capsys)
+    # every pixel, noise hits included: misses the pass mark
+    assert ring_checks.check_radius_estimator(lambda i, x, y: moments(i, x, y, -1.0)) is False
+    assert "drop the pixels fainter than 20%" in _out(capsys)
+    assert ring_checks.check_radius_estimator(lambda i, x, y: moments(i, y, x)) is False
+    assert ring_checks.check_radius_estimator(stub) is False
     assert "still a stub" in _out(capsys)
-    with pytest.raises(ValueError, match="fraction"):
-        ring_checks.check_n_components(good, fraction=1.5)
+
+
+def _error_rate_by_separation(labels, predicted_counts, edges, *, two_only=True, stderr=None):
+    """Exercise F.2's solution; ``two_only=False`` and ``stderr`` make the usual mistakes."""
+    two = (labels["n_rings"] == 2).to_numpy() if two_only else np.ones(len(labels), bool)
+    x1, y1, x2, y2, r1, r2 = (
+        labels[["x_1", "y_1", "x_2", "y_2", "radius_1", "radius_2"]].to_numpy(float)[two].T
+    )
+    s = np.hypot(x1 - x2, y1 - y2) / (r1 + r2)
+    wrong = np.asarray(predicted_counts)[two] != 2
+    n_bins = len(edges) - 1
+    i = np.digitize(s, edges) - 1
+    inside = (i >= 0) & (i < n_bins)
+    count = np.bincount(i[inside], minlength=n_bins)
+    errors = np.bincount(i[inside], wrong[inside], minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = errors / count
+        error = (stderr or (lambda p, n: np.sqrt(p * (1 - p) / n)))(rate, count)
+    return rate, error, count
+
+
+def test_error_rate_by_separation_check(capsys, lenient):
+    from a3net.exercises import rings as ring_checks
+
+    assert ring_checks.check_error_rate_by_separation(_error_rate_by_separation) is True
+    out = _out(capsys)
+    assert "FAIL" not in out and out.count("PASS:") == 6, out
+    assert ring_checks.check_error_rate_by_separation(_error_rate_by_separation, seed=3) is True
+    capsys.readouterr()
+
+    def stub(labels, predicted_counts, edges):
+        raise NotImplementedError("exercise")
+
+    def truth(labels, predicted_counts, edges):  # the true counts, not the predicted ones
+        return _error_rate_by_separation(labels, labels["n_rings"].to_numpy(), edges)
+
+    def clipped(labels, predicted_counts, edges):  # out-of-range separations in the end bins
+        wide = np.r_[-np.inf, edges[1:-1], np.inf]
+        return _error_rate_by_separation(labels, predicted_counts, wide)
+
+    def by_index(labels, predicted_counts, edges):  # aligns by the DataFrame's index
+        counts = pd.Series(predicted_counts)[labels.index].to_numpy()
+        return _error_rate_by_separation(labels, counts, edges)
+
+    for wrong, message in [
+        (stub, "still a stub"),
+        (lambda labels, counts, edges: 1 / 0, "raised ZeroDivisionError"),
+        (lambda labels, counts, edges: np.zeros(3), "returns (rate, stderr, count)"),
+        (truth, "FAIL: rate: the fraction of two-ring images counted wrong"),
+        (by_index, "FAIL: rate"),
+        (
+            lambda *a: _error_rate_by_separation(*a, two_only=False),
+            "FAIL: on images of 1 to 3 rings, only the two-ring images count",
+        ),
+        (clipped, "FAIL: on images of 1 to 3 rings"),
+        (
+            lambda *a: _error_rate_by_separation(
+                *a, stderr=lambda p, n: np.sqrt(p * (1 - p) / (n - 1))
+            ),
+            "FAIL: stderr",
+        ),
+        (
+            lambda *a: _error_rate_by_separation(*a, stderr=lambda p, n: np.sqrt(p * (1 - p)) / n),
+            "FAIL: stderr",
+        ),
+        (
+            lambda *a: tuple(np.nan_to_num(v) for v in _error_rate_by_separation(*a)),
+            "FAIL: rate",  # an empty bin has no rate: NaN, not 0
+        ),
+    ]:
+        assert ring_checks.check_error_rate_by_separation(wrong) is False, message
+        out = _out(capsys)
+        assert message in out, (message, out)
+        assert "Traceback" not in out
+
+
+def test_error_rate_check_passes_in_strict_mode(capsys, monkeypatch):
+    from a3net.exercises import rings as ring_checks
+    from a3net.exercises.checks import CheckFailed
+
+    monkeypatch.setenv("A3NET_STRICT_CHECKS", "1")
+    assert ring_checks.check_error_rate_by_separation(_error_rate_by_separation) is True
+    with pytest.raises(CheckFailed, match="FAIL: stderr"):
+        ring_checks.check_error_rate_by_separation(
+            lambda *a: _error_rate_by_separation(*a, stderr=lambda p, n: p)
+        )
 
 
 def test_confusion_check_computes_its_reference(capsys, lenient):
