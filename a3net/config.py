@@ -40,22 +40,38 @@ class ChapterProfile:
 
 @dataclass(frozen=True)
 class RingsProfile(ChapterProfile):
-    """Chapter F: Cherenkov rings (28x28 images)."""
+    """Chapter F: Cherenkov rings (28x28 images). The ``full`` profile is the hack's own setup."""
 
     chapter: ClassVar[str] = "F"
+    # The hack trained for few epochs (5 counting, 8 regression); ``full`` repeats that, so these
+    # may be smaller there than in ``default``.
+    hack_epochs: ClassVar[tuple] = (
+        "count_epochs",
+        "regress_epochs",
+        "mlp_epochs",
+        "ellipse_epochs",
+    )
 
     n_count: int  # images per counting experiment (train + test)
+    count_test_fraction: float  # share of them held out (the hack: 3000 of 10000)
     count_max_rings: tuple  # maxima of rings per image to compare
     count_epochs: int  # epochs of the counting CNN
+    pca_components: tuple  # principal components tried by PCA + SVM (the hack kept 50)
     n_regress: int  # single-ring images for regression (train + test)
+    regress_test_fraction: float  # share of them held out (the hack: 2000 of 10000)
     regress_epochs: int  # epochs of the regression CNN
     mlp_epochs: int  # epochs of the fully-connected regressor
-    n_cvae: int  # pool of single-ring images for the cVAE
-    cvae_epochs: int  # epochs of every cVAE
-    cvae_train_fractions: tuple  # shares of the pool the cVAEs train on
+    n_ellipse: int  # inclined-track (elliptical) rings for the ellipse regressor
+    ellipse_epochs: int  # epochs of the ellipse regressor
+    max_inclination: float  # largest track inclination [deg]
+    n_cvae: int  # pool of single-ring images for the cVAE (the hack: 4000 + 1000)
+    cvae_epochs: int  # epochs of every cVAE (the hack: about 150)
+    cvae_train_ratios: tuple  # training shares of the whole pool (the hack: 0.3 and 0.8)
+    cvae_pool_fractions: tuple  # shares of the pool used, at the largest training ratio
     latent_dim: int  # cVAE latent dimension
     batch_size: int  # minibatch size of every network
-    n_hough: int  # test images the Hough baseline is run on
+    n_classical: int  # test images the Hough, circle and ellipse fits are run on
+    n_bootstrap: int  # bootstrap resamplings behind every RMSE margin in the claims
 
 
 @dataclass(frozen=True)
@@ -121,48 +137,72 @@ PROFILES: dict[str, dict[str, ChapterProfile]] = {
     "F": {
         "smoke": RingsProfile(
             name="smoke",
-            n_count=2500,
+            n_count=2000,
+            count_test_fraction=0.3,
             count_max_rings=(2, 3),
-            count_epochs=5,
-            n_regress=3000,
-            regress_epochs=6,
-            mlp_epochs=6,
-            n_cvae=3000,
-            cvae_epochs=6,
-            cvae_train_fractions=(0.25, 0.5, 0.8),
+            count_epochs=4,
+            pca_components=(10, 50),
+            n_regress=2500,
+            regress_test_fraction=0.2,
+            regress_epochs=5,
+            mlp_epochs=5,
+            n_ellipse=2000,
+            ellipse_epochs=4,
+            max_inclination=35.0,
+            n_cvae=2000,
+            cvae_epochs=4,
+            cvae_train_ratios=(0.3, 0.8),
+            cvae_pool_fractions=(0.5, 1.0),
             latent_dim=8,
             batch_size=64,
-            n_hough=200,
+            n_classical=200,
+            n_bootstrap=100,
         ),
         "default": RingsProfile(
             name="default",
-            n_count=18000,
+            n_count=8000,
+            count_test_fraction=0.3,
             count_max_rings=(2, 3, 4),
-            count_epochs=14,
-            n_regress=12000,
-            regress_epochs=14,
-            mlp_epochs=14,
-            n_cvae=10000,
-            cvae_epochs=14,
-            cvae_train_fractions=(0.1, 0.3, 0.8),
+            count_epochs=8,
+            pca_components=(10, 25, 50, 100),
+            n_regress=10000,
+            regress_test_fraction=0.2,
+            regress_epochs=12,
+            mlp_epochs=12,
+            n_ellipse=8000,
+            ellipse_epochs=10,
+            max_inclination=35.0,
+            n_cvae=5000,
+            cvae_epochs=12,
+            cvae_train_ratios=(0.3, 0.8),
+            cvae_pool_fractions=(0.25, 0.5, 1.0),
             latent_dim=8,
             batch_size=64,
-            n_hough=800,
+            n_classical=800,
+            n_bootstrap=300,
         ),
-        "full": RingsProfile(
+        "full": RingsProfile(  # the hack's own sizes and epochs
             name="full",
-            n_count=60000,
+            n_count=10000,
+            count_test_fraction=0.3,
             count_max_rings=(2, 3, 4, 5),
-            count_epochs=30,
-            n_regress=100000,
-            regress_epochs=40,
-            mlp_epochs=40,
-            n_cvae=60000,
-            cvae_epochs=40,
-            cvae_train_fractions=(0.05, 0.2, 0.5, 0.8),
-            latent_dim=16,
-            batch_size=256,
-            n_hough=5000,
+            count_epochs=5,
+            pca_components=(10, 25, 50, 100),
+            n_regress=10000,
+            regress_test_fraction=0.2,
+            regress_epochs=8,
+            mlp_epochs=8,
+            n_ellipse=10000,
+            ellipse_epochs=8,
+            max_inclination=35.0,
+            n_cvae=5000,
+            cvae_epochs=150,
+            cvae_train_ratios=(0.3, 0.8),
+            cvae_pool_fractions=(0.25, 0.5, 1.0),
+            latent_dim=8,
+            batch_size=64,
+            n_classical=2000,
+            n_bootstrap=1000,
         ),
     },
 }

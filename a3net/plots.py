@@ -121,3 +121,67 @@ def plot_pit(pit_values, *, bins: int = 20, ax=None, label: str = ""):
     ax.axhline(1.0, color="k", lw=0.8)
     ax.set(xlabel="PIT = CDF of p(z) at $z_\\mathrm{spec}$", ylabel="density")
     return ax.figure
+
+
+def plot_cherenkov_geometry(*, theta_deg: float = 40.0, gap: float = 3.0, radiator: float = 1.0):
+    """Schematic of a proximity-focusing RICH: a track crosses a radiator of thickness T, every
+    point of it emits light on a cone of half-angle theta, and the cones reach the detector plane
+    a gap L further on as a ring of radius about L tan(theta), widened by T tan(theta)."""
+    theta = np.radians(theta_deg)
+    fig, (side, face) = plt.subplots(1, 2, figsize=(9, 3.6), gridspec_kw={"width_ratios": [3, 2]})
+    top = radiator + gap
+    side.axhspan(0, radiator, color="tab:blue", alpha=0.15)
+    side.text(-4.4, radiator / 2, "radiator\n(index n, thickness T)", va="center", fontsize=8)
+    side.axhline(top, color="k", lw=2)
+    side.text(-4.4, top + 0.15, "photon detector", fontsize=8)
+    side.annotate("", (0, top + 0.6), (0, -0.6), arrowprops=dict(arrowstyle="->", lw=1.5))
+    side.text(0.1, -0.55, "charged track, $\\beta > 1/n$", fontsize=8)
+    for z in np.linspace(0.05, radiator - 0.05, 5):
+        reach = (top - z) * np.tan(theta)
+        for sign in (-1, 1):
+            side.plot([0, sign * reach], [z, top], color="tab:orange", lw=0.8, alpha=0.8)
+    r_in, r_out = (top - radiator) * np.tan(theta), top * np.tan(theta)
+    side.annotate(
+        "", (r_in, top + 0.25), (r_out, top + 0.25), arrowprops=dict(arrowstyle="<->", lw=0.8)
+    )
+    side.text(r_out + 0.1, top + 0.35, "$T\\tan\\theta$", fontsize=8)
+    side.text(-0.35, radiator + gap / 2, "gap L", rotation=90, va="center", fontsize=8)
+    side.text(0.15, radiator + 0.5, "$\\theta$: $\\cos\\theta = 1/(n\\beta)$", fontsize=8)
+    side.set(xlim=(-4.5, 4.5), ylim=(-0.8, top + 0.9), xticks=[], yticks=[], title="side view")
+    phi = np.linspace(0, 2 * np.pi, 200)
+    for r in np.linspace(r_in, r_out, 5):
+        face.plot(r * np.cos(phi), r * np.sin(phi), color="tab:orange", lw=0.8)
+    face.plot(0, 0, "k+")
+    face.annotate("", (r_out * np.cos(0.6), r_out * np.sin(0.6)), (0, 0),
+                  arrowprops=dict(arrowstyle="->", lw=0.8))  # fmt: skip
+    face.text(0.2, -0.5, "$r = L\\tan\\theta$", fontsize=8)
+    face.set(aspect="equal", xticks=[], yticks=[], title="detector plane: a ring")
+    fig.tight_layout()
+    return fig
+
+
+def plot_ring_fits(images, truth, fits: dict, *, ncols: int = 6, size: float = 2.0):
+    """Ring images with the true circle (white, dashed) and each method's circle drawn over them.
+
+    ``truth`` is (N, 3) x, y, radius [px]; ``fits`` maps a method's name to (N, 3) estimates
+    (NaN rows, failed fits, are not drawn)."""
+    arr = np.asarray(images)[:, 0]
+    truth = np.asarray(truth, float)
+    n = min(len(arr), ncols)
+    fig, axes = plt.subplots(1, n, figsize=(size * n, size + 0.5), squeeze=False)
+    phi = np.linspace(0, 2 * np.pi, 120)
+    colours = ("tab:cyan", "tab:orange", "tab:green", "tab:red")
+    for i, ax in enumerate(axes[0]):
+        ax.imshow(arr[i], cmap="gray", origin="lower")
+        x, y, r = truth[i, :3]
+        ax.plot(x + r * np.cos(phi), y + r * np.sin(phi), "w--", lw=1, label="true")
+        for (name, est), colour in zip(fits.items(), colours, strict=False):
+            ex, ey, er = np.asarray(est, float)[i, :3]
+            if np.isfinite([ex, ey, er]).all():
+                ax.plot(
+                    ex + er * np.cos(phi), ey + er * np.sin(phi), color=colour, lw=1, label=name
+                )
+        ax.axis("off")
+    axes[0, 0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, -0.02), ncol=1 + len(fits))
+    fig.tight_layout()
+    return fig

@@ -46,7 +46,9 @@ def test_sizes_and_epochs_grow_from_smoke_to_full(chapter):
         values = [getattr(p, field.name) for p in (smoke, default, full)]
         if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
             assert values[0] > 0, f"{chapter}.{field.name} must be positive"
-            assert values[0] <= values[1] <= values[2], f"{chapter}.{field.name}: {values}"
+            assert values[0] <= values[1], f"{chapter}.{field.name}: {values}"
+            if field.name not in getattr(smoke, "hack_epochs", ()):
+                assert values[1] <= values[2], f"{chapter}.{field.name}: {values}"
 
 
 def test_profile_reads_the_environment(monkeypatch):

@@ -200,3 +200,25 @@ def test_integer_centres_on_request():
     assert x.between(5, 23).all() and (x == np.round(x)).all()
     edge = np.minimum(np.minimum(x, labels["y_1"]) + 0.5, 27.5 - np.maximum(x, labels["y_1"]))
     assert (labels["radius_1"] <= edge - 1.5 + 1e-9).all()
+
+
+def test_radial_profile_peaks_at_the_radius_and_separates_equal_width_pairs():
+    """Two rings of equal radial rms width sqrt(t^2 + d^2 / 3): a wide spot and a narrow band
+    have different profiles (flat-topped for the large deformation)."""
+    base = rings.sample_ring_parameters(2, seed=0).assign(x_1=14.0, y_1=13.6, radius_1=8.0)
+    pairs = base.assign(
+        thickness_1=[1.2, 0.3], deformation_1=[0.6, 2.05], photons_1=[20000, 20000]
+    )
+    images = rings.render_rings(pairs, seed=2, config=rings.RingConfig(noise_hits=0))
+    edges = np.arange(0, 13.01, 0.5)
+    profile = rings.radial_profile(images, pairs["x_1"], pairs["y_1"], edges)
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    assert profile.shape == (2, 26)
+    hits_per_radius = profile * centres  # surface brightness x circumference
+    mean_radius = (hits_per_radius * centres).sum(axis=1) / hits_per_radius.sum(axis=1)
+    np.testing.assert_allclose(mean_radius, 8.0, atol=0.25)
+    near = np.abs(centres - 8) <= 1.0
+    flatness = hits_per_radius[:, near].min(axis=1) / hits_per_radius[:, near].max(axis=1)
+    assert flatness[1] > flatness[0] + 0.1  # the uniform band is flat-topped
+    with pytest.raises(ValueError, match="one centre per image"):
+        rings.radial_profile(images, [14.0], [13.6], edges)

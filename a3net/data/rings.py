@@ -431,3 +431,24 @@ def check_images(images, *, image_size: int = 28, name: str = "images") -> np.nd
             f"{name} contain NaN or infinite values; clean or drop those images first."
         )
     return arr
+
+
+def radial_profile(images, x, y, edges) -> np.ndarray:
+    """Mean intensity of images (N, 1, H, W) in rings of pixels around centres ``x``, ``y`` (N,)
+    [px], binned by distance with ``edges`` (B + 1,) [px]: (N, B), NaN where a bin has no pixel."""
+    arr = check_images(images, image_size=np.shape(images)[-1])[:, 0]
+    x, y = np.asarray(x, float).reshape(-1, 1, 1), np.asarray(y, float).reshape(-1, 1, 1)
+    if len(x) != len(arr) or len(y) != len(arr):
+        raise ValueError(f"x and y need one centre per image ({len(arr)}), got {len(x)}, {len(y)}.")
+    rows, cols = np.indices(arr.shape[1:])
+    distance = np.hypot(cols[None] - x, rows[None] - y)  # pixel centres at integer coordinates
+    edges = np.asarray(edges, float)
+    index = np.digitize(distance, edges) - 1
+    n_bins = len(edges) - 1
+    inside = (index >= 0) & (index < n_bins)
+    flat = np.where(inside, index, n_bins) + (n_bins + 1) * np.arange(len(arr))[:, None, None]
+    size = (n_bins + 1) * len(arr)
+    total = np.bincount(flat.ravel(), arr.ravel(), minlength=size).reshape(len(arr), -1)
+    count = np.bincount(flat.ravel(), minlength=size).reshape(len(arr), -1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (total / count)[:, :n_bins]
