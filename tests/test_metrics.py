@@ -88,3 +88,65 @@ def test_photoz_metrics_reject_bad_input():
         metrics.redshift_bias([np.nan, 0.2], [0.1, 0.2])
     with pytest.raises(ValueError, match=r"pz must have shape \(N, Z\)"):
         metrics.pit([0.1, 0.2], np.linspace(0, 1, 5), np.ones((2, 4)))
+
+
+def test_ring_fisher_information_limits():
+    t = np.array([0.2, 0.5, 1.5])
+    # d = 0: a Gaussian of sd t, I = 1 / t^2 (and continuously so as d -> 0)
+    np.testing.assert_allclose(metrics.ring_fisher_information(t, 0.0), 1 / t**2)
+    np.testing.assert_allclose(metrics.ring_fisher_information(t, 1e-3), 1 / t**2, rtol=1e-3)
+    # sharp edges (t -> 0, d > 0) carry ever more information, about 0.903 / (t d)
+    sharp = metrics.ring_fisher_information([0.1, 0.01, 0.001], 2.0)
+    assert np.all(np.diff(sharp) > 0) and sharp[-1] > 400
+    np.testing.assert_allclose(sharp[1:] * np.array([0.01, 0.001]) * 2.0, 0.903, rtol=0.01)
+    # in between: more than the Gaussian of the same variance (Cramer-Rao: I >= 1 / variance)
+    info = metrics.ring_fisher_information(0.5, np.array([0.5, 1.0, 3.0]))
+    assert np.all(info > 1 / (0.25 + np.array([0.5, 1.0, 3.0]) ** 2 / 3))
+    assert metrics.ring_fisher_information(np.ones((2, 1)), np.ones(3)).shape == (2, 3)
+
+
+def test_circle_cramer_rao_formula():
+    crb = metrics.circle_cramer_rao([100, 400], 0.5, 0.0)
+    assert list(crb.columns) == ["x", "y", "radius"]
+    np.testing.assert_allclose(crb["x"], np.sqrt(2 * 0.25 / np.array([100, 400])))
+    np.testing.assert_allclose(crb["radius"], crb["x"] / np.sqrt(2))
+    np.testing.assert_array_equal(crb["x"], crb["y"])
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: metrics.ring_fisher_information(0.0, 1.0), "thickness must be positive"),
+        (lambda: metrics.ring_fisher_information(0.5, -1.0), "deformation must be non-negative"),
+        (lambda: metrics.ring_fisher_information(np.nan, 1.0), "thickness contains NaN"),
+        (lambda: metrics.ring_fisher_information([1, 2], [1, 2, 3]), "must broadcast"),
+        (lambda: metrics.circle_cramer_rao(0, 0.5, 1.0), "photons must be positive"),
+    ],
+)
+def test_ring_bounds_reject_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_least_squares_circle_fits_reach_the_cramer_rao_bound_for_gaussian_hits():
+    from a3net.baselines.rings import circle_fit_points
+
+    rng = np.random.default_rng(0)
+    n_rings, n_hits, radius = 2000, 60, 6.0
+
+    def centre_scatter(thickness, deformation):
+        phi = rng.uniform(0, 2 * np.pi, (n_rings, n_hits))
+        r = radius + rng.uniform(-deformation, deformation, phi.shape)
+        x = r * np.cos(phi) + rng.normal(0, thickness, phi.shape)
+        y = r * np.sin(phi) + rng.normal(0, thickness, phi.shape)
+        fit = circle_fit_points(x, y)
+        assert not fit["failed"].any()
+        return np.sqrt(np.mean(fit[["x", "y"]].to_numpy() ** 2))
+
+    # Gaussian hits (d = 0): least squares is maximum likelihood, efficient within ~15%
+    bound = metrics.circle_cramer_rao(n_hits, 0.5, 0.0)["x"][0]
+    assert bound == pytest.approx(np.sqrt(2 * 0.25 / n_hits))
+    assert centre_scatter(0.5, 0.0) == pytest.approx(bound, rel=0.15)
+    # sharp uniform bands (d >> t): the bound is far below what least squares reaches
+    bound = metrics.circle_cramer_rao(n_hits, 0.2, 2.0)["x"][0]
+    assert centre_scatter(0.2, 2.0) > 1.5 * bound
