@@ -97,6 +97,7 @@ def test_the_api_walk_sees_base_class_methods():
         ("RingCounterCNN", dict(max_rings=4, channels=(8, 16), hidden=32)),
         ("RingRegressorCNN", {}),
         ("RingRegressorCNN", dict(n_outputs=3, channels=(8, 8, 8))),
+        ("RingRegressorCNN", dict(n_outputs=6)),  # the ellipse regressor
         ("RingRegressorMLP", {}),
         ("RingRegressorMLP", dict(hidden=(64,), n_outputs=2)),
         ("RingCVAE", {}),
@@ -111,6 +112,51 @@ def test_same_parameter_counts(name, kwargs):
     t = getattr(tnn, name)(**kwargs)
     k = getattr(knn, name)(**kwargs)
     assert tnn.count_parameters(t) == knn.count_parameters(k) > 0
+
+
+RING_MODELS = ["RingCounterCNN", "RingRegressorCNN", "RingRegressorMLP", "RingCVAE"]
+
+
+@pytest.mark.parametrize("name", RING_MODELS)
+def test_ring_models_show_their_layers(name):
+    """The book shows each class's source: its layers are written there, not in a helper."""
+    for nn, needed in ((tnn, ("nn.Linear(",)), (knn, ("layers.Dense(",))):
+        source = inspect.getsource(getattr(nn, name))
+        conv = "nn.Conv2d(" if nn is tnn else "layers.Conv2D("
+        for layer in needed + (() if name == "RingRegressorMLP" else (conv,)):
+            assert layer in source, (nn.NAME, name, layer)
+
+
+@pytest.mark.parametrize("nn", [tnn, knn], ids=["torch", "keras"])
+def test_ring_cnns_refuse_too_many_poolings(nn):
+    with pytest.raises(ValueError, match="image_size is too small for 4 2x2 poolings"):
+        nn.RingCounterCNN(image_size=8, channels=(4, 4, 4, 4))
+
+
+@pytest.mark.parametrize("name", RING_MODELS)
+def test_ring_models_start_from_the_same_initialisation(name):
+    """Both frameworks draw kernels and biases from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), PyTorch's
+    default (Keras' glorot-uniform with zero biases made the Keras cVAE a different model): layer
+    by layer the initial weights have the same bound and, for the larger ones, the same spread."""
+    a3net.seed_everything(0)
+    t, k = getattr(tnn, name)(), getattr(knn, name)()
+    tweights = [p.detach().numpy() for p in t.parameters()]
+    kweights = [np.asarray(v.numpy()) for v in k.trainable_variables]
+    assert [w.size for w in tweights] == [w.size for w in kweights]
+    for tw, kw in zip(tweights[::2], kweights[::2], strict=True):  # kernels
+        fan_in = tw.size // tw.shape[0]  # (out, in, kh, kw) or (out, in)
+        assert fan_in == kw.size // kw.shape[-1]  # (kh, kw, in, out) or (in, out)
+        bound = 1 / np.sqrt(fan_in)
+        for w in (tw, kw):
+            assert np.abs(w).max() <= bound * (1 + 1e-6)
+        if tw.size >= 500:
+            assert kw.std() == pytest.approx(tw.std(), rel=0.1)
+            assert tw.std() == pytest.approx(bound / np.sqrt(3), rel=0.1)
+    for tb, kb, tw in zip(tweights[1::2], kweights[1::2], tweights[::2], strict=True):  # biases
+        bound = 1 / np.sqrt(tw.size // tw.shape[0])
+        assert np.abs(tb).max() <= bound * (1 + 1e-6) and np.abs(kb).max() <= bound * (1 + 1e-6)
+        if tb.size >= 32:  # drawn like the kernels, not Keras' zeros
+            assert tb.std() > 0.5 * bound / np.sqrt(3) and kb.std() > 0.5 * bound / np.sqrt(3)
 
 
 def copy_torch_weights_to_keras(tmodel, kmodel, image_side):

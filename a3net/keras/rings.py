@@ -6,6 +6,8 @@ Twins of ``a3net.torch.rings``: same names, arguments and trainable-parameter co
 
 from __future__ import annotations
 
+import math
+
 import keras
 import tensorflow as tf
 from keras import layers
@@ -17,39 +19,41 @@ _TO_CHANNELS_LAST = (2, 3, 1)
 _TO_CHANNELS_FIRST = (3, 1, 2)
 
 
-def _conv_trunk(channels) -> list:
-    """3x3 'same' convolutions with ReLU, each followed by 2x2 max-pooling: 28 -> 14 -> 7 -> 3."""
-    out = []
-    for ch in channels:
-        out += [layers.Conv2D(ch, 3, padding="same", activation="relu"), layers.MaxPooling2D(2)]
-    return out
+def _init_like_torch(model) -> None:
+    """Draw every Conv2D and Dense kernel and bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+
+    This is PyTorch's default for Conv2d and Linear (kaiming_uniform with a=sqrt(5), and the
+    same bound for the bias), so the twins start alike. Keras' own default (glorot-uniform
+    kernels, zero biases) made the Keras cVAE a different model in practice: it put ~1 nat more
+    in its latent code and its drawn rings missed the requested centre by 1.5x more (0.83 vs
+    0.55 px in a 4000-ring test); swapping the two schemes between the frameworks swapped the
+    results. The PyTorch scheme is kept because the book's numbers are PyTorch's.
+    """
+    pending = list(model.layers)
+    while pending:
+        layer = pending.pop()
+        if isinstance(layer, keras.Sequential):
+            pending += layer.layers
+        elif isinstance(layer, (layers.Conv2D, layers.Dense)):
+            bound = 1 / math.sqrt(math.prod(layer.kernel.shape[:-1]))
+            for weight in (layer.kernel, layer.bias):
+                weight.assign(keras.random.uniform(weight.shape, -bound, bound))
 
 
-def _pooled_size(image_size: int, n_pools: int) -> int:
-    for _ in range(n_pools):
-        image_size //= 2
-    if image_size < 1:
+def _pooled_side(image_size: int, n_pools: int) -> int:
+    """Side of the feature maps after ``n_pools`` 2x2 max-poolings (28 -> 14 -> 7 -> 3)."""
+    side = image_size // 2**n_pools
+    if side < 1:
         raise ValueError(f"image_size is too small for {n_pools} 2x2 poolings.")
-    return image_size
-
-
-def _conv_head(n_out, image_size, channels, hidden, dropout) -> keras.Sequential:
-    """Channels-first input, conv trunk, flatten, hidden dense layer with dropout, linear output."""
-    _pooled_size(image_size, len(channels))
-    return keras.Sequential(
-        [
-            layers.Permute(_TO_CHANNELS_LAST),
-            *_conv_trunk(channels),
-            layers.Flatten(),
-            layers.Dense(hidden, activation="relu"),
-            layers.Dropout(dropout),
-            layers.Dense(n_out),
-        ]
-    )
+    return side
 
 
 class RingCounterCNN(Classifier):
-    """CNN that counts rings: outputs one logit per count 1..``max_rings`` (class k = k+1 rings)."""
+    """CNN that counts rings: images (N, 1, 28, 28) -> logits (N, max_rings), class k = k+1 rings.
+
+    Conv blocks (3x3 convolution, ReLU, 2x2 max-pooling: 28 -> 14 -> 7 -> 3), a dense hidden
+    layer with dropout, one logit per class.
+    """
 
     def __init__(
         self,
@@ -62,21 +66,38 @@ class RingCounterCNN(Classifier):
         super().__init__()
         self.n_classes = check_positive_int(max_rings, "max_rings")
         self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
-        self.net = _conv_head(
-            self.n_classes,
-            image_size,
-            check_channels(channels),
-            check_positive_int(hidden, "hidden"),
-            check_rate(dropout, "dropout"),
+        channels, hidden = check_channels(channels), check_positive_int(hidden, "hidden")
+        _pooled_side(image_size, len(channels))
+        blocks = [layers.Permute(_TO_CHANNELS_LAST)]  # (N, 28, 28, 1)
+        for ch in channels:
+            blocks += [
+                layers.Conv2D(ch, 3, padding="same", activation="relu"),
+                layers.MaxPooling2D(2),
+            ]
+        self.net = keras.Sequential(
+            [
+                *blocks,
+                layers.Flatten(),  # (N, side * side * channels[-1])
+                layers.Dense(hidden, activation="relu"),
+                layers.Dropout(check_rate(dropout, "dropout")),
+                layers.Dense(self.n_classes),
+            ]
         )
         self._build_with_zeros()
+        _init_like_torch(self)  # PyTorch's initialisation, see _init_like_torch
 
     def call(self, x, training=False):
         return self.net(x, training=training)
 
 
 class RingRegressorCNN(Regressor):
-    """CNN regressor of one ring's (standardised) x, y, radius, thickness and deformation."""
+    """CNN regressor: images (N, 1, 28, 28) -> (N, n_outputs) standardised ring parameters.
+
+    With ``n_outputs=5``: x, y, radius, thickness, deformation of one ring; with ``n_outputs=6``
+    it is the ellipse regressor (x, y, semi-major, semi-minor, cos 2psi, sin 2psi). Conv blocks
+    (3x3 convolution, ReLU, 2x2 max-pooling: 28 -> 14 -> 7 -> 3), a dense hidden layer, a
+    linear output.
+    """
 
     def __init__(
         self,
@@ -89,21 +110,34 @@ class RingRegressorCNN(Regressor):
         super().__init__()
         self.n_outputs = check_positive_int(n_outputs, "n_outputs")
         self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
-        self.net = _conv_head(
-            self.n_outputs,
-            image_size,
-            check_channels(channels),
-            check_positive_int(hidden, "hidden"),
-            check_rate(dropout, "dropout"),
+        channels, hidden = check_channels(channels), check_positive_int(hidden, "hidden")
+        _pooled_side(image_size, len(channels))
+        blocks = [layers.Permute(_TO_CHANNELS_LAST)]  # (N, 28, 28, 1)
+        for ch in channels:
+            blocks += [
+                layers.Conv2D(ch, 3, padding="same", activation="relu"),
+                layers.MaxPooling2D(2),
+            ]
+        self.net = keras.Sequential(
+            [
+                *blocks,
+                layers.Flatten(),  # (N, side * side * channels[-1])
+                layers.Dense(hidden, activation="relu"),
+                layers.Dropout(check_rate(dropout, "dropout")),
+                layers.Dense(self.n_outputs),
+            ]
         )
         self._build_with_zeros()
+        _init_like_torch(self)  # PyTorch's initialisation, see _init_like_torch
 
     def call(self, x, training=False):
         return self.net(x, training=training)
 
 
 class RingRegressorMLP(Regressor):
-    """Fully-connected regressor on the flattened image: the reference the CNN is compared with."""
+    """Fully-connected regressor: images (N, 1, 28, 28) -> (N, n_outputs), flattened to 784
+    pixels, dense ReLU layers of widths ``hidden`` with dropout, a linear output. The reference
+    the CNN is compared with."""
 
     def __init__(
         self, n_outputs: int = 5, image_size: int = 28, hidden=(256, 128), dropout: float = 0.0
@@ -111,15 +145,14 @@ class RingRegressorMLP(Regressor):
         super().__init__()
         self.n_outputs = check_positive_int(n_outputs, "n_outputs")
         self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
+        dropout = check_rate(dropout, "dropout")
         stack = [layers.Flatten()]
         for width in check_channels(hidden, "hidden"):
-            stack += [
-                layers.Dense(width, activation="relu"),
-                layers.Dropout(check_rate(dropout, "dropout")),
-            ]
+            stack += [layers.Dense(width, activation="relu"), layers.Dropout(dropout)]
         stack.append(layers.Dense(self.n_outputs))
         self.net = keras.Sequential(stack)
         self._build_with_zeros()
+        _init_like_torch(self)  # PyTorch's initialisation, see _init_like_torch
 
     def call(self, x, training=False):
         return self.net(x, training=training)
@@ -128,9 +161,10 @@ class RingRegressorMLP(Regressor):
 class RingCVAE(ConditionalGenerator):
     """Conditional VAE (Kingma & Welling 2014; Sohn et al. 2015) of ring images given parameters.
 
-    Encoder q(z | image, c): two conv blocks (28 -> 14 -> 7), dense ``hidden``, then mean and
-    log-variance of a ``latent_dim`` Gaussian. Decoder p(image | z, c): dense to 64x7x7, two
-    nearest-neighbour upsamplings with 3x3 convolutions, pixel logits. Loss per image: binary
+    Encoder q(z | x, c): images (N, 1, 28, 28) through two conv blocks (28 -> 14 -> 7), joined
+    with the conditions c (N, n_conditions), a dense ``hidden`` layer, then mean and log-variance
+    (N, latent_dim). Decoder p(x | z, c): dense layers to 64x7x7, two nearest-neighbour
+    upsamplings with 3x3 convolutions, pixel logits (N, 1, 28, 28). Loss per image: binary
     cross-entropy summed over pixels plus ``beta`` times the KL divergence to N(0, 1).
     """
 
@@ -153,9 +187,16 @@ class RingCVAE(ConditionalGenerator):
             raise ValueError(f"beta must be non-negative, got {beta!r}.")
         self.beta = float(beta)
         self.sample_shape = (1, image_size, image_size)
-        self.side = image_size // 4
+        self.side = side = image_size // 4
         self.encoder = keras.Sequential(
-            [layers.Permute(_TO_CHANNELS_LAST), *_conv_trunk((32, 64)), layers.Flatten()]
+            [
+                layers.Permute(_TO_CHANNELS_LAST),  # (N, 28, 28, 1)
+                layers.Conv2D(32, 3, padding="same", activation="relu"),
+                layers.MaxPooling2D(2),  # 28 -> 14
+                layers.Conv2D(64, 3, padding="same", activation="relu"),
+                layers.MaxPooling2D(2),  # 14 -> 7
+                layers.Flatten(),  # (N, 7 * 7 * 64)
+            ]
         )
         self.enc_dense = layers.Dense(hidden, activation="relu")
         self.to_mean = layers.Dense(self.latent_dim)
@@ -163,20 +204,21 @@ class RingCVAE(ConditionalGenerator):
         self.dec_dense = keras.Sequential(
             [
                 layers.Dense(hidden, activation="relu"),
-                layers.Dense(64 * self.side**2, activation="relu"),
-                layers.Reshape((self.side, self.side, 64)),
+                layers.Dense(64 * side**2, activation="relu"),
+                layers.Reshape((side, side, 64)),
             ]
         )
         self.decoder = keras.Sequential(
             [
-                layers.UpSampling2D(2, interpolation="nearest"),
+                layers.UpSampling2D(2, interpolation="nearest"),  # 7 -> 14
                 layers.Conv2D(32, 3, padding="same", activation="relu"),
-                layers.UpSampling2D(2, interpolation="nearest"),
-                layers.Conv2D(1, 3, padding="same"),
-                layers.Permute(_TO_CHANNELS_FIRST),
+                layers.UpSampling2D(2, interpolation="nearest"),  # 14 -> 28
+                layers.Conv2D(1, 3, padding="same"),  # pixel logits
+                layers.Permute(_TO_CHANNELS_FIRST),  # (N, 1, 28, 28)
             ]
         )
         self._build_with_zeros(tf.zeros((1, self.n_conditions)))
+        _init_like_torch(self)  # PyTorch's initialisation, see _init_like_torch
 
     def encode(self, x, c):
         """Mean and log-variance of q(z | x, c), each (N, latent_dim)."""

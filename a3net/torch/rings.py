@@ -1,7 +1,8 @@
 """Chapter F models (PyTorch): ring counter, ring regressors and a conditional VAE.
 
 Inputs are ring images (N, 1, 28, 28). The Keras twins in ``a3net.keras.rings`` have the same
-names, arguments and trainable-parameter counts.
+names, arguments and trainable-parameter counts, and draw their initial weights as PyTorch does
+(see ``a3net.keras.rings._init_like_torch``: the cVAE trained differently under Keras' default).
 """
 
 from __future__ import annotations
@@ -13,44 +14,20 @@ from .._validation import check_channels, check_positive_int, check_rate
 from .core import Classifier, ConditionalGenerator, Regressor
 
 
-def _conv_trunk(channels, in_channels: int = 1) -> nn.Sequential:
-    """3x3 'same' convolutions with ReLU, each followed by 2x2 max-pooling: 28 -> 14 -> 7 -> 3."""
-    layers, prev = [], in_channels
-    for ch in channels:
-        layers += [nn.Conv2d(prev, ch, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
-        prev = ch
-    return nn.Sequential(*layers)
-
-
-def _pooled_size(image_size: int, n_pools: int) -> int:
-    for _ in range(n_pools):
-        image_size //= 2
-    if image_size < 1:
+def _pooled_side(image_size: int, n_pools: int) -> int:
+    """Side of the feature maps after ``n_pools`` 2x2 max-poolings (28 -> 14 -> 7 -> 3)."""
+    side = image_size // 2**n_pools
+    if side < 1:
         raise ValueError(f"image_size is too small for {n_pools} 2x2 poolings.")
-    return image_size
-
-
-class _ConvHead(nn.Module):
-    """Conv trunk, flatten, one hidden dense layer with dropout, linear output."""
-
-    def __init__(self, n_out, image_size, channels, hidden, dropout):
-        super().__init__()
-        side = _pooled_size(image_size, len(channels))
-        self.features = _conv_trunk(channels)
-        self.head = nn.Sequential(
-            nn.Flatten(),
-            nn.Linear(channels[-1] * side * side, hidden),
-            nn.ReLU(),
-            nn.Dropout(dropout),
-            nn.Linear(hidden, n_out),
-        )
-
-    def forward(self, x):
-        return self.head(self.features(x))
+    return side
 
 
 class RingCounterCNN(Classifier):
-    """CNN that counts rings: outputs one logit per count 1..``max_rings`` (class k = k+1 rings)."""
+    """CNN that counts rings: images (N, 1, 28, 28) -> logits (N, max_rings), class k = k+1 rings.
+
+    Conv blocks (3x3 convolution, ReLU, 2x2 max-pooling: 28 -> 14 -> 7 -> 3), a dense hidden
+    layer with dropout, one logit per class.
+    """
 
     def __init__(
         self,
@@ -63,12 +40,19 @@ class RingCounterCNN(Classifier):
         super().__init__()
         self.n_classes = check_positive_int(max_rings, "max_rings")
         self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
-        self.net = _ConvHead(
-            self.n_classes,
-            image_size,
-            check_channels(channels),
-            check_positive_int(hidden, "hidden"),
-            check_rate(dropout, "dropout"),
+        channels, hidden = check_channels(channels), check_positive_int(hidden, "hidden")
+        side = _pooled_side(image_size, len(channels))
+        blocks, prev = [], 1
+        for ch in channels:
+            blocks += [nn.Conv2d(prev, ch, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+            prev = ch
+        self.net = nn.Sequential(
+            *blocks,
+            nn.Flatten(),  # (N, channels[-1] * side * side)
+            nn.Linear(prev * side * side, hidden),
+            nn.ReLU(),
+            nn.Dropout(check_rate(dropout, "dropout")),
+            nn.Linear(hidden, self.n_classes),
         )
 
     def forward(self, x):
@@ -76,7 +60,13 @@ class RingCounterCNN(Classifier):
 
 
 class RingRegressorCNN(Regressor):
-    """CNN regressor of one ring's (standardised) x, y, radius, thickness and deformation."""
+    """CNN regressor: images (N, 1, 28, 28) -> (N, n_outputs) standardised ring parameters.
+
+    With ``n_outputs=5``: x, y, radius, thickness, deformation of one ring; with ``n_outputs=6``
+    it is the ellipse regressor (x, y, semi-major, semi-minor, cos 2psi, sin 2psi). Conv blocks
+    (3x3 convolution, ReLU, 2x2 max-pooling: 28 -> 14 -> 7 -> 3), a dense hidden layer, a
+    linear output.
+    """
 
     def __init__(
         self,
@@ -89,12 +79,19 @@ class RingRegressorCNN(Regressor):
         super().__init__()
         self.n_outputs = check_positive_int(n_outputs, "n_outputs")
         self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
-        self.net = _ConvHead(
-            self.n_outputs,
-            image_size,
-            check_channels(channels),
-            check_positive_int(hidden, "hidden"),
-            check_rate(dropout, "dropout"),
+        channels, hidden = check_channels(channels), check_positive_int(hidden, "hidden")
+        side = _pooled_side(image_size, len(channels))
+        blocks, prev = [], 1
+        for ch in channels:
+            blocks += [nn.Conv2d(prev, ch, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+            prev = ch
+        self.net = nn.Sequential(
+            *blocks,
+            nn.Flatten(),  # (N, channels[-1] * side * side)
+            nn.Linear(prev * side * side, hidden),
+            nn.ReLU(),
+            nn.Dropout(check_rate(dropout, "dropout")),
+            nn.Linear(hidden, self.n_outputs),
         )
 
     def forward(self, x):
@@ -102,7 +99,9 @@ class RingRegressorCNN(Regressor):
 
 
 class RingRegressorMLP(Regressor):
-    """Fully-connected regressor on the flattened image: the reference the CNN is compared with."""
+    """Fully-connected regressor: images (N, 1, 28, 28) -> (N, n_outputs), flattened to 784
+    pixels, dense ReLU layers of widths ``hidden`` with dropout, a linear output. The reference
+    the CNN is compared with."""
 
     def __init__(
         self, n_outputs: int = 5, image_size: int = 28, hidden=(256, 128), dropout: float = 0.0
@@ -110,13 +109,10 @@ class RingRegressorMLP(Regressor):
         super().__init__()
         self.n_outputs = check_positive_int(n_outputs, "n_outputs")
         self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
+        dropout = check_rate(dropout, "dropout")
         layers, prev = [nn.Flatten()], image_size * image_size
         for width in check_channels(hidden, "hidden"):
-            layers += [
-                nn.Linear(prev, width),
-                nn.ReLU(),
-                nn.Dropout(check_rate(dropout, "dropout")),
-            ]
+            layers += [nn.Linear(prev, width), nn.ReLU(), nn.Dropout(dropout)]
             prev = width
         layers.append(nn.Linear(prev, self.n_outputs))
         self.net = nn.Sequential(*layers)
@@ -128,9 +124,10 @@ class RingRegressorMLP(Regressor):
 class RingCVAE(ConditionalGenerator):
     """Conditional VAE (Kingma & Welling 2014; Sohn et al. 2015) of ring images given parameters.
 
-    Encoder q(z | image, c): two conv blocks (28 -> 14 -> 7), dense ``hidden``, then mean and
-    log-variance of a ``latent_dim`` Gaussian. Decoder p(image | z, c): dense to 64x7x7, two
-    nearest-neighbour upsamplings with 3x3 convolutions, pixel logits. Loss per image: binary
+    Encoder q(z | x, c): images (N, 1, 28, 28) through two conv blocks (28 -> 14 -> 7), joined
+    with the conditions c (N, n_conditions), a dense ``hidden`` layer, then mean and log-variance
+    (N, latent_dim). Decoder p(x | z, c): dense layers to 64x7x7, two nearest-neighbour
+    upsamplings with 3x3 convolutions, pixel logits (N, 1, 28, 28). Loss per image: binary
     cross-entropy summed over pixels plus ``beta`` times the KL divergence to N(0, 1).
     """
 
@@ -153,25 +150,34 @@ class RingCVAE(ConditionalGenerator):
             raise ValueError(f"beta must be non-negative, got {beta!r}.")
         self.beta = float(beta)
         self.sample_shape = (1, image_size, image_size)
-        self.side = image_size // 4
-        self.encoder = nn.Sequential(_conv_trunk((32, 64)), nn.Flatten())
+        self.side = side = image_size // 4
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # 28 -> 14
+            nn.Conv2d(32, 64, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # 14 -> 7
+            nn.Flatten(),  # (N, 64 * 7 * 7)
+        )
         self.enc_dense = nn.Sequential(
-            nn.Linear(64 * self.side**2 + self.n_conditions, hidden), nn.ReLU()
+            nn.Linear(64 * side**2 + self.n_conditions, hidden), nn.ReLU()
         )
         self.to_mean = nn.Linear(hidden, self.latent_dim)
         self.to_logvar = nn.Linear(hidden, self.latent_dim)
         self.dec_dense = nn.Sequential(
             nn.Linear(self.latent_dim + self.n_conditions, hidden),
             nn.ReLU(),
-            nn.Linear(hidden, 64 * self.side**2),
+            nn.Linear(hidden, 64 * side**2),
             nn.ReLU(),
+            nn.Unflatten(1, (64, side, side)),
         )
         self.decoder = nn.Sequential(
-            nn.Upsample(scale_factor=2, mode="nearest"),
+            nn.Upsample(scale_factor=2, mode="nearest"),  # 7 -> 14
             nn.Conv2d(64, 32, 3, padding=1),
             nn.ReLU(),
-            nn.Upsample(scale_factor=2, mode="nearest"),
-            nn.Conv2d(32, 1, 3, padding=1),
+            nn.Upsample(scale_factor=2, mode="nearest"),  # 14 -> 28
+            nn.Conv2d(32, 1, 3, padding=1),  # pixel logits
         )
 
     def encode(self, x, c):
@@ -181,8 +187,7 @@ class RingCVAE(ConditionalGenerator):
 
     def decode(self, z, c):
         """Pixel logits (N, 1, H, W) of p(x | z, c)."""
-        h = self.dec_dense(torch.cat([z, c], dim=1)).view(-1, 64, self.side, self.side)
-        return self.decoder(h)
+        return self.decoder(self.dec_dense(torch.cat([z, c], dim=1)))
 
     def decode_samples(self, z, c):
         """Pixel means in [0, 1] (N, 1, H, W): the images ``generate`` draws."""
