@@ -67,7 +67,7 @@ class RingsProfile(ChapterProfile):
     n_cvae: int  # pool of single-ring images for the cVAE (the hack: 4000 + 1000)
     cvae_epochs: int  # epochs of every cVAE (the hack: about 150)
     cvae_train_ratios: tuple  # training shares of the whole pool (the hack: 0.3 and 0.8)
-    cvae_pool_fractions: tuple  # shares of the pool used, at the largest training ratio
+    cvae_pool_fractions: tuple  # shares of the pool used at the largest ratio (0.375 x 0.8 = 0.3)
     latent_dim: int  # cVAE latent dimension
     batch_size: int  # minibatch size of every network
     n_classical: int  # test images the Hough, circle and ellipse fits are run on
@@ -137,7 +137,7 @@ PROFILES: dict[str, dict[str, ChapterProfile]] = {
     "F": {
         "smoke": RingsProfile(
             name="smoke",
-            n_count=2000,
+            n_count=1500,
             count_test_fraction=0.3,
             count_max_rings=(2, 3),
             count_epochs=4,
@@ -149,10 +149,10 @@ PROFILES: dict[str, dict[str, ChapterProfile]] = {
             n_ellipse=2000,
             ellipse_epochs=4,
             max_inclination=45.0,
-            n_cvae=2000,
+            n_cvae=1500,
             cvae_epochs=4,
             cvae_train_ratios=(0.3, 0.8),
-            cvae_pool_fractions=(0.5, 1.0),
+            cvae_pool_fractions=(0.375, 1.0),
             latent_dim=8,
             batch_size=64,
             n_classical=200,
@@ -167,15 +167,15 @@ PROFILES: dict[str, dict[str, ChapterProfile]] = {
             pca_components=(10, 25, 50, 100),
             n_regress=10000,
             regress_test_fraction=0.2,
-            regress_epochs=12,
-            mlp_epochs=12,
+            regress_epochs=16,
+            mlp_epochs=16,
             n_ellipse=8000,
-            ellipse_epochs=10,
+            ellipse_epochs=12,
             max_inclination=45.0,
             n_cvae=5000,
-            cvae_epochs=12,
+            cvae_epochs=10,
             cvae_train_ratios=(0.3, 0.8),
-            cvae_pool_fractions=(0.25, 0.5, 1.0),
+            cvae_pool_fractions=(0.375, 1.0),
             latent_dim=8,
             batch_size=64,
             n_classical=800,
@@ -198,7 +198,7 @@ PROFILES: dict[str, dict[str, ChapterProfile]] = {
             n_cvae=5000,
             cvae_epochs=150,
             cvae_train_ratios=(0.3, 0.8),
-            cvae_pool_fractions=(0.25, 0.5, 1.0),
+            cvae_pool_fractions=(0.2, 0.375, 1.0),
             latent_dim=8,
             batch_size=64,
             n_classical=2000,

@@ -103,7 +103,7 @@ class RingRegressorCNN(Regressor):
         self,
         n_outputs: int = 5,
         image_size: int = 28,
-        channels=(32, 64, 128),
+        channels=(16, 32, 64),
         hidden: int = 128,
         dropout: float = 0.0,
     ):
