@@ -206,9 +206,7 @@ def test_radial_profile_peaks_at_the_radius_and_separates_equal_width_pairs():
     """Two rings of equal radial rms width sqrt(t^2 + d^2 / 3): a wide spot and a narrow band
     have different profiles (flat-topped for the large deformation)."""
     base = rings.sample_ring_parameters(2, seed=0).assign(x_1=14.0, y_1=13.6, radius_1=8.0)
-    pairs = base.assign(
-        thickness_1=[1.2, 0.3], deformation_1=[0.6, 2.05], photons_1=[20000, 20000]
-    )
+    pairs = base.assign(thickness_1=[1.2, 0.3], deformation_1=[0.6, 2.05], photons_1=[20000, 20000])
     images = rings.render_rings(pairs, seed=2, config=rings.RingConfig(noise_hits=0))
     edges = np.arange(0, 13.01, 0.5)
     profile = rings.radial_profile(images, pairs["x_1"], pairs["y_1"], edges)
