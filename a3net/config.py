@@ -137,10 +137,10 @@ PROFILES: dict[str, dict[str, ChapterProfile]] = {
     "F": {
         "smoke": RingsProfile(
             name="smoke",
-            n_count=1500,
+            n_count=2000,
             count_test_fraction=0.3,
             count_max_rings=(2, 3),
-            count_epochs=4,
+            count_epochs=7,
             pca_components=(10, 50),
             n_regress=2500,
             regress_test_fraction=0.2,
