@@ -84,7 +84,7 @@ def bench_photoz(n_galaxies: int = 20000, n_fit: int = 2000, n_loop: int = 30) -
 def bench_hough(n_images: int = 400) -> dict:
     """Chapter F: Hough circle fits per second, batched (FFT votes) against scikit-image's
     image-by-image loop, and the share of images where both give the same circle."""
-    from a3net.baselines.rings import _hough_ring_fit_loop, hough_ring_fit
+    from a3net.baselines.hough import _hough_ring_fit_loop, hough_ring_fit
 
     images, _ = rings.simulate_rings(n_images, seed=1)
     fast = _best_of(lambda: hough_ring_fit(images), repeats=3)

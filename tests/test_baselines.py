@@ -10,14 +10,9 @@ from sklearn.metrics import accuracy_score
 from sklearn.model_selection import KFold, cross_val_score
 
 from a3net import metrics
-from a3net.baselines.rings import (
-    PCASVMCounter,
-    _hough_ring_fit_loop,
-    circle_fit,
-    circle_fit_points,
-    ellipse_fit,
-    hough_ring_fit,
-)
+from a3net.baselines.hough import _hough_ring_fit_loop, hough_ring_fit
+from a3net.baselines.ring_fits import circle_fit, circle_fit_points, ellipse_fit
+from a3net.baselines.rings import PCASVMCounter
 from a3net.data import rings
 
 

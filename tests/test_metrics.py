@@ -129,7 +129,7 @@ def test_ring_bounds_reject_bad_input(call, message):
 
 
 def test_least_squares_circle_fits_reach_the_cramer_rao_bound_for_gaussian_hits():
-    from a3net.baselines.rings import circle_fit_points
+    from a3net.baselines.ring_fits import circle_fit_points
 
     rng = np.random.default_rng(0)
     n_rings, n_hits, radius = 2000, 60, 6.0
