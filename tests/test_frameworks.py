@@ -133,13 +133,15 @@ def test_ring_cnns_refuse_too_many_poolings(nn):
         nn.RingCounterCNN(image_size=8, channels=(4, 4, 4, 4))
 
 
-@pytest.mark.parametrize("name", RING_MODELS)
-def test_ring_models_start_from_the_same_initialisation(name):
+@pytest.mark.parametrize(
+    "name, kwargs", [(name, {}) for name in RING_MODELS] + [("PhotoZMLP", {"n_features": 12})]
+)
+def test_models_start_from_the_same_initialisation(name, kwargs):
     """Both frameworks draw kernels and biases from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), PyTorch's
     default (Keras' glorot-uniform with zero biases made the Keras cVAE a different model): layer
     by layer the initial weights have the same bound and, for the larger ones, the same spread."""
     a3net.seed_everything(0)
-    t, k = getattr(tnn, name)(), getattr(knn, name)()
+    t, k = getattr(tnn, name)(**kwargs), getattr(knn, name)(**kwargs)
     tweights = [p.detach().numpy() for p in t.parameters()]
     kweights = [np.asarray(v.numpy()) for v in k.trainable_variables]
     assert [w.size for w in tweights] == [w.size for w in kweights]

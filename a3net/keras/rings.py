@@ -6,8 +6,6 @@ Twins of ``a3net.torch.rings``: same names, arguments and trainable-parameter co
 
 from __future__ import annotations
 
-import math
-
 import keras
 import tensorflow as tf
 from keras import layers
@@ -17,27 +15,6 @@ from .core import Classifier, ConditionalGenerator, Regressor
 
 _TO_CHANNELS_LAST = (2, 3, 1)
 _TO_CHANNELS_FIRST = (3, 1, 2)
-
-
-def _init_like_torch(model) -> None:
-    """Draw every Conv2D and Dense kernel and bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
-
-    This is PyTorch's default for Conv2d and Linear (kaiming_uniform with a=sqrt(5), and the
-    same bound for the bias), so the twins start alike. Keras' own default (glorot-uniform
-    kernels, zero biases) made the Keras cVAE a different model in practice: it put ~1 nat more
-    in its latent code and its drawn rings missed the requested centre by 1.5x more (0.83 vs
-    0.55 px in a 4000-ring test); swapping the two schemes between the frameworks swapped the
-    results. The PyTorch scheme is kept because the book's numbers are PyTorch's.
-    """
-    pending = list(model.layers)
-    while pending:
-        layer = pending.pop()
-        if isinstance(layer, keras.Sequential):
-            pending += layer.layers
-        elif isinstance(layer, (layers.Conv2D, layers.Dense)):
-            bound = 1 / math.sqrt(math.prod(layer.kernel.shape[:-1]))
-            for weight in (layer.kernel, layer.bias):
-                weight.assign(keras.random.uniform(weight.shape, -bound, bound))
 
 
 def _pooled_side(image_size: int, n_pools: int) -> int:
@@ -84,7 +61,6 @@ class RingCounterCNN(Classifier):
             ]
         )
         self._build_with_zeros()
-        _init_like_torch(self)  # PyTorch's initialisation, see _init_like_torch
 
     def call(self, x, training=False):
         return self.net(x, training=training)
@@ -128,7 +104,6 @@ class RingRegressorCNN(Regressor):
             ]
         )
         self._build_with_zeros()
-        _init_like_torch(self)  # PyTorch's initialisation, see _init_like_torch
 
     def call(self, x, training=False):
         return self.net(x, training=training)
@@ -152,7 +127,6 @@ class RingRegressorMLP(Regressor):
         stack.append(layers.Dense(self.n_outputs))
         self.net = keras.Sequential(stack)
         self._build_with_zeros()
-        _init_like_torch(self)  # PyTorch's initialisation, see _init_like_torch
 
     def call(self, x, training=False):
         return self.net(x, training=training)
@@ -218,7 +192,6 @@ class RingCVAE(ConditionalGenerator):
             ]
         )
         self._build_with_zeros(tf.zeros((1, self.n_conditions)))
-        _init_like_torch(self)  # PyTorch's initialisation, see _init_like_torch
 
     def encode(self, x, c):
         """Mean and log-variance of q(z | x, c), each (N, latent_dim)."""
