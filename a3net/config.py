@@ -92,6 +92,50 @@ class PhotozProfile(ChapterProfile):
     n_bootstrap: int  # bootstrap resamplings behind every margin in the claims
 
 
+@dataclass(frozen=True)
+class ClusterMassesProfile(ChapterProfile):
+    """Chapter D: cluster masses from mock X-ray images, and rotations."""
+
+    chapter: ClassVar[str] = "D"
+
+    image_size: int  # pixels per side of the mock images (the hack: about 140)
+    n_clusters: int  # simulated clusters (the hack: 986 from IllustrisTNG)
+    projections: int  # images per cluster (independent lines of sight)
+    val_fraction: float  # share of the clusters held out for validation
+    test_fraction: float  # share of the clusters held out for the test
+    cnn_epochs: int  # epochs of the Ntampaka et al. (2019) CNN
+    deep_channels: tuple  # widths of D's deeper CNN's three conv pairs (the hack: 32, 64, 128)
+    deep_epochs: int  # epochs of the deeper CNN on augmented images
+    augment_copies: int  # rotated and flipped copies of every training image (the hack: 10)
+    rotation_factor: float  # RandomRotation factor of the random-rotation model (hack: 0.01-0.2)
+    rotation_epochs: int  # epochs of the random-rotation model
+    batch_size: int  # minibatch size (Ntampaka et al. and the hack: 16)
+    learning_rate: float  # peak learning rate of the cosine schedule
+    n_bootstrap: int  # bootstrap resamplings behind every margin in the claims
+
+
+@dataclass(frozen=True)
+class ClusterValidationProfile(ChapterProfile):
+    """Chapter G: splits, k-fold validation, saliency and a rotation-equivariant CNN."""
+
+    chapter: ClassVar[str] = "G"
+
+    image_size: int  # pixels per side of the mock images (the hack: 140)
+    n_clusters: int  # simulated clusters (the hack: 986)
+    projections: int  # images per cluster
+    folds: int  # k of the k-fold cross-validation
+    cnn_epochs: int  # epochs of G's CNN in every fold and split
+    equivariant_channels: tuple  # channels of the p4 / C4 equivariant CNN
+    equivariant_epochs: int  # epochs of the equivariant CNN
+    batch_size: int  # minibatch size
+    learning_rate: float  # peak learning rate of the cosine schedule
+    n_saliency: int  # test clusters whose saliency maps are stacked
+    smoothgrad_samples: int  # noisy copies per SmoothGrad map
+    ig_steps: int  # path steps per integrated-gradients map
+    n_test_draws: int  # random and stratified test sets drawn from the out-of-fold predictions
+    n_bootstrap: int  # bootstrap resamplings behind every margin in the claims
+
+
 PROFILES: dict[str, dict[str, ChapterProfile]] = {
     "C": {
         "smoke": PhotozProfile(
@@ -131,6 +175,112 @@ PROFILES: dict[str, dict[str, ChapterProfile]] = {
             batch_size=512,
             z_step=0.01,
             n_loop=100,
+            n_bootstrap=1000,
+        ),
+    },
+    "D": {
+        "smoke": ClusterMassesProfile(
+            name="smoke",
+            image_size=48,
+            n_clusters=300,
+            projections=4,
+            val_fraction=0.1,
+            test_fraction=0.2,
+            cnn_epochs=6,
+            deep_channels=(8, 16, 32),
+            deep_epochs=3,
+            augment_copies=1,
+            rotation_factor=0.5,
+            rotation_epochs=3,
+            batch_size=32,
+            learning_rate=2e-3,
+            n_bootstrap=100,
+        ),
+        "default": ClusterMassesProfile(
+            name="default",
+            image_size=48,
+            n_clusters=1000,
+            projections=5,
+            val_fraction=0.1,
+            test_fraction=0.2,
+            cnn_epochs=12,
+            deep_channels=(8, 16, 32),
+            deep_epochs=6,
+            augment_copies=1,
+            rotation_factor=0.5,
+            rotation_epochs=8,
+            batch_size=32,
+            learning_rate=2e-3,
+            n_bootstrap=300,
+        ),
+        "full": ClusterMassesProfile(
+            name="full",
+            image_size=128,
+            n_clusters=2000,
+            projections=5,
+            val_fraction=0.1,
+            test_fraction=0.1,
+            cnn_epochs=100,
+            deep_channels=(32, 64, 128),
+            deep_epochs=40,
+            augment_copies=10,
+            rotation_factor=0.5,
+            rotation_epochs=100,
+            batch_size=16,
+            learning_rate=1e-3,
+            n_bootstrap=1000,
+        ),
+    },
+    "G": {
+        "smoke": ClusterValidationProfile(
+            name="smoke",
+            image_size=48,
+            n_clusters=300,
+            projections=4,
+            folds=3,
+            cnn_epochs=4,
+            equivariant_channels=(8, 16, 16),
+            equivariant_epochs=3,
+            batch_size=32,
+            learning_rate=2e-3,
+            n_saliency=32,
+            smoothgrad_samples=4,
+            ig_steps=8,
+            n_test_draws=200,
+            n_bootstrap=100,
+        ),
+        "default": ClusterValidationProfile(
+            name="default",
+            image_size=48,
+            n_clusters=800,
+            projections=4,
+            folds=5,
+            cnn_epochs=8,
+            equivariant_channels=(8, 16, 16),
+            equivariant_epochs=8,
+            batch_size=32,
+            learning_rate=2e-3,
+            n_saliency=200,
+            smoothgrad_samples=16,
+            ig_steps=32,
+            n_test_draws=1000,
+            n_bootstrap=300,
+        ),
+        "full": ClusterValidationProfile(
+            name="full",
+            image_size=128,
+            n_clusters=1000,
+            projections=5,
+            folds=10,
+            cnn_epochs=100,
+            equivariant_channels=(16, 32, 32),
+            equivariant_epochs=100,
+            batch_size=16,
+            learning_rate=1e-3,
+            n_saliency=500,
+            smoothgrad_samples=32,
+            ig_steps=64,
+            n_test_draws=2000,
             n_bootstrap=1000,
         ),
     },
