@@ -185,3 +185,116 @@ def plot_ring_fits(images, truth, fits: dict, *, ncols: int = 6, size: float = 2
     axes[0, 0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, -0.02), ncol=1 + len(fits))
     fig.tight_layout()
     return fig
+
+
+def _count_images(images, name: str) -> np.ndarray:
+    """(N, H, W) from (N, 1, H, W), (N, H, W) or one (H, W) image of photon counts."""
+    arr = np.asarray(images, dtype=float)
+    if arr.ndim == 4 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    elif arr.ndim == 2:
+        arr = arr[None]
+    if arr.ndim != 3 or not len(arr):
+        raise ValueError(
+            f"{name} must have shape (N, 1, H, W), (N, H, W) or (H, W), got {np.shape(images)}."
+        )
+    return arr
+
+
+def _count_norm(vmax: float, log: bool):
+    """Colour scale for counts: asinh stretch (linear below 1 count, logarithmic above)."""
+    from matplotlib.colors import AsinhNorm, Normalize
+
+    vmax = max(float(vmax), 1.0)
+    return AsinhNorm(linear_width=1.0, vmin=0.0, vmax=vmax) if log else Normalize(0.0, vmax)
+
+
+def _count_colorbar(fig, shown, axes):
+    """One colour bar in counts per pixel; ticks 0, 1, 10, 100, ... under an asinh stretch."""
+    bar = fig.colorbar(shown, ax=axes, shrink=0.85, label="counts per pixel")
+    norm = shown.norm
+    if type(norm).__name__ == "AsinhNorm":
+        top = int(np.floor(np.log10(norm.vmax)))
+        bar.set_ticks([0, *(10.0**k for k in range(top + 1))])
+        bar.set_ticklabels(["0", *(f"{10**k:g}" for k in range(top + 1))])
+    return bar
+
+
+def plot_cluster_gallery(
+    images,
+    titles=None,
+    *,
+    ncols: int = 5,
+    size: float = 2.2,
+    log: bool = True,
+    shared: bool = True,
+    cmap: str = "magma",
+):
+    """X-ray count images (N, 1, H, W) in a grid, with an asinh stretch when ``log``.
+
+    ``shared``: one colour scale (0 to the largest count of all images) and one colour bar in
+    counts per pixel; otherwise each image is scaled to its own maximum."""
+    arr = _count_images(images, "images")
+    n = len(arr)
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"titles needs one title per image ({n}), got {len(titles)}.")
+    ncols = max(1, min(ncols, n))
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(size * ncols + 0.8 * shared, size * nrows + 0.3),
+        squeeze=False,
+        layout="constrained",
+    )
+    shown = None
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            norm = _count_norm(arr.max() if shared else arr[i].max(), log)
+            shown = ax.imshow(arr[i], cmap=cmap, norm=norm, origin="lower")
+            if titles is not None:
+                ax.set_title(titles[i], fontsize=8)
+    if shared:
+        _count_colorbar(fig, shown, axes.ravel().tolist())
+    return fig
+
+
+def plot_real_vs_simulated(
+    real_image,
+    sim_images,
+    real_title: str = "The Three Hundred",
+    sim_titles=None,
+    *,
+    size: float = 2.4,
+    cmap: str = "magma",
+):
+    """A real (or other-simulation) count image next to simulator images on the same grid.
+
+    All images must have the same (H, W) (regrid the real one first, e.g. with
+    ``a3net.data.cluster_files.to_simulator_scale``); one asinh colour scale, from 0 to the
+    largest count of all panels, and one colour bar in counts per pixel."""
+    real = _count_images(real_image, "real_image")
+    sims = _count_images(sim_images, "sim_images")
+    if len(real) != 1:
+        raise ValueError(f"real_image must be one image (H, W), got {len(real)} images.")
+    if real.shape[1:] != sims.shape[1:]:
+        raise ValueError(
+            f"real_image is {real.shape[1:]} pixels but sim_images are {sims.shape[1:]}; put both "
+            "on the same pixel grid first (to_simulator_scale)."
+        )
+    titles = [real_title, *(sim_titles or [f"simulated {i}" for i in range(len(sims))])]
+    if len(titles) != 1 + len(sims):
+        raise ValueError(f"sim_titles needs {len(sims)} titles, got {len(titles) - 1}.")
+    panels = np.concatenate([real, sims])
+    norm = _count_norm(panels.max(), True)
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(size * len(panels) + 0.8, size + 0.4), layout="constrained"
+    )
+    axes = np.atleast_1d(axes)
+    for ax, panel, title in zip(axes, panels, titles, strict=True):
+        shown = ax.imshow(panel, cmap=cmap, norm=norm, origin="lower")
+        ax.set_title(title, fontsize=8)
+        ax.axis("off")
+    _count_colorbar(fig, shown, axes.tolist())
+    return fig
