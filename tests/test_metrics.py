@@ -150,3 +150,54 @@ def test_least_squares_circle_fits_reach_the_cramer_rao_bound_for_gaussian_hits(
     # sharp uniform bands (d >> t): the bound is far below what least squares reaches
     bound = metrics.circle_cramer_rao(n_hits, 0.2, 2.0)["x"][0]
     assert centre_scatter(0.2, 2.0) > 1.5 * bound
+
+
+def test_mass_bias_scatter_on_known_residuals():
+    true = np.array([14.0, 14.2, 14.4, 14.6, 14.8])
+    resid = np.array([-0.1, 0.0, 0.05, 0.1, 0.2])
+    got = metrics.mass_bias_scatter(true, (true + resid)[:, None])  # predict()'s (N, 1) column
+    assert got["n"] == 5
+    assert got["bias_dex"] == pytest.approx(0.05)
+    assert got["mean_bias_dex"] == pytest.approx(0.05)
+    assert got["scatter_dex"] == pytest.approx(np.sqrt(np.mean((resid - 0.05) ** 2)))
+    assert got["scatter_percent"] == pytest.approx(100 * np.log(10) * got["scatter_dex"])
+    assert got["mse"] == pytest.approx(np.mean(resid**2))
+    # NMAD: |r - 0.05| = 0.15, 0.05, 0, 0.05, 0.15 -> median 0.05
+    assert got["robust_scatter_dex"] == pytest.approx(1.4826 * 0.05)
+
+
+def test_mass_scatter_percent_is_the_fractional_mass_error():
+    rng = np.random.default_rng(0)
+    true = rng.uniform(13.5, 15, 200_000)
+    pred = true + rng.normal(-0.02, 0.05, true.size)  # Ntampaka et al.: -0.02 dex, ~12%
+    got = metrics.mass_bias_scatter(true, pred)
+    assert got["bias_dex"] == pytest.approx(-0.02, abs=1e-3)
+    assert got["scatter_dex"] == pytest.approx(0.05, rel=0.01)
+    assert got["robust_scatter_dex"] == pytest.approx(0.05, rel=0.02)
+    assert got["scatter_percent"] == pytest.approx(11.5, abs=0.2)
+    fractional = 10 ** (pred - true - got["bias_dex"]) - 1  # dM / M about the bias
+    assert got["scatter_percent"] == pytest.approx(100 * fractional.std(), rel=0.02)
+
+
+def test_mass_metrics_reject_bad_input():
+    with pytest.raises(ValueError, match="same length, got 3 and 4"):
+        metrics.mass_bias_scatter(np.ones(3), np.ones(4))
+    with pytest.raises(ValueError, match="log_m_pred contains NaN"):
+        metrics.mass_bias_scatter(np.ones(2), np.array([14.0, np.nan]))
+    with pytest.raises(ValueError, match=r"log_m_true must be a 1-D array .* got shape \(2, 2\)"):
+        metrics.mass_bias_scatter(np.ones((2, 2)), np.ones(4))
+    with pytest.raises(ValueError, match="edges must be at least 2 finite, strictly increasing"):
+        metrics.binned_bias(np.ones(3), np.ones(3), [14.0, 13.5])
+
+
+def test_binned_bias_per_true_mass_bin():
+    true = np.array([13.6, 13.7, 13.8, 14.2, 14.4, 14.6, 15.0, 16.0])
+    pred = true + np.array([0.1, 0.2, 0.3, 0.0, 0.0, 0.0, -0.2, 9.0])
+    table = metrics.binned_bias(true, pred, [13.5, 14.0, 14.5, 15.0])
+    assert isinstance(table, pd.DataFrame) and len(table) == 3
+    assert table["n"].tolist() == [3, 2, 2]  # 15.0 is in the last bin, 16.0 in none
+    np.testing.assert_allclose(table["bias_dex"], [0.2, 0.0, -0.1])
+    np.testing.assert_allclose(table["scatter_dex"], [np.sqrt(2 / 3) * 0.1, 0.0, 0.1])
+    np.testing.assert_allclose(table[["lo", "hi"]].to_numpy()[1], [14.0, 14.5])
+    empty = metrics.binned_bias(true, pred, [12.0, 13.0, 14.0])
+    assert empty["n"].tolist() == [0, 3] and np.isnan(empty["bias_dex"][0])
