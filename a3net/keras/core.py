@@ -34,8 +34,8 @@ from .._training import (  # noqa: E402
     bind_loops,
     check_use,
     latent_draws,
-    saliency_unit,
 )
+from ..interpret import _attribution_maps  # noqa: E402
 
 if keras.backend.backend() != "tensorflow":
     raise ImportError(
@@ -240,28 +240,62 @@ def predict(model, x, *, batch_size: int = 256) -> np.ndarray:
     return np.concatenate(out)
 
 
-def saliency(model, x, *, output: int | None = None, batch_size: int = 64) -> np.ndarray:
-    """Vanilla-gradient saliency |d output / d input| (Simonyan et al. 2014), same shape as ``x``.
+def saliency(
+    model,
+    x,
+    *,
+    output: int | None = None,
+    batch_size: int = 64,
+    method: str = "gradient",
+    n_samples: int = 16,
+    noise: float = 0.1,
+    steps: int = 32,
+    baseline=None,
+    seed: int = 0,
+    signed: bool = False,
+) -> np.ndarray:
+    """Saliency maps of ``model`` for NumPy ``x`` (N, ...): float32, same shape as ``x``.
 
-    ``output`` picks the output unit; ``None`` means each sample's predicted class for
-    classifiers and output 0 for regressors.
+    ``method``:
+
+    * ``"gradient"``: |d out / d x| (Simonyan et al. 2014).
+    * ``"smoothgrad"`` (Smilkov et al. 2017): |mean of d out / d x| over ``n_samples`` copies
+      of each image with Gaussian noise of sd ``noise`` * (max - min of that image) added; the
+      gradients are averaged first, as in the paper, so noise that flips their sign cancels.
+      The noise comes from NumPy's generator seeded with ``seed``: both frameworks see the
+      same noisy inputs.
+    * ``"integrated_gradients"`` (Sundararajan et al. 2017): |(x - baseline) * mean gradient|
+      at the ``steps`` midpoints baseline + (k + 1/2) / steps * (x - baseline) of the straight
+      path; ``baseline`` is a number, one sample or an array like ``x``, zeros (no photons) by
+      default. Signed, the attributions of an image sum to about out(x) - out(baseline).
+
+    ``output`` picks the output unit; ``None`` means each sample's predicted class (at ``x``)
+    for classifiers and output 0 for regressors. ``signed=True`` returns the signed gradient,
+    mean gradient or attribution instead of its absolute value. ``batch_size`` counts the
+    model inputs per pass, noisy copies and path points included.
     """
     check_use(BACKEND, model, "saliency")
     x = model.check_inputs(x)
-    maps = []
-    for start in range(0, len(x), batch_size):
-        xb = tf.constant(x[start : start + batch_size])
-        with tf.GradientTape() as tape:
-            tape.watch(xb)
-            out = tf.cast(model(xb, training=False), tf.float32)
-            index = saliency_unit(model.task, output, out.shape[1])
-            if index is None:
-                unit = tf.argmax(out, axis=1)
-            else:
-                unit = tf.fill([xb.shape[0]], tf.constant(index, tf.int64))
-            picked = tf.reduce_sum(tf.gather(out, unit, axis=1, batch_dims=1))
-        maps.append(np.abs(tape.gradient(picked, xb).numpy()))
-    return np.concatenate(maps).astype(np.float32)
+    return _attribution_maps(
+        x, model.task, lambda xb: _outputs(model, xb), lambda xb, u: _gradients(model, xb, u),
+        output=output, batch_size=batch_size, method=method, n_samples=n_samples, noise=noise,
+        steps=steps, baseline=baseline, seed=seed, signed=signed,
+    )  # fmt: skip
+
+
+def _outputs(model, xb: np.ndarray) -> np.ndarray:
+    return np.asarray(tf.cast(model(tf.constant(xb), training=False), tf.float32))
+
+
+def _gradients(model, xb: np.ndarray, units) -> np.ndarray:
+    """d out[i, units[i]] / d xb[i] for a batch; ``units=None``: each row's largest output."""
+    xb = tf.constant(np.ascontiguousarray(xb))
+    with tf.GradientTape() as tape:
+        tape.watch(xb)
+        out = tf.cast(model(xb, training=False), tf.float32)
+        unit = tf.argmax(out, axis=1) if units is None else tf.constant(units, tf.int64)
+        picked = tf.reduce_sum(tf.gather(out, unit, axis=1, batch_dims=1))
+    return tape.gradient(picked, xb).numpy().astype(np.float32)
 
 
 def generate(model, conditions, *, seed: int = 0, batch_size: int = 256) -> np.ndarray:
