@@ -135,7 +135,8 @@ def test_luminosity_relations_recover_mass_and_core_excision_helps():
     y = cat.log_m500.values
     scatter = {}
     for excised in (False, True):
-        model = LuminosityMassRelation(core_excised=excised, config=cfg).fit(images[train], y[train])
+        model = LuminosityMassRelation(core_excised=excised, config=cfg)
+        model.fit(images[train], y[train])
         assert 0.45 < model.slope_ < 0.75  # log M vs log counts: about 1 / 1.6
         residual = model.predict(images[~train]) - y[~train]
         assert abs(np.median(residual)) < 0.03

@@ -13,8 +13,9 @@ clusters. Two apertures:
 
 R500 depends on the mass that is being estimated, so ``predict`` iterates as an observer does:
 guess a mass, take R500 from it, count, read the mass off the relation, and repeat until the
-mass settles (damped by half a step). ``fit`` uses the true masses' R500. Both estimators are scikit-learn regressors
-on count images (N, 1, S, S), so ``clone``, ``cross_val_predict`` and pipelines work.
+mass settles (damped by half a step). ``fit`` uses the true masses' R500. Both estimators
+are scikit-learn regressors on count images (N, 1, S, S), so ``clone``,
+``cross_val_predict`` and pipelines work.
 """
 
 from __future__ import annotations
@@ -66,8 +67,9 @@ class LuminosityMassRelation(RegressorMixin, BaseEstimator):
     (rms residual on the training set, dex), ``n_iter_`` (iterations the last predict needed).
     """
 
-    def __init__(self, core_excised: bool = False, config=None, core: float = 0.15,
-                 n_iter: int = 30):
+    def __init__(
+        self, core_excised: bool = False, config=None, core: float = 0.15, n_iter: int = 30
+    ):
         self.core_excised = core_excised
         self.config = config
         self.core = core
@@ -103,7 +105,9 @@ class LuminosityMassRelation(RegressorMixin, BaseEstimator):
         cfg = _config_for(images, self.config)
         log_m = np.full(len(images), np.mean(self.mass_range_))
         lo, hi = self.mass_range_[0] - 1.0, self.mass_range_[1] + 1.0
-        for step in range(1, int(self.n_iter) + 1):
+        self.n_iter_ = 0
+        for _ in range(int(self.n_iter)):
+            self.n_iter_ += 1
             estimate = self.intercept_ + self.slope_ * self._counts(images, log_m, cfg)
             new = np.clip(0.5 * (log_m + estimate), lo, hi)  # damped: the core-excised map
             # changes sign of slope with R500 and would otherwise oscillate
@@ -111,5 +115,4 @@ class LuminosityMassRelation(RegressorMixin, BaseEstimator):
             log_m = new
             if done:
                 break
-        self.n_iter_ = step
         return log_m

@@ -235,8 +235,9 @@ def _whole(value, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
-def sample_masses(n: int, *, log_m500_range=LOG_M500_RANGE, slope: float = 1.0,
-                  log_m_cut: float = 14.8, seed=0) -> np.ndarray:
+def sample_masses(
+    n: int, *, log_m500_range=LOG_M500_RANGE, slope: float = 1.0, log_m_cut: float = 14.8, seed=0
+) -> np.ndarray:
     """``n`` masses log10 M500c [Msun/h] from dn/dlog M ∝ M^-slope exp(-M / M_cut).
 
     A Schechter-like fall that, with the defaults, has about 16 times fewer clusters per dex at
@@ -280,7 +281,9 @@ def _sample_clusters(n, cfg, rng) -> dict:
     gas_scatter = 10 ** rng.normal(0, 0.06, n)  # (f_gas scatter 0.03 dex)^2
     median_shape = _emission_factor(0.15, 2 / 3)
     l_gas = (
-        cfg.median_luminosity(log_m) * gas_scatter * _emission_factor(core_radius, beta)
+        cfg.median_luminosity(log_m)
+        * gas_scatter
+        * _emission_factor(core_radius, beta)
         / median_shape
     )
     cool = rng.random(n) < 0.45
@@ -356,13 +359,21 @@ def _render(clusters, view, cfg, rng, centre_jitter):
     matrix = np.einsum("nji,njk,nkl->nil", view, clusters["shape_matrix"], view)
     shape = _projected_shape(matrix)
     counts = _beta_images(
-        grid, centre, clusters["core_radius"] * r500, clusters["beta"], shape,
+        grid,
+        centre,
+        clusters["core_radius"] * r500,
+        clusters["beta"],
+        shape,
         clusters["l_gas"] * per_erg,
     )
     cool = clusters["cool"]
     if cool.any():
         counts[cool] += _beta_images(
-            grid, centre[cool], 0.03 * r500[cool], np.full(cool.sum(), 0.7), shape[cool],
+            grid,
+            centre[cool],
+            0.03 * r500[cool],
+            np.full(cool.sum(), 0.7),
+            shape[cool],
             clusters["l_gas"][cool] * clusters["excess"][cool] * per_erg,
         )
     # substructure: positions seen through the view, smaller clusters on the same relations

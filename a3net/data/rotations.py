@@ -57,13 +57,12 @@ def rotate_images(images, angles, *, order: int = 1, fill: str = "constant", cva
     src_cols = cos * cols - sin * rows + centre
     src_rows = sin * cols + cos * rows + centre
     # quarter turns land on the grid: remove the 1e-16 rounding that would leave the field
-    src_cols, src_rows = (np.where(np.abs(v - np.round(v)) < 1e-9, np.round(v), v)
-                          for v in (src_cols, src_rows))
+    src_cols, src_rows = (
+        np.where(np.abs(v - np.round(v)) < 1e-9, np.round(v), v) for v in (src_cols, src_rows)
+    )
     stack = arr.reshape(n * c, size, size)
     index = np.broadcast_to(np.arange(n * c)[:, None, None], stack.shape)
-    coords = np.stack(
-        [index, np.repeat(src_rows, c, axis=0), np.repeat(src_cols, c, axis=0)]
-    )
+    coords = np.stack([index, np.repeat(src_rows, c, axis=0), np.repeat(src_cols, c, axis=0)])
     out = ndimage.map_coordinates(
         stack, coords, order=order, mode=FILL_MODES[fill], cval=cval, prefilter=order > 1
     )

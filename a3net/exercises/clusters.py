@@ -112,8 +112,9 @@ def check_symmetrised_prediction(symmetrised_prediction) -> bool:
         base = images[..., ::-1] if flip else images
         views += [np.rot90(base, k, axes=(2, 3)) for k in range(4)]
     reference = np.mean([_asymmetric_predictor(v) for v in views], axis=0)
-    turned, err = _call(symmetrised_prediction, _asymmetric_predictor,
-                        np.rot90(images, 1, axes=(2, 3)).copy())
+    turned, err = _call(
+        symmetrised_prediction, _asymmetric_predictor, np.rot90(images, 1, axes=(2, 3)).copy()
+    )
     return check(
         np.allclose(value, reference, rtol=1e-5),
         "the mean over the 4 turns x 2 mirror images matches the reference",
@@ -144,14 +145,12 @@ def check_test_set_spread(test_set_spread) -> bool:
     expected_std = np.sqrt(squared.var() / n * (big - n) / (big - 1))
     return check(
         abs(out[0] - squared.mean()) < 0.1 * squared.mean(),
-        f"the mean test MSE {out[0]:.5f} is close to the MSE of all residuals "
-        f"{squared.mean():.5f}",
+        f"the mean test MSE {out[0]:.5f} is close to the MSE of all residuals {squared.mean():.5f}",
         "draw n_test residuals without replacement (rng.choice(..., replace=False)) for each "
         "draw and take the mean of their squares.",
     ) and check(
         abs(out[1] - expected_std) < 0.1 * expected_std,
-        f"the spread {out[1]:.5f} matches sqrt(var(r²)/n x (N - n)/(N - 1)) = "
-        f"{expected_std:.5f}",
+        f"the spread {out[1]:.5f} matches sqrt(var(r²)/n x (N - n)/(N - 1)) = {expected_std:.5f}",
         "return the standard deviation of the n_draws MSEs, one MSE per drawn test set.",
     )
 
@@ -187,8 +186,9 @@ def check_max_rotation_change(max_rotation_change) -> bool:
         return np.log1p(x[:, 0]).mean(axis=(1, 2))
 
     reference = max(
-        np.abs(_asymmetric_predictor(np.rot90(images, k, axes=(2, 3)))
-               - _asymmetric_predictor(images)).max()
+        np.abs(
+            _asymmetric_predictor(np.rot90(images, k, axes=(2, 3))) - _asymmetric_predictor(images)
+        ).max()
         for k in (1, 2, 3)
     )
     value, err = _call(max_rotation_change, _asymmetric_predictor, images.copy())

@@ -2,6 +2,7 @@
 saliency / generate: the same public names, signatures and parameter counts as ``a3net.torch``.
 """
 
+from .clusters import ClusterCNN, DeepClusterCNN, EquivariantClusterCNN
 from .core import (
     A3Model,
     Classifier,
@@ -16,7 +17,7 @@ from .core import (
     saliency,
 )
 from .gan import ConditionalWGAN
-from .layers import P4ConvP4, P4ConvZ2, P4Pool, RandomRotation
+from .layers import P4ConvP4, P4ConvZ2, P4Pool, RandomFlip, RandomRotation
 from .photoz import PhotoZMLP
 from .rings import RingCounterCNN, RingCVAE, RingRegressorCNN, RingRegressorMLP
 
@@ -35,11 +36,15 @@ __all__ = [
     "generate",
     "predict",
     "saliency",
+    "ClusterCNN",
     "ConditionalWGAN",
+    "DeepClusterCNN",
+    "EquivariantClusterCNN",
     "P4ConvP4",
     "P4ConvZ2",
     "P4Pool",
     "PhotoZMLP",
+    "RandomFlip",
     "RandomRotation",
     "RingCounterCNN",
     "RingCVAE",

@@ -1,7 +1,9 @@
 """Layers one framework lacks, written here so that both have them (Keras side).
 
-``RandomRotation`` is Keras's own layer with a3net's arguments (constant fill, bilinear) and a
-``rotate`` method for given angles; ``P4ConvZ2``, ``P4ConvP4`` and ``P4Pool`` are the p4 group
+``RandomRotation`` is Keras's own layer with a3net's arguments (constant fill by default,
+bilinear) and a ``rotate`` method for given angles; ``RandomFlip`` flips each axis on its own
+(Keras's ``RandomFlip("horizontal_and_vertical")`` draws one coin per image for both axes, so it
+flips both or neither); ``P4ConvZ2``, ``P4ConvP4`` and ``P4Pool`` are the p4 group
 convolutions of Cohen & Welling (2016), the Keras twin of what e2cnn offers PyTorch for 90-degree
 turns. Layers work channels last, as every layer inside an a3net.keras model: images
 (N, H, W, C); p4 feature maps (N, H, W, C, 4), the last axis the rotation.
@@ -14,20 +16,34 @@ from keras import ops
 
 from .._validation import check_conv_shape, rotation_range
 
+FILL_MODES = ("constant", "nearest", "reflect")
+
 
 class RandomRotation(keras.layers.RandomRotation):
     """Rotates every image by its own random angle while training; the identity otherwise.
 
     Angles are uniform over ``factor`` x 360 degrees, counter-clockwise as an image is shown
-    with its first row on top; bilinear interpolation about the image centre; pixels that come
-    from outside the image take ``fill_value``.
+    with its first row on top; bilinear interpolation about the image centre. Pixels that come
+    from outside the image take ``fill_value`` (``fill_mode="constant"``), the nearest edge pixel
+    (``"nearest"``) or their mirror image about the edge (``"reflect"``, d c b a | a b c d |
+    d c b a).
     """
 
-    def __init__(self, factor=0.5, fill_value: float = 0.0, seed: int | None = None):
+    def __init__(
+        self,
+        factor=0.5,
+        fill_value: float = 0.0,
+        seed: int | None = None,
+        fill_mode: str = "constant",
+    ):
         self.low, self.high = rotation_range(factor)
+        if fill_mode not in FILL_MODES:
+            raise ValueError(
+                f"fill_mode must be one of {', '.join(map(repr, FILL_MODES))}, got {fill_mode!r}."
+            )
         super().__init__(
             (self.low / 360, self.high / 360),
-            fill_mode="constant",
+            fill_mode=fill_mode,
             interpolation="bilinear",
             seed=seed,
             fill_value=float(fill_value),
@@ -55,6 +71,22 @@ class RandomRotation(keras.layers.RandomRotation):
             width=width,
         )
         return self._transform_images(x, {"rotation_matrix": matrix}, "bilinear")
+
+
+class RandomFlip(keras.layers.Layer):
+    """Flips every image left-right with probability 1/2 and, independently, top-bottom with
+    probability 1/2 while training; the identity otherwise. Images (N, H, W, C)."""
+
+    def __init__(self, seed: int | None = None):
+        super().__init__()
+        self.generator = keras.random.SeedGenerator(seed)
+
+    def call(self, x, training=True):
+        if not training:
+            return x
+        flips = keras.random.uniform((ops.shape(x)[0], 2, 1, 1, 1), seed=self.generator) < 0.5
+        x = ops.where(flips[:, 0], ops.flip(x, axis=2), x)  # left-right
+        return ops.where(flips[:, 1], ops.flip(x, axis=1), x)  # top-bottom
 
 
 def _rot90(kernel, times: int):

@@ -3,6 +3,7 @@
 ``a3net.keras`` offers the same public names with the same signatures and parameter counts.
 """
 
+from .clusters import ClusterCNN, DeepClusterCNN, EquivariantClusterCNN
 from .core import (
     A3Model,
     Classifier,
@@ -17,7 +18,7 @@ from .core import (
     saliency,
 )
 from .gan import ConditionalWGAN
-from .layers import P4ConvP4, P4ConvZ2, P4Pool, RandomRotation
+from .layers import P4ConvP4, P4ConvZ2, P4Pool, RandomFlip, RandomRotation
 from .photoz import PhotoZMLP
 from .rings import RingCounterCNN, RingCVAE, RingRegressorCNN, RingRegressorMLP
 
@@ -36,11 +37,15 @@ __all__ = [
     "generate",
     "predict",
     "saliency",
+    "ClusterCNN",
     "ConditionalWGAN",
+    "DeepClusterCNN",
+    "EquivariantClusterCNN",
     "P4ConvP4",
     "P4ConvZ2",
     "P4Pool",
     "PhotoZMLP",
+    "RandomFlip",
     "RandomRotation",
     "RingCounterCNN",
     "RingCVAE",

@@ -1,9 +1,11 @@
 """Layers one framework lacks, written here so that both have them (PyTorch side).
 
 ``RandomRotation`` is Keras's layer of that name, rebuilt for PyTorch (torchvision is not a
-dependency); ``P4ConvZ2``, ``P4ConvP4`` and ``P4Pool`` are the p4 group convolutions of Cohen &
-Welling (2016), rotation-equivariant to 90-degree turns, written for both frameworks so that
-the equivariant CNN needs no PyTorch-only library (e2cnn covers finer rotation groups).
+dependency); ``RandomFlip`` flips each axis on its own (Keras's
+``RandomFlip("horizontal_and_vertical")`` draws one coin per image for both axes, so it flips
+both or neither); ``P4ConvZ2``, ``P4ConvP4`` and ``P4Pool`` are the p4 group convolutions of
+Cohen & Welling (2016), rotation-equivariant to 90-degree turns, written for both frameworks so
+that the equivariant CNN needs no PyTorch-only library (e2cnn covers finer rotation groups).
 Images are (N, C, H, W); p4 feature maps are (N, C, 4, H, W), the third axis the rotation.
 """
 
@@ -17,19 +19,34 @@ from torch.nn import functional as F
 
 from .._validation import check_conv_shape, rotation_range
 
+FILL_MODES = {"constant": "zeros", "nearest": "border", "reflect": "reflection"}
+
 
 class RandomRotation(nn.Module):
     """Rotates every image by its own random angle while training; the identity otherwise.
 
     Angles are uniform over ``factor`` x 360 degrees (Keras's convention), counter-clockwise as
-    an image is shown with its first row on top; bilinear interpolation about the image centre;
-    pixels that come from outside the image take ``fill_value``.
+    an image is shown with its first row on top; bilinear interpolation about the image centre.
+    Pixels that come from outside the image take ``fill_value`` (``fill_mode="constant"``), the
+    nearest edge pixel (``"nearest"``) or their mirror image about the edge (``"reflect"``,
+    d c b a | a b c d | d c b a), as Keras's fill modes of those names do.
     """
 
-    def __init__(self, factor=0.5, fill_value: float = 0.0, seed: int | None = None):
+    def __init__(
+        self,
+        factor=0.5,
+        fill_value: float = 0.0,
+        seed: int | None = None,
+        fill_mode: str = "constant",
+    ):
         super().__init__()
         self.low, self.high = rotation_range(factor)
         self.fill_value = float(fill_value)
+        if fill_mode not in FILL_MODES:
+            raise ValueError(
+                f"fill_mode must be one of {', '.join(map(repr, FILL_MODES))}, got {fill_mode!r}."
+            )
+        self.fill_mode = fill_mode
         self.generator = None if seed is None else torch.Generator().manual_seed(int(seed))
 
     def forward(self, x):
@@ -53,17 +70,37 @@ class RandomRotation(nn.Module):
             dim=1,
         )
         grid = F.affine_grid(matrix, [n, 1, height, width], align_corners=True)
-        out = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
-        if self.fill_value:
+        # from pixel centres at -1, 1 (align_corners=True) to pixel edges at -1, 1, so that
+        # "reflect" mirrors about the edge as TensorFlow does, not about the last pixel's centre
+        grid = grid * grid.new_tensor([(width - 1) / width, (height - 1) / height])
+        padding = FILL_MODES[self.fill_mode]
+        out = F.grid_sample(x, grid, mode="bilinear", padding_mode=padding, align_corners=False)
+        if self.fill_value and self.fill_mode == "constant":
             inside = F.grid_sample(
                 torch.ones_like(x[:, :1]),
                 grid,
                 mode="bilinear",
                 padding_mode="zeros",
-                align_corners=True,
+                align_corners=False,
             )
             out = out + self.fill_value * (1 - inside)
         return out
+
+
+class RandomFlip(nn.Module):
+    """Flips every image left-right with probability 1/2 and, independently, top-bottom with
+    probability 1/2 while training; the identity otherwise. Images (N, C, H, W)."""
+
+    def __init__(self, seed: int | None = None):
+        super().__init__()
+        self.generator = None if seed is None else torch.Generator().manual_seed(int(seed))
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        flips = torch.rand(len(x), 2, generator=self.generator).to(x.device) < 0.5
+        x = torch.where(flips[:, 0, None, None, None], x.flip(-1), x)  # left-right
+        return torch.where(flips[:, 1, None, None, None], x.flip(-2), x)  # top-bottom
 
 
 def _kaiming_uniform(shape, fan_in) -> nn.Parameter:

@@ -1,0 +1,196 @@
+"""Chapters D and G models (Keras 3): galaxy-cluster masses from mock X-ray images.
+
+Twins of ``a3net.torch.clusters``: same names, arguments and trainable-parameter counts. Inputs
+are (N, 1, S, S) channels-first photon-count images, transposed to channels last inside each
+model; outputs (N, n_outputs), the standardised log10 M500c. The equivariant CNN is built from
+a3net's own p4 layers (e2cnn, which the PyTorch twin uses, is PyTorch only).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+from .._validation import check_channels, check_positive_int, check_rate
+from .core import Regressor
+from .layers import FILL_MODES, P4ConvP4, P4ConvZ2, P4Pool, RandomFlip, RandomRotation
+
+_TO_CHANNELS_LAST = (2, 3, 1)
+OUTPUTS = ("linear", "softplus")
+
+
+def _valid_side(image_size: int, blocks) -> int:
+    """Side of the feature maps after ``blocks``: each a number of 3x3 'valid' convolutions
+    followed by a 2x2 max-pooling (pool=True) or not; ValueError if a map would vanish."""
+    side = image_size
+    for n_convs, pool in blocks:
+        side -= 2 * n_convs
+        if pool:
+            side //= 2
+        if side < 1:
+            raise ValueError(
+                f"image_size is too small for {len(blocks)} blocks of 3x3 'valid' convolutions "
+                f"and 2x2 poolings, got {image_size}; use larger images or fewer blocks."
+            )
+    return side
+
+
+class ClusterCNN(Regressor):
+    """CNN of cluster mass (Ntampaka et al. 2019): images (N, 1, S, S) -> (N, n_outputs).
+
+    For each of ``channels`` a 3x3 'valid' convolution, ReLU and 2x2 max-pooling
+    (64 -> 31 -> 14 -> 6 px); global average pooling; dropout; dense ReLU layers of widths
+    ``dense`` with dropout after the first; an output with activation ``output`` ("linear" or
+    "softplus", which keeps the output positive). With ``channels=(32, 64, 64)``,
+    ``output="softplus"`` and 140 px images it is hack G's network, 90,885 parameters.
+    """
+
+    def __init__(
+        self,
+        image_size: int = 64,
+        channels=(16, 32, 64),
+        dense=(200, 100, 20),
+        dropout: float = 0.1,
+        output: str = "linear",
+        n_outputs: int = 1,
+    ):
+        super().__init__()
+        self.n_outputs = check_positive_int(n_outputs, "n_outputs")
+        self.sample_shape = (1, check_positive_int(image_size, "image_size"), image_size)
+        channels, dense = check_channels(channels), check_channels(dense, "dense")
+        dropout = check_rate(dropout, "dropout")
+        if output not in OUTPUTS:
+            raise ValueError(f"output must be 'linear' or 'softplus', got {output!r}.")
+        _valid_side(image_size, [(1, True)] * len(channels))
+        blocks = [layers.Permute(_TO_CHANNELS_LAST)]  # (N, S, S, 1)
+        for ch in channels:
+            blocks += [
+                layers.Conv2D(ch, 3, padding="valid", activation="relu"),
+                layers.MaxPooling2D(2),
+            ]
+        head = [layers.GlobalAveragePooling2D(), layers.Dropout(dropout)]  # (N, channels[-1])
+        for i, width in enumerate(dense):
+            head += [layers.Dense(width, activation="relu")]
+            head += [layers.Dropout(dropout)] if i == 0 else []
+        head.append(layers.Dense(self.n_outputs, activation=output))
+        self.net = keras.Sequential([*blocks, *head])
+        self._build_with_zeros()
+
+    def call(self, x, training=False):
+        return self.net(x, training=training)
+
+
+class DeepClusterCNN(Regressor):
+    """Hack D's deeper CNN of cluster mass: images (N, 1, S, S) -> (N, 1).
+
+    Two 3x3 'valid' convolutions of 32 channels, 2x2 max-pooling, two of 64, 2x2 max-pooling,
+    two of 128 (ReLU after each), 4x4 average pooling with stride 4 (skipped when the maps are
+    smaller than 4 px: 9 px at S = 64 gives 2 px, 140 px gives 7), global average pooling,
+    dropout, dense 128, dropout, dense 64 and 32 (ReLU), a linear output. With
+    ``rotation_factor > 0`` it starts with a ``RandomRotation(rotation_factor, fill_mode)``
+    layer and with ``random_flip=True`` with a ``RandomFlip`` layer: the hack's augmentation
+    layers, active only while training. ``channels`` sets the widths of the three pairs of
+    convolutions: the hack's (32, 64, 128) by default; narrower ones train faster on a CPU.
+    """
+
+    def __init__(
+        self,
+        image_size: int = 64,
+        rotation_factor: float = 0.0,
+        random_flip: bool = False,
+        fill_mode: str = "constant",
+        dropout: float = 0.2,
+        channels=(32, 64, 128),
+    ):
+        super().__init__()
+        self.n_outputs = 1
+        channels = check_channels(channels)
+        if len(channels) != 3:
+            raise ValueError(
+                f"channels must be three widths, one per pair of convolutions, got {channels!r}."
+            )
+        c1, c2, c3 = channels
+        self.sample_shape = (1, check_positive_int(image_size, "image_size"), image_size)
+        dropout = check_rate(dropout, "dropout")
+        side = _valid_side(image_size, [(2, True), (2, True), (2, False)])
+        augment = [layers.Permute(_TO_CHANNELS_LAST)]  # (N, S, S, 1)
+        if check_rate(rotation_factor, "rotation_factor") > 0:
+            augment.append(RandomRotation(rotation_factor, fill_mode=fill_mode))
+        elif fill_mode not in FILL_MODES:
+            RandomRotation(fill_mode=fill_mode)  # the same error
+        if not isinstance(random_flip, bool):
+            raise TypeError(f"random_flip must be True or False, got {random_flip!r}.")
+        if random_flip:
+            augment.append(RandomFlip())
+        self.net = keras.Sequential(
+            [
+                *augment,
+                layers.Conv2D(c1, 3, padding="valid", activation="relu"),  # 64 -> 62
+                layers.Conv2D(c1, 3, padding="valid", activation="relu"),  # 62 -> 60
+                layers.MaxPooling2D(2),  # 60 -> 30
+                layers.Conv2D(c2, 3, padding="valid", activation="relu"),  # 30 -> 28
+                layers.Conv2D(c2, 3, padding="valid", activation="relu"),  # 28 -> 26
+                layers.MaxPooling2D(2),  # 26 -> 13
+                layers.Conv2D(c3, 3, padding="valid", activation="relu"),  # 13 -> 11
+                layers.Conv2D(c3, 3, padding="valid", activation="relu"),  # 11 -> 9
+                layers.AveragePooling2D(4, strides=4) if side >= 4 else layers.Identity(),
+                layers.GlobalAveragePooling2D(),  # (N, c3)
+                layers.Dropout(dropout),
+                layers.Dense(128, activation="relu"),
+                layers.Dropout(dropout),
+                layers.Dense(64, activation="relu"),
+                layers.Dense(32, activation="relu"),
+                layers.Dense(1),
+            ]
+        )
+        self._build_with_zeros()
+
+    def call(self, x, training=False):
+        return self.net(x, training=training)
+
+
+class EquivariantClusterCNN(Regressor):
+    """p4-equivariant CNN of cluster mass (Cohen & Welling 2016): images (N, 1, S, S) -> (N, 1),
+    exactly the same for an image turned by 90, 180 or 270 degrees.
+
+    A lifting convolution turns the image into ``channels[0]`` p4 feature maps (four maps each,
+    one per 90-degree turn of the kernel); group convolutions map them on; each 3x3 convolution
+    ('same' padding) is followed by ReLU and 2x2 max-pooling (64 -> 32 -> 16 -> 8 px, so
+    ``image_size`` must be a multiple of 2**len(channels)). Pooling over the four turns leaves
+    maps that turn with the image; global average pooling makes them invariant; dropout and
+    dense ReLU layers ``dense`` then give a linear output. The PyTorch twin builds the same
+    network with e2cnn.
+    """
+
+    def __init__(
+        self, image_size: int = 64, channels=(8, 16, 16), dense=(64, 32), dropout: float = 0.1
+    ):
+        super().__init__()
+        self.n_outputs = 1
+        self.sample_shape = (1, check_positive_int(image_size, "image_size"), image_size)
+        channels, dense = check_channels(channels), check_channels(dense, "dense")
+        dropout = check_rate(dropout, "dropout")
+        if image_size % 2 ** len(channels):
+            raise ValueError(
+                f"image_size must be a multiple of {2 ** len(channels)} for {len(channels)} "
+                f"2x2 poolings that keep the 90-degree symmetry exact, got {image_size}."
+            )
+        self.convs = [P4ConvZ2(1, channels[0])]  # lifting: image -> p4 maps (N, S, S, C, 4)
+        self.convs += [P4ConvP4(a, b) for a, b in zip(channels, channels[1:], strict=False)]
+        self.pool = layers.MaxPooling2D(2)
+        self.group_pool = P4Pool()  # maximum over the four turns
+        head = [layers.GlobalAveragePooling2D(), layers.Dropout(dropout)]
+        for i, width in enumerate(dense):
+            head += [layers.Dense(width, activation="relu")]
+            head += [layers.Dropout(dropout)] if i == 0 else []
+        self.head = keras.Sequential([*head, layers.Dense(1)])
+        self._build_with_zeros()
+
+    def call(self, x, training=False):
+        x = ops.transpose(x, (0, 2, 3, 1))  # (N, S, S, 1)
+        for conv in self.convs:
+            x = ops.relu(conv(x))  # (N, H, W, C, 4)
+            _, height, width, channels, _ = x.shape
+            x = self.pool(ops.reshape(x, (-1, height, width, channels * 4)))  # 2x2 per map
+            x = ops.reshape(x, (-1, height // 2, width // 2, channels, 4))
+        return self.head(self.group_pool(x), training=training)

@@ -1,0 +1,232 @@
+"""Chapters D and G models (PyTorch): galaxy-cluster masses from mock X-ray images.
+
+Inputs are photon-count images (N, 1, S, S), S = ``image_size``; outputs (N, n_outputs), the
+standardised log10 M500c. ``ClusterCNN`` is the CNN of Ntampaka et al. (2019) and hack G's;
+``DeepClusterCNN`` is hack D's deeper CNN with optional random-rotation and flip layers;
+``EquivariantClusterCNN`` is a p4 (90-degree) group-equivariant CNN built with e2cnn, whose
+output does not change when the image is turned by a multiple of 90 degrees. The Keras twins in
+``a3net.keras.clusters`` have the same names, arguments and trainable-parameter counts.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+from torch import nn
+
+from .._validation import check_channels, check_positive_int, check_rate
+from .core import Regressor
+from .layers import FILL_MODES, RandomFlip, RandomRotation
+
+OUTPUTS = ("linear", "softplus")
+
+# e2cnn 0.2.3 indexes with uint8 masks, which torch 2 warns about for every convolution it builds
+warnings.filterwarnings("ignore", message="indexing with dtype torch.uint8", category=UserWarning)
+
+
+def _valid_side(image_size: int, blocks) -> int:
+    """Side of the feature maps after ``blocks``: each a number of 3x3 'valid' convolutions
+    followed by a 2x2 max-pooling (pool=True) or not; ValueError if a map would vanish."""
+    side = image_size
+    for n_convs, pool in blocks:
+        side -= 2 * n_convs
+        if pool:
+            side //= 2
+        if side < 1:
+            raise ValueError(
+                f"image_size is too small for {len(blocks)} blocks of 3x3 'valid' convolutions "
+                f"and 2x2 poolings, got {image_size}; use larger images or fewer blocks."
+            )
+    return side
+
+
+class ClusterCNN(Regressor):
+    """CNN of cluster mass (Ntampaka et al. 2019): images (N, 1, S, S) -> (N, n_outputs).
+
+    For each of ``channels`` a 3x3 'valid' convolution, ReLU and 2x2 max-pooling
+    (64 -> 31 -> 14 -> 6 px); global average pooling; dropout; dense ReLU layers of widths
+    ``dense`` with dropout after the first; an output with activation ``output`` ("linear" or
+    "softplus", which keeps the output positive). With ``channels=(32, 64, 64)``,
+    ``output="softplus"`` and 140 px images it is hack G's network, 90,885 parameters.
+    """
+
+    def __init__(
+        self,
+        image_size: int = 64,
+        channels=(16, 32, 64),
+        dense=(200, 100, 20),
+        dropout: float = 0.1,
+        output: str = "linear",
+        n_outputs: int = 1,
+    ):
+        super().__init__()
+        self.n_outputs = check_positive_int(n_outputs, "n_outputs")
+        self.sample_shape = (1, check_positive_int(image_size, "image_size"), image_size)
+        channels, dense = check_channels(channels), check_channels(dense, "dense")
+        dropout = check_rate(dropout, "dropout")
+        if output not in OUTPUTS:
+            raise ValueError(f"output must be 'linear' or 'softplus', got {output!r}.")
+        _valid_side(image_size, [(1, True)] * len(channels))
+        blocks, prev = [], 1
+        for ch in channels:
+            blocks += [nn.Conv2d(prev, ch, 3), nn.ReLU(), nn.MaxPool2d(2)]  # 'valid'
+            prev = ch
+        head = [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout)]  # (N, channels[-1])
+        for i, width in enumerate(dense):
+            head += [nn.Linear(prev, width), nn.ReLU()] + ([nn.Dropout(dropout)] if i == 0 else [])
+            prev = width
+        head.append(nn.Linear(prev, self.n_outputs))
+        if output == "softplus":
+            head.append(nn.Softplus())
+        self.net = nn.Sequential(*blocks, *head)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class DeepClusterCNN(Regressor):
+    """Hack D's deeper CNN of cluster mass: images (N, 1, S, S) -> (N, 1).
+
+    Two 3x3 'valid' convolutions of 32 channels, 2x2 max-pooling, two of 64, 2x2 max-pooling,
+    two of 128 (ReLU after each), 4x4 average pooling with stride 4 (skipped when the maps are
+    smaller than 4 px: 9 px at S = 64 gives 2 px, 140 px gives 7), global average pooling,
+    dropout, dense 128, dropout, dense 64 and 32 (ReLU), a linear output. With
+    ``rotation_factor > 0`` it starts with a ``RandomRotation(rotation_factor, fill_mode)``
+    layer and with ``random_flip=True`` with a ``RandomFlip`` layer: the hack's augmentation
+    layers, active only while training. ``channels`` sets the widths of the three pairs of
+    convolutions: the hack's (32, 64, 128) by default; narrower ones train faster on a CPU.
+    """
+
+    def __init__(
+        self,
+        image_size: int = 64,
+        rotation_factor: float = 0.0,
+        random_flip: bool = False,
+        fill_mode: str = "constant",
+        dropout: float = 0.2,
+        channels=(32, 64, 128),
+    ):
+        super().__init__()
+        self.n_outputs = 1
+        channels = check_channels(channels)
+        if len(channels) != 3:
+            raise ValueError(
+                f"channels must be three widths, one per pair of convolutions, got {channels!r}."
+            )
+        c1, c2, c3 = channels
+        self.sample_shape = (1, check_positive_int(image_size, "image_size"), image_size)
+        dropout = check_rate(dropout, "dropout")
+        side = _valid_side(image_size, [(2, True), (2, True), (2, False)])
+        augment = []
+        if check_rate(rotation_factor, "rotation_factor") > 0:
+            augment.append(RandomRotation(rotation_factor, fill_mode=fill_mode))
+        elif fill_mode not in FILL_MODES:
+            RandomRotation(fill_mode=fill_mode)  # the same error
+        if not isinstance(random_flip, bool):
+            raise TypeError(f"random_flip must be True or False, got {random_flip!r}.")
+        if random_flip:
+            augment.append(RandomFlip())
+        self.net = nn.Sequential(
+            *augment,
+            nn.Conv2d(1, c1, 3),  # 'valid': 64 -> 62
+            nn.ReLU(),
+            nn.Conv2d(c1, c1, 3),  # 62 -> 60
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # 60 -> 30
+            nn.Conv2d(c1, c2, 3),  # 30 -> 28
+            nn.ReLU(),
+            nn.Conv2d(c2, c2, 3),  # 28 -> 26
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # 26 -> 13
+            nn.Conv2d(c2, c3, 3),  # 13 -> 11
+            nn.ReLU(),
+            nn.Conv2d(c3, c3, 3),  # 11 -> 9
+            nn.ReLU(),
+            nn.AvgPool2d(4, stride=4) if side >= 4 else nn.Identity(),  # 9 -> 2
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),  # (N, c3)
+            nn.Dropout(dropout),
+            nn.Linear(c3, 128),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(128, 64),
+            nn.ReLU(),
+            nn.Linear(64, 32),
+            nn.ReLU(),
+            nn.Linear(32, 1),
+        )
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class EquivariantClusterCNN(Regressor):
+    """p4-equivariant CNN of cluster mass (Cohen & Welling 2016) with e2cnn: images
+    (N, 1, S, S) -> (N, 1), exactly the same for an image turned by 90, 180 or 270 degrees.
+
+    A lifting convolution turns the image into ``channels[0]`` regular fields of the rotation
+    group C4 (four maps each, one per 90-degree turn of the kernel); group convolutions map
+    fields to fields; each 3x3 convolution ('same' padding) is followed by ReLU and 2x2
+    max-pooling (64 -> 32 -> 16 -> 8 px, so ``image_size`` must be a multiple of
+    2**len(channels)). Group pooling (the maximum over the four turns) leaves maps that turn
+    with the image; global average pooling makes them invariant; dropout and dense ReLU layers
+    ``dense`` then give a linear output. Needs e2cnn (``pip install 'a3net[e2cnn]'``); the Keras
+    twin builds the same network from a3net's ``P4ConvZ2``, ``P4ConvP4`` and ``P4Pool``.
+    """
+
+    def __init__(
+        self, image_size: int = 64, channels=(8, 16, 16), dense=(64, 32), dropout: float = 0.1
+    ):
+        super().__init__()
+        try:
+            from e2cnn import gspaces
+            from e2cnn import nn as enn
+        except ImportError:
+            raise ImportError(
+                "EquivariantClusterCNN needs e2cnn, which is not installed; "
+                "pip install 'a3net[e2cnn]'."
+            ) from None
+        self.n_outputs = 1
+        self.sample_shape = (1, check_positive_int(image_size, "image_size"), image_size)
+        channels, dense = check_channels(channels), check_channels(dense, "dense")
+        dropout = check_rate(dropout, "dropout")
+        if image_size % 2 ** len(channels):
+            raise ValueError(
+                f"image_size must be a multiple of {2 ** len(channels)} for {len(channels)} "
+                f"2x2 poolings that keep the 90-degree symmetry exact, got {image_size}."
+            )
+        c4 = gspaces.Rot2dOnR2(N=4)  # the four 90-degree turns of the plane
+        field = enn.FieldType(c4, [c4.trivial_repr])  # the image: one scalar field
+        blocks = []
+        for ch in channels:
+            out = enn.FieldType(c4, ch * [c4.regular_repr])  # ch fields of 4 maps each
+            blocks += [
+                # kernels on rings through the 3x3 grid's centre, edge and corner pixels, with
+                # angular frequencies up to 2 on the edge ring and 1 on the corner ring: 9 numbers
+                # per (scalar, regular) pair of fields and 36 per (regular, regular) pair, which
+                # span all p4 kernels, as the Keras twin's do (e2cnn's defaults give 6 and 24)
+                enn.R2Conv(
+                    field,
+                    out,
+                    3,
+                    padding=1,
+                    rings=[0.0, 1.0, math.sqrt(2)],
+                    frequencies_cutoff=lambda radius: 2 if radius < 1.2 else 1,
+                ),
+                enn.ReLU(out),
+                enn.PointwiseMaxPool(out, 2),
+            ]
+            field = out
+        self.equivariant = enn.SequentialModule(*blocks, enn.GroupPooling(field))
+        head, prev = [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout)], channels[-1]
+        for i, width in enumerate(dense):
+            head += [nn.Linear(prev, width), nn.ReLU()] + ([nn.Dropout(dropout)] if i == 0 else [])
+            prev = width
+        self.head = nn.Sequential(*head, nn.Linear(prev, 1))
+
+    def forward(self, x):
+        from e2cnn.nn import GeometricTensor  # loaded by __init__
+
+        maps = self.equivariant(GeometricTensor(x, self.equivariant.in_type)).tensor
+        return self.head(maps)  # maps (N, channels[-1], S / 2**len(channels), same)
