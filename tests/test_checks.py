@@ -304,3 +304,80 @@ def test_photoz_checks_pass_solutions_and_fail_stubs_and_bugs(capsys, lenient):
     assert not pz_checks.check_pz_summary(stub)
     out = _out(capsys)
     assert out.count("FAIL") >= 3 and "still a stub" in out
+
+
+# ------------------------------------------------------------------ chapters D and G checks
+
+
+def test_cluster_checks_pass_solutions_and_fail_stubs_and_bugs(capsys, lenient):
+    from scipy import stats
+
+    from a3net.exercises import clusters as cl_checks
+
+    def radius(images):
+        size = images.shape[-1]
+        axis = np.arange(size) - (size - 1) / 2
+        return np.hypot(axis[None, :], axis[:, None])[None]
+
+    def core_excised_counts(images, r500_pix, background, inner, centre_shift=0.0):
+        r = radius(images) + centre_shift
+        keep = (r < np.asarray(r500_pix)[:, None, None]) & (
+            r >= inner * np.asarray(r500_pix)[:, None, None]
+        )
+        return (images[:, 0] * keep).sum(axis=(1, 2)) - background * keep.sum(axis=(1, 2))
+
+    def mean_log_counts(rate):
+        k = np.arange(400)
+        return (stats.poisson.pmf(k[None], np.asarray(rate)[:, None]) * np.log1p(k)).sum(1)
+
+    def symmetrised(predict, images, flips=(False, True)):
+        views = [
+            np.rot90(b, k, axes=(2, 3))
+            for b in [images[..., ::-1] if f else images for f in flips]
+            for k in range(4)
+        ]
+        return np.mean([predict(v) for v in views], axis=0)
+
+    def spread(residuals, n_test, n_draws, seed=0):
+        rng = np.random.default_rng(seed)
+        r2 = np.asarray(residuals) ** 2
+        mse = [r2[rng.choice(len(r2), n_test, replace=False)].mean() for _ in range(n_draws)]
+        return np.mean(mse), np.std(mse)
+
+    def core_share(maps, r_core):
+        inside = radius(maps) < np.asarray(r_core)[:, None, None]
+        return (maps[:, 0] * inside).sum(axis=(1, 2)) / maps[:, 0].sum(axis=(1, 2))
+
+    def max_change(predict, images):
+        base = predict(images)
+        return max(
+            np.abs(predict(np.rot90(images, k, axes=(2, 3))) - base).max() for k in (1, 2, 3)
+        )
+
+    def stub(*args):
+        raise NotImplementedError("exercise")
+
+    assert cl_checks.check_core_excised_counts(core_excised_counts) is True
+    assert cl_checks.check_mean_log_counts(mean_log_counts) is True
+    assert cl_checks.check_symmetrised_prediction(symmetrised) is True
+    assert cl_checks.check_test_set_spread(spread) is True
+    assert cl_checks.check_core_share(core_share) is True
+    assert cl_checks.check_max_rotation_change(max_change) is True
+    assert "FAIL" not in _out(capsys)
+    # a centre off by half a pixel, log(1 + rate) itself, the four turns only, draws with
+    # replacement of one residual, twice the share, the mean change instead of the largest
+    shifted = cl_checks.check_core_excised_counts(
+        lambda *a: core_excised_counts(*a, centre_shift=0.7)
+    )
+    assert shifted is False
+    assert cl_checks.check_mean_log_counts(lambda rate: np.log1p(rate)) is False
+    assert cl_checks.check_symmetrised_prediction(lambda p, x: symmetrised(p, x, (False,))) is False
+    assert cl_checks.check_test_set_spread(lambda r, n, d, s: spread(r, 1, d, s)) is False
+    assert cl_checks.check_core_share(lambda m, r: core_share(m, r) * 2) is False
+    mean_change = cl_checks.check_max_rotation_change(
+        lambda p, x: np.abs(p(np.rot90(x, 1, axes=(2, 3))) - p(x)).mean()
+    )
+    assert mean_change is False
+    assert not cl_checks.check_core_share(stub)
+    out = _out(capsys)
+    assert out.count("FAIL") >= 7 and "still a stub" in out

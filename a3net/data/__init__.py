@@ -4,7 +4,11 @@
 ``rings`` (chapter F, simulator only: no public ring images exist), ``rings_reference`` (the
 dot-by-dot renderer the simulator is tested and benchmarked against), ``fetch`` (download and
 checksum of the real data sets, cache in ``A3NET_DATA``), ``registry`` (their URLs and sha256, one
-module per domain: spectra, photometry, clusters), ``splits`` (random and stratified splits).
+module per domain: spectra, photometry, clusters), ``splits`` (random, stratified and grouped
+splits, k-fold).
 Chapter C: ``photometry`` (the deep-field simulator), ``sed`` (filter curves, band fluxes, IGM),
 ``eazy`` (EAZY's file formats) and ``catalogues`` (catalogue tables, cleaning, features).
+Chapters D and G: ``clusters`` (the mock X-ray cluster simulator), ``cluster_files`` (the
+school's FITS cube + table, The Three Hundred image) and ``rotations`` (vectorised rotations and
+flips of image stacks).
 """
