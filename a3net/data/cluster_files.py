@@ -10,7 +10,8 @@ columns ``train``, ``validate``, ``test``), optionally ``cluster_id`` (or ``halo
 ``projection``. Column names are matched without regard to case.
 
 **The Three Hundred** (:func:`load_the300_xray`, :func:`to_simulator_scale`): one simulated,
-idealised X-ray map (Arendt et al. 2024, arXiv:2403.09273; 0.1-15 keV, no noise, no PSF),
+idealised X-ray map (0.1-15 keV according to the README of A. Arendt's ClusterMergersXrayOnly
+repository, where it comes from; smooth, without photon noise),
 640 x 640 pixels covering 4 R200 on a side. Its header (COMMENT1-COMMENT8) gives region 0131,
 AHF halo 114000000000001, z = 0.363, log10 M200 = 14.391 [Msun/h], R200 = 1222.0 kpc/h, units
 erg/s/cm2, pixel 7.638 kpc/h and the label "merging". Lengths in that header are **comoving**
