@@ -2,6 +2,7 @@
 saliency / generate: the same public names, signatures and parameter counts as ``a3net.torch``.
 """
 
+from . import core  # noqa: F401 - first, so that a missing TensorFlow is reported clearly
 from .clusters import ClusterCNN, DeepClusterCNN, EquivariantClusterCNN
 from .core import (
     A3Model,
