@@ -141,3 +141,29 @@ def check_non_negative(value, name: str) -> float:
     ):
         raise ValueError(f"{name} must be a non-negative number, got {value!r}.")
     return float(value)
+
+
+def valid_conv_side(image_size: int, blocks) -> int:
+    """Side of the feature maps after ``blocks``: each a number of 3x3 'valid' convolutions
+    followed by a 2x2 max-pooling (pool=True) or not; ValueError if a map would vanish."""
+    side = image_size
+    for n_convs, pool in blocks:
+        side -= 2 * n_convs
+        if pool:
+            side //= 2
+        if side < 1:
+            raise ValueError(
+                f"image_size is too small for {len(blocks)} blocks of 3x3 'valid' convolutions "
+                f"and 2x2 poolings, got {image_size}; use larger images or fewer blocks."
+            )
+    return side
+
+
+OUTPUT_ACTIVATIONS = ("linear", "softplus")
+
+
+def check_output_activation(output) -> str:
+    """``output``, the activation of a regressor's last layer: "linear" or "softplus"."""
+    if output not in OUTPUT_ACTIVATIONS:
+        raise ValueError(f"output must be 'linear' or 'softplus', got {output!r}.")
+    return output

@@ -5,12 +5,9 @@ Downloads go to a small file served by a local http.server on 127.0.0.1 (no outs
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import json
 import shutil
-import threading
 import urllib.parse
 from pathlib import Path
 
@@ -21,33 +18,6 @@ from a3net.data import registry
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
 PAYLOAD = b"# a3net test file\n1 2 3 4 5\n" * 50
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep pytest output clean
-        pass
-
-
-@pytest.fixture
-def served(tmp_path):
-    """Serve tmp_path/www on a free loopback port; yields (base_url, folder, stop())."""
-    www = tmp_path / "www"
-    www.mkdir()
-    handler = functools.partial(_QuietHandler, directory=str(www))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    stopped = []
-
-    def stop():
-        if not stopped:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=10)
-            stopped.append(True)
-
-    yield f"http://127.0.0.1:{server.server_address[1]}", www, stop
-    stop()
 
 
 @pytest.fixture(autouse=True)

@@ -29,12 +29,7 @@ times the 0.1-15 keV flux of a 2.5e14 Msun/h cluster at z = 0.36 (~1e-12 erg/s/c
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import os
 import re
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -58,77 +53,6 @@ _SPLIT_ALIASES = {"val": "validate", "valid": "validate", "validation": "validat
 KEV_ERG = 1.602176634e-9  # erg per keV
 THE300_COSMOLOGY = {"h": 0.6777, "omega_m": 0.307115}  # MDPL2 / Planck 2015, The Three Hundred
 _RHO_CRIT0 = 2.775e11  # critical density today [h^2 Msun / Mpc^3] = [Msun/h / (Mpc/h)^3]
-
-
-# ----------------------------------------------------------------------------------------------
-# Files and URLs
-# ----------------------------------------------------------------------------------------------
-
-
-def _fetch_url(url: str, what: str, *, offline: bool | None) -> Path:
-    """A user-supplied http(s) URL downloaded (no checksum known) into ``data_dir()/urls/``.
-
-    A copy already in the cache is reused without network access. Offline or when the download
-    fails: :class:`~a3net.data.fetch.DataUnavailableError` with one sentence.
-    """
-    import pooch
-
-    name = Path(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).name
-    name = re.sub(r"[^A-Za-z0-9_.+\-]", "_", name) or "download"
-    key = hashlib.sha256(url.encode()).hexdigest()[:16]
-    target = _fetch.data_dir() / "urls" / key / name
-    if target.is_file():
-        return target
-    if offline is None:
-        offline = _fetch._offline_from_env()
-    fix = f"download it by hand and pass its local path as {what}, or place it at {target}"
-    if offline:
-        raise _fetch.DataUnavailableError(
-            f"The file {url} ({what}) is not in the a3net cache and offline mode is on "
-            f"(offline=True or A3NET_OFFLINE=1): {fix}."
-        )
-    logger = pooch.get_logger()
-    level = logger.level
-    logger.setLevel(logging.WARNING)  # no "Downloading ..." or SHA256 hint on stderr
-    try:
-        pooch.retrieve(
-            url,
-            known_hash=None,
-            fname=target.name,
-            path=target.parent,
-            downloader=pooch.HTTPDownloader(progressbar=False, timeout=60),
-        )
-    except OSError as exc:  # requests' errors derive from OSError
-        reason = _fetch._one_line(exc, url)
-        raise _fetch.DataUnavailableError(
-            f"The file {url} ({what}) could not be downloaded ({reason}): {fix}."
-        ) from exc
-    finally:
-        logger.setLevel(level)
-    return target
-
-
-def _resolve(source, what: str, *, offline: bool | None) -> Path:
-    """A local path, ``file://`` URL (read in place) or http(s) URL (downloaded) as a Path."""
-    if not isinstance(source, (str, os.PathLike)):
-        raise TypeError(
-            f"{what} must be a path or an http(s)/file URL (str or os.PathLike), got "
-            f"{type(source).__name__}."
-        )
-    text = os.fspath(source)
-    scheme = urllib.parse.urlsplit(text).scheme.lower() if isinstance(text, str) else ""
-    if scheme in ("http", "https"):
-        return _fetch_url(text, what, offline=offline)
-    if scheme == "file":
-        path = Path(urllib.request.url2pathname(urllib.parse.urlsplit(text).path))
-    else:
-        path = Path(text).expanduser()
-    if not path.is_file():
-        raise ValueError(
-            f"{what}: the file {str(path)!r} does not exist; pass the path of an existing file "
-            "or an http(s)/file URL."
-        )
-    return path
 
 
 # ----------------------------------------------------------------------------------------------
@@ -243,8 +167,8 @@ def load_cluster_mocks(images, table, *, offline: bool | None = None):
     ``catalogue.attrs``: ``images``, ``table`` (the files read) and ``clusters_in_several_splits``
     (clusters whose projections are in more than one split: a leak between the splits).
     """
-    images_path = _resolve(images, "images", offline=offline)
-    table_path = _resolve(table, "table", offline=offline)
+    images_path = _fetch.resolve_source(images, "images", offline=offline)
+    table_path = _fetch.resolve_source(table, "table", offline=offline)
     cube = _read_cube(images_path)
 
     from .catalogues import load_table
@@ -380,7 +304,7 @@ def load_the300_xray(path=None, *, offline: bool | None = None):
 
     if path is None:
         path = _fetch.fetch("clusters/The300_Xray.fits", offline=offline)
-    path = _resolve(path, "path", offline=offline)
+    path = _fetch.resolve_source(path, "path", offline=offline)
     with fits.open(path, ignore_missing_simple=True, memmap=False) as hdul:
         header = hdul[0].header
         data = hdul[0].data

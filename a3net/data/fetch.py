@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -36,10 +37,12 @@ __all__ = [
     "data_dir",
     "fetch",
     "fill_cache",
+    "fetch_url",
     "file_sha256",
     "is_available",
     "path_in_cache",
     "register",
+    "resolve_source",
 ]
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -264,6 +267,70 @@ def fetch(
     except OSError as exc:  # requests' errors derive from OSError, as do file:// failures
         raise _unavailable(ds, target, f"the download failed ({_one_line(exc, ds.url)})") from exc
     return target
+
+
+def fetch_url(url: str, what: str, *, offline: bool | None) -> Path:
+    """A user-supplied http(s) URL downloaded (no checksum known) into ``data_dir()/urls/``.
+
+    A copy already in the cache is reused without network access. Offline or when the download
+    fails: :class:`~a3net.data.fetch.DataUnavailableError` with one sentence.
+    """
+    name = Path(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).name
+    name = re.sub(r"[^A-Za-z0-9_.+\-]", "_", name) or "download"
+    key = hashlib.sha256(url.encode()).hexdigest()[:16]
+    target = data_dir() / "urls" / key / name
+    if target.is_file():
+        return target
+    if offline is None:
+        offline = _offline_from_env()
+    fix = f"download it by hand and pass its local path as {what}, or place it at {target}"
+    if offline:
+        raise DataUnavailableError(
+            f"The file {url} ({what}) is not in the a3net cache and offline mode is on "
+            f"(offline=True or A3NET_OFFLINE=1): {fix}."
+        )
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # no "Downloading ..." or SHA256 hint on stderr
+    try:
+        pooch.retrieve(
+            url,
+            known_hash=None,
+            fname=target.name,
+            path=target.parent,
+            downloader=pooch.HTTPDownloader(progressbar=False, timeout=60),
+        )
+    except OSError as exc:  # requests' errors derive from OSError
+        reason = _one_line(exc, url)
+        raise DataUnavailableError(
+            f"The file {url} ({what}) could not be downloaded ({reason}): {fix}."
+        ) from exc
+    finally:
+        logger.setLevel(level)
+    return target
+
+
+def resolve_source(source, what: str, *, offline: bool | None) -> Path:
+    """A local path, ``file://`` URL (read in place) or http(s) URL (downloaded) as a Path."""
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(
+            f"{what} must be a path or an http(s)/file URL (str or os.PathLike), got "
+            f"{type(source).__name__}."
+        )
+    text = os.fspath(source)
+    scheme = urllib.parse.urlsplit(text).scheme.lower() if isinstance(text, str) else ""
+    if scheme in ("http", "https"):
+        return fetch_url(text, what, offline=offline)
+    if scheme == "file":
+        path = Path(urllib.request.url2pathname(urllib.parse.urlsplit(text).path))
+    else:
+        path = Path(text).expanduser()
+    if not path.is_file():
+        raise ValueError(
+            f"{what}: the file {str(path)!r} does not exist; pass the path of an existing file "
+            "or an http(s)/file URL."
+        )
+    return path
 
 
 def fill_cache(

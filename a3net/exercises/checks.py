@@ -144,3 +144,16 @@ def check_better_than(value, baseline, what: str, lower_is_better: bool = True) 
     ok = bool(got < base) if lower_is_better else bool(got > base)
     relation = "lower" if lower_is_better else "higher"
     return check(ok, what, f"got {_fmt(got)}, the baseline has {_fmt(base)}; {relation} is better")
+
+
+def call_student(fn, *args, as_array: bool = True):
+    """Call a student's function: ``(result, None)``, or ``(None, reason)`` when it is still a
+    stub or raises (a student's bug is a FAIL line, never a traceback). ``as_array`` returns
+    the result as a float NumPy array."""
+    try:
+        result = fn(*args)
+        return (np.asarray(result, dtype=float) if as_array else result), None
+    except NotImplementedError:
+        return None, "the function is still a stub: write its body."
+    except Exception as err:  # noqa: BLE001 - a student's bug is a FAIL, not a traceback
+        return None, f"calling it raised {type(err).__name__}: {err}"

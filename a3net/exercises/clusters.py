@@ -10,16 +10,7 @@ import numpy as np
 from scipy import stats
 
 from ..data.clusters import ClusterConfig, simulate_clusters
-from .checks import check, check_shape
-
-
-def _call(fn, *args):
-    try:
-        return np.asarray(fn(*args), dtype=float), None
-    except NotImplementedError:
-        return None, "the function is still a stub: write its body."
-    except Exception as err:  # noqa: BLE001 - a student's bug is a FAIL, not a traceback
-        return None, f"calling it raised {type(err).__name__}: {err}"
+from .checks import call_student, check, check_shape
 
 
 def _annulus(images, r500_pix, inner):
@@ -39,14 +30,14 @@ def check_core_excised_counts(core_excised_counts, *, seed: int = 11) -> bool:
     cfg = ClusterConfig(image_size=32)
     images, cat = simulate_clusters(20, projections=1, config=cfg, seed=seed)
     r500, bkg = cat.r500_pix.to_numpy(), cfg.background_per_pixel
-    counts, err = _call(core_excised_counts, images.copy(), r500.copy(), bkg, 0.15)
+    counts, err = call_student(core_excised_counts, images.copy(), r500.copy(), bkg, 0.15)
     if err:
         return check(False, "core_excised_counts runs", err)
     if not check_shape(counts, (len(images),), "core_excised_counts returns one number per image"):
         return False
     mask = _annulus(images[:, 0], r500, 0.15)
     reference = (images[:, 0] * mask).sum(axis=(1, 2)) - bkg * mask.sum(axis=(1, 2))
-    whole, err = _call(core_excised_counts, images.copy(), r500.copy(), bkg, 0.0)
+    whole, err = call_student(core_excised_counts, images.copy(), r500.copy(), bkg, 0.0)
     inside = _annulus(images[:, 0], r500, 0.0)
     whole_ref = (images[:, 0] * inside).sum(axis=(1, 2)) - bkg * inside.sum(axis=(1, 2))
     return check(
@@ -71,7 +62,7 @@ def _mean_log1p_reference(rate):
 def check_mean_log_counts(mean_log_counts) -> bool:
     """Exercise D.2: ``mean_log_counts(rate)`` -> E[log(1 + N)] for N ~ Poisson(rate), (M,)."""
     rate = np.array([0.1, 0.5, 1.0, 3.0, 10.0, 40.0])
-    value, err = _call(mean_log_counts, rate.copy())
+    value, err = call_student(mean_log_counts, rate.copy())
     if err:
         return check(False, "mean_log_counts runs", err)
     if not check_shape(value, rate.shape, "mean_log_counts returns one value per rate"):
@@ -102,7 +93,7 @@ def check_symmetrised_prediction(symmetrised_prediction) -> bool:
     over the eight quarter turns and mirror images of each image."""
     rng = np.random.default_rng(5)
     images = rng.poisson(3.0, (6, 1, 16, 16)).astype(np.float32)
-    value, err = _call(symmetrised_prediction, _asymmetric_predictor, images.copy())
+    value, err = call_student(symmetrised_prediction, _asymmetric_predictor, images.copy())
     if err:
         return check(False, "symmetrised_prediction runs", err)
     if not check_shape(value, (len(images),), "one prediction per image"):
@@ -112,7 +103,7 @@ def check_symmetrised_prediction(symmetrised_prediction) -> bool:
         base = images[..., ::-1] if flip else images
         views += [np.rot90(base, k, axes=(2, 3)) for k in range(4)]
     reference = np.mean([_asymmetric_predictor(v) for v in views], axis=0)
-    turned, err = _call(
+    turned, err = call_student(
         symmetrised_prediction, _asymmetric_predictor, np.rot90(images, 1, axes=(2, 3)).copy()
     )
     return check(
@@ -135,7 +126,7 @@ def check_test_set_spread(test_set_spread) -> bool:
     MSE of ``n_draws`` random test sets of ``n_test`` residuals drawn without replacement."""
     rng = np.random.default_rng(3)
     residuals = rng.standard_t(5, 900) * 0.04
-    out, err = _call(test_set_spread, residuals.copy(), 99, 2000, 0)
+    out, err = call_student(test_set_spread, residuals.copy(), 99, 2000, 0)
     if err:
         return check(False, "test_set_spread runs", err)
     if not check_shape(out, (2,), "test_set_spread returns (mean, std)"):
@@ -161,7 +152,7 @@ def check_core_share(core_share) -> bool:
     rng = np.random.default_rng(8)
     maps = rng.random((5, 1, 24, 24)).astype(np.float32)
     r_core = np.array([2.0, 3.0, 4.5, 6.0, 8.0])
-    value, err = _call(core_share, maps.copy(), r_core.copy())
+    value, err = call_student(core_share, maps.copy(), r_core.copy())
     if err:
         return check(False, "core_share runs", err)
     if not check_shape(value, (5,), "core_share returns one share per map"):
@@ -191,10 +182,10 @@ def check_max_rotation_change(max_rotation_change) -> bool:
         ).max()
         for k in (1, 2, 3)
     )
-    value, err = _call(max_rotation_change, _asymmetric_predictor, images.copy())
+    value, err = call_student(max_rotation_change, _asymmetric_predictor, images.copy())
     if err:
         return check(False, "max_rotation_change runs", err)
-    zero, _ = _call(max_rotation_change, invariant, images.copy())
+    zero, _ = call_student(max_rotation_change, invariant, images.copy())
     return check(
         np.ndim(value) == 0 and np.isclose(float(value), reference, rtol=1e-5),
         f"the largest change of a non-invariant predictor is {reference:.4f}",

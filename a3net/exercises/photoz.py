@@ -8,16 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import check, check_close, check_shape
-
-
-def _call(fn, *args):
-    try:
-        return fn(*args), None
-    except NotImplementedError:
-        return None, "the function is still a stub: write its body."
-    except Exception as err:  # noqa: BLE001 - a student's bug is a FAIL, not a traceback
-        return None, f"calling it raised {type(err).__name__}: {err}"
+from .checks import call_student, check, check_close, check_shape
 
 
 def _reference_colours(mags: np.ndarray) -> np.ndarray:
@@ -29,7 +20,7 @@ def check_all_colours(all_colours, *, n: int = 50, n_bands: int = 5, seed: int =
     """Exercise C.1: ``all_colours(mags)`` -> every colour m_i - m_j (i < j) of (N, F)
     magnitudes, shape (N, F (F - 1) / 2), pairs in the order (0, 1), (0, 2), ..., (F-2, F-1)."""
     mags = np.random.default_rng(seed).uniform(18, 26, (n, n_bands))
-    got, err = _call(all_colours, mags.copy())
+    got, err = call_student(all_colours, mags.copy(), as_array=False)
     if err:
         return check(False, "all_colours runs", err)
     got = np.asarray(got, dtype=float)
@@ -55,7 +46,7 @@ def check_scale_and_chi2(scale_and_chi2, *, n: int = 40, n_bands: int = 7, seed:
     model = rng.uniform(0.5, 3.0, (n, n_bands))
     err = rng.uniform(0.05, 0.3, (n, n_bands))
     flux = rng.uniform(0.5, 4.0, (n, 1)) * model + err * rng.standard_normal((n, n_bands))
-    got, problem = _call(scale_and_chi2, flux, err, model)
+    got, problem = call_student(scale_and_chi2, flux, err, model, as_array=False)
     if problem:
         return check(False, "scale_and_chi2 runs", problem)
     if not (isinstance(got, tuple) and len(got) == 2):
@@ -80,7 +71,7 @@ def check_pz_summary(pz_summary, *, seed: int = 5) -> bool:
     chi2 = 1e3 + ((z_grid[None] - centre[:, None]) / width[:, None]) ** 2  # a huge offset too
     # galaxy 0 is bimodal, as real p(z) often are: its peak and its mean differ
     chi2[0] = 1e3 + np.minimum(((z_grid - 1.0) / 0.1) ** 2, ((z_grid - 3.0) / 0.1) ** 2 + 1.0)
-    got, problem = _call(pz_summary, z_grid, chi2)
+    got, problem = call_student(pz_summary, z_grid, chi2, as_array=False)
     if problem:
         return check(False, "pz_summary runs", problem)
     if not (isinstance(got, tuple) and len(got) == 3):

@@ -11,16 +11,7 @@ import importlib
 import numpy as np
 
 from ..data.rings import ring_targets, sample_ring_parameters, simulate_rings
-from .checks import check, check_better_than, check_shape
-
-
-def _call(fn, *args):
-    try:
-        return np.asarray(fn(*args), dtype=float), None
-    except NotImplementedError:
-        return None, "the function is still a stub: write its body."
-    except Exception as err:  # noqa: BLE001 - a student's bug is a FAIL, not a traceback
-        return None, f"calling it raised {type(err).__name__}: {err}"
+from .checks import call_student, check, check_better_than, check_shape
 
 
 def _show(value) -> str:
@@ -40,7 +31,7 @@ def check_radius_estimator(radius_from_moments, *, n: int = 400, seed: int = 123
     """
     images, labels = simulate_rings(n, seed=seed)
     truth = ring_targets(labels)
-    radii, err = _call(radius_from_moments, images, truth[:, 0], truth[:, 1])
+    radii, err = call_student(radius_from_moments, images, truth[:, 0], truth[:, 1])
     if err:
         return check(False, "radius_from_moments runs", err)
     if not check_shape(radii, (n,), "radius_from_moments returns one radius per image"):
@@ -201,7 +192,7 @@ def check_confusion(confusion, *, seed: int = 7) -> bool:
 
     rng = np.random.default_rng(seed)
     true, pred = rng.integers(0, 4, 500), rng.integers(0, 4, 500)
-    got, err = _call(confusion, true, pred, 4)
+    got, err = call_student(confusion, true, pred, 4)
     if err:
         return check(False, "confusion runs", err)
     expected = confusion_matrix(true, pred, labels=np.arange(4))
@@ -289,7 +280,7 @@ def check_measured_radii(
     """
     radii = np.linspace(8.0, 3.5, 7)
     expected = _reference_radii(cvae, regressor, scaler, radii, seed)
-    got, err = _call(measured_radii, cvae, regressor, scaler, radii, seed)
+    got, err = call_student(measured_radii, cvae, regressor, scaler, radii, seed)
     if err:
         return check(False, "measured_radii runs", err)
     if not check_shape(got, radii.shape, "measured_radii returns one radius per requested radius"):

@@ -11,28 +11,17 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from .._validation import check_channels, check_positive_int, check_rate
+from .._validation import (
+    check_channels,
+    check_output_activation,
+    check_positive_int,
+    check_rate,
+    valid_conv_side,
+)
 from .core import Regressor
 from .layers import FILL_MODES, P4ConvP4, P4ConvZ2, P4Pool, RandomFlip, RandomRotation
 
 _TO_CHANNELS_LAST = (2, 3, 1)
-OUTPUTS = ("linear", "softplus")
-
-
-def _valid_side(image_size: int, blocks) -> int:
-    """Side of the feature maps after ``blocks``: each a number of 3x3 'valid' convolutions
-    followed by a 2x2 max-pooling (pool=True) or not; ValueError if a map would vanish."""
-    side = image_size
-    for n_convs, pool in blocks:
-        side -= 2 * n_convs
-        if pool:
-            side //= 2
-        if side < 1:
-            raise ValueError(
-                f"image_size is too small for {len(blocks)} blocks of 3x3 'valid' convolutions "
-                f"and 2x2 poolings, got {image_size}; use larger images or fewer blocks."
-            )
-    return side
 
 
 class ClusterCNN(Regressor):
@@ -59,9 +48,8 @@ class ClusterCNN(Regressor):
         self.sample_shape = (1, check_positive_int(image_size, "image_size"), image_size)
         channels, dense = check_channels(channels), check_channels(dense, "dense")
         dropout = check_rate(dropout, "dropout")
-        if output not in OUTPUTS:
-            raise ValueError(f"output must be 'linear' or 'softplus', got {output!r}.")
-        _valid_side(image_size, [(1, True)] * len(channels))
+        output = check_output_activation(output)
+        valid_conv_side(image_size, [(1, True)] * len(channels))
         blocks = [layers.Permute(_TO_CHANNELS_LAST)]  # (N, S, S, 1)
         for ch in channels:
             blocks += [
@@ -112,7 +100,7 @@ class DeepClusterCNN(Regressor):
         c1, c2, c3 = channels
         self.sample_shape = (1, check_positive_int(image_size, "image_size"), image_size)
         dropout = check_rate(dropout, "dropout")
-        side = _valid_side(image_size, [(2, True), (2, True), (2, False)])
+        side = valid_conv_side(image_size, [(2, True), (2, True), (2, False)])
         augment = [layers.Permute(_TO_CHANNELS_LAST)]  # (N, S, S, 1)
         if check_rate(rotation_factor, "rotation_factor") > 0:
             augment.append(RandomRotation(rotation_factor, fill_mode=fill_mode))

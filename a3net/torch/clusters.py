@@ -15,30 +15,18 @@ import warnings
 
 from torch import nn
 
-from .._validation import check_channels, check_positive_int, check_rate
+from .._validation import (
+    check_channels,
+    check_output_activation,
+    check_positive_int,
+    check_rate,
+    valid_conv_side,
+)
 from .core import Regressor
 from .layers import FILL_MODES, RandomFlip, RandomRotation
 
-OUTPUTS = ("linear", "softplus")
-
 # e2cnn 0.2.3 indexes with uint8 masks, which torch 2 warns about for every convolution it builds
 warnings.filterwarnings("ignore", message="indexing with dtype torch.uint8", category=UserWarning)
-
-
-def _valid_side(image_size: int, blocks) -> int:
-    """Side of the feature maps after ``blocks``: each a number of 3x3 'valid' convolutions
-    followed by a 2x2 max-pooling (pool=True) or not; ValueError if a map would vanish."""
-    side = image_size
-    for n_convs, pool in blocks:
-        side -= 2 * n_convs
-        if pool:
-            side //= 2
-        if side < 1:
-            raise ValueError(
-                f"image_size is too small for {len(blocks)} blocks of 3x3 'valid' convolutions "
-                f"and 2x2 poolings, got {image_size}; use larger images or fewer blocks."
-            )
-    return side
 
 
 class ClusterCNN(Regressor):
@@ -65,9 +53,8 @@ class ClusterCNN(Regressor):
         self.sample_shape = (1, check_positive_int(image_size, "image_size"), image_size)
         channels, dense = check_channels(channels), check_channels(dense, "dense")
         dropout = check_rate(dropout, "dropout")
-        if output not in OUTPUTS:
-            raise ValueError(f"output must be 'linear' or 'softplus', got {output!r}.")
-        _valid_side(image_size, [(1, True)] * len(channels))
+        output = check_output_activation(output)
+        valid_conv_side(image_size, [(1, True)] * len(channels))
         blocks, prev = [], 1
         for ch in channels:
             blocks += [nn.Conv2d(prev, ch, 3), nn.ReLU(), nn.MaxPool2d(2)]  # 'valid'
@@ -117,7 +104,7 @@ class DeepClusterCNN(Regressor):
         c1, c2, c3 = channels
         self.sample_shape = (1, check_positive_int(image_size, "image_size"), image_size)
         dropout = check_rate(dropout, "dropout")
-        side = _valid_side(image_size, [(2, True), (2, True), (2, False)])
+        side = valid_conv_side(image_size, [(2, True), (2, True), (2, False)])
         augment = []
         if check_rate(rotation_factor, "rotation_factor") > 0:
             augment.append(RandomRotation(rotation_factor, fill_mode=fill_mode))
