@@ -155,6 +155,88 @@ def bench_cluster_training(n_images: int = 2048, image_size: int = 48, epochs: i
     return out
 
 
+def bench_cosmology(n_sims: int = 8, map_size: int = 64, n_maps: int = 3000) -> dict:
+    """Chapters E/H: simulated maps per second (both fields, ``map_size`` px from as many
+    particles per side, each suite), Gaussian control maps per second, power spectra per
+    second and the fit time of the power-spectrum baseline on ``n_maps`` maps."""
+    from a3net.baselines.cosmology import PowerSpectrumRegressor, power_spectrum
+    from a3net.data import cosmology
+    from a3net.data.gaussian_maps import gaussian_control_maps
+
+    out = {}
+    params = cosmology.latin_hypercube(n_sims, seed=1)
+    for suite in cosmology.SUITES:
+        wall = _best_of(
+            lambda suite=suite: cosmology.simulate_maps(
+                params, suite=suite, map_size=map_size, grid=map_size, seed=1
+            ),
+            repeats=2,
+        )
+        out[f"simulated maps/s ({suite}, Mtot + P, {map_size} px)"] = (
+            n_sims * cosmology.MAPS_PER_SIMULATION / wall
+        )
+    n_control = -(-n_maps // cosmology.MAPS_PER_SIMULATION)  # simulations for n_maps maps
+    control_params = cosmology.latin_hypercube(n_control, seed=2)
+    wall = _best_of(
+        lambda: gaussian_control_maps(control_params, map_size=map_size, seed=2), repeats=2
+    )
+    out[f"Gaussian control maps/s ({map_size} px)"] = (
+        n_control * cosmology.MAPS_PER_SIMULATION / wall
+    )
+    control, catalogue = gaussian_control_maps(control_params, map_size=map_size, seed=2)
+    control, targets = control[:n_maps], catalogue[["omega_m", "sigma_8"]].to_numpy()[:n_maps]
+    # two-field maps: the simulated boxes, repeated (and rolled) up to n_maps maps
+    sim, sim_catalogue = cosmology.simulate_maps(params, map_size=map_size, grid=map_size, seed=1)
+    repeat = np.arange(n_maps) % len(sim)
+    shift = np.random.default_rng(3).integers(0, map_size, (n_maps, 2))
+    fields = np.stack(
+        [np.roll(sim[i], tuple(s), axis=(1, 2)) for i, s in zip(repeat, shift, strict=True)]
+    )
+    field_targets = sim_catalogue[["omega_m", "sigma_8"]].to_numpy()[repeat]
+    n_bins = min(16, map_size // 4)  # the default 16 bins need maps of 64 px or more
+    wall = _best_of(lambda: power_spectrum(control, n_bins=n_bins, contrast=False), repeats=3)
+    out[f"power_spectrum maps/s (1 channel, {map_size} px)"] = len(control) / wall
+    wall = _best_of(lambda: power_spectrum(fields, n_bins=n_bins), repeats=3)
+    out[f"power_spectrum maps/s (Mtot + P, {map_size} px)"] = len(fields) / wall
+    out[f"PowerSpectrumRegressor fit s ({len(control)} control maps)"] = _best_of(
+        lambda: PowerSpectrumRegressor(contrast=False).fit(control, targets), repeats=2
+    )
+    out[f"PowerSpectrumRegressor fit s ({len(fields)} Mtot + P maps)"] = _best_of(
+        lambda: PowerSpectrumRegressor().fit(fields, field_targets), repeats=2
+    )
+    return out
+
+
+def bench_cosmology_training(n_images: int = 1024, image_size: int = 64, epochs: int = 2) -> dict:
+    """Chapters E/H: training maps per second of every cosmology model in both frameworks
+    (maps of 2 fields, batch 32, two targets). Each model first trains one epoch untimed; the
+    rate is then (1 + epochs) epochs minus 1 epoch, best of two, as in bench_cluster_training."""
+    import a3net
+
+    x = np.random.default_rng(0).random((n_images, 2, image_size, image_size), dtype=np.float32)
+    y = np.random.default_rng(1).random((n_images, 2), dtype=np.float32)
+    models = {
+        "CosmoCNN (layer norm, hack H)": ("CosmoCNN", {}),
+        "CosmoCNN (group norm)": ("CosmoCNN", {"norm": "group"}),
+        "CosmoBatchNormCNN (hack E)": ("CosmoBatchNormCNN", {"n_outputs": 2}),
+        "CosmoResNet (hack E)": ("CosmoResNet", {}),
+        "CosmoMomentCNN": ("CosmoMomentCNN", {}),
+    }
+    out = {}
+    for framework in ("torch", "keras"):
+        nn = a3net.framework(framework)
+        for label, (name, kwargs) in models.items():
+
+            def train(k, name=name, kwargs=kwargs, nn=nn):
+                model = getattr(nn, name)(image_size=image_size, **kwargs)
+                nn.fit(model, x, y, epochs=k, batch_size=32, progress=False)
+
+            train(1)  # warm-up
+            one, more = _best_of(lambda: train(1), 2), _best_of(lambda: train(1 + epochs), 2)
+            out[f"{framework} {label} train maps/s"] = epochs * n_images / (more - one)
+    return out
+
+
 def run_chapter(path: Path, profile: str, framework: str, timeout: int = 1800) -> dict:
     """Run a chapter notebook in a fresh kernel: wall time and the claims cell's printed lines."""
     import nbformat
@@ -195,6 +277,8 @@ BENCHMARKS = {
     "hough": bench_hough,
     "clusters": bench_clusters,
     "cluster_training": bench_cluster_training,
+    "cosmology": bench_cosmology,
+    "cosmology_training": bench_cosmology_training,
 }
 """Every benchmark besides the chapters' wall times, by its key in the results."""
 
@@ -284,6 +368,16 @@ def write_results(results: dict, out: Path) -> None:
     ):
         lines += ["", f"## {title}", ""]
         lines += [f"- {k} = {v:,.0f}" for k, v in results[key].items()]
+    for key, title in (
+        ("cosmology", "Cosmology maps and baselines (chapters E and H)"),
+        ("cosmology_training", "Cosmology models, training on the CPU (chapters E and H)"),
+    ):
+        if key not in results:  # a results file from before these benchmarks, refreshed in part
+            continue
+        lines += ["", f"## {title}", ""]
+        lines += [
+            f"- {k} = {v:,.0f}" if v > 100 else f"- {k} = {v:.3g}" for k, v in results[key].items()
+        ]
     lines += ["", "## Chapters (wall time, claims)", ""]
     for key, value in results["chapters"].items():
         lines.append(f"### {key}: {value['wall_s']} s")

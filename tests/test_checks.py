@@ -381,3 +381,200 @@ def test_cluster_checks_pass_solutions_and_fail_stubs_and_bugs(capsys, lenient):
     assert not cl_checks.check_core_share(stub)
     out = _out(capsys)
     assert out.count("FAIL") >= 7 and "still a stub" in out
+
+
+# ------------------------------------------------------------------ chapters E and H checks
+
+
+def _cosmology_solutions():
+    """Solutions of exercises E.1-E.3 and H.1-H.3, as a student would write them."""
+    from a3net.data.cosmology import SLAB_THICKNESS
+    from a3net.data.cosmology_linear import RHO_CRIT
+
+    def omega_m_from_mean(mtot_maps):
+        return mtot_maps.mean(axis=(1, 2)) / (RHO_CRIT * SLAB_THICKNESS)
+
+    def preprocess(maps):
+        return np.log10(maps / maps.mean(axis=(2, 3), keepdims=True)).astype(np.float32)
+
+    def power_spectrum_1d(delta, box_size, n_bins, *, lowest=None, total=False, norm=4):
+        size = delta.shape[0]
+        k1 = 2 * np.pi * np.fft.fftfreq(size, d=box_size / size)
+        kk = np.hypot(k1[:, None], k1[None, :])
+        low = 2 * np.pi / box_size if lowest is None else lowest
+        edges = np.linspace(low, np.pi * size / box_size, n_bins + 1)
+        power = np.abs(np.fft.fft2(delta)) ** 2 * box_size**2 / size**norm
+        sums, _ = np.histogram(kk, edges, weights=power)
+        counts, _ = np.histogram(kk, edges)
+        return 0.5 * (edges[1:] + edges[:-1]), sums if total else sums / counts
+
+    def average_over_symmetries(predict, maps, mirrors=(False, True)):
+        views = [
+            np.rot90(m, k, axes=(2, 3))
+            for m in [maps[..., ::-1] if f else maps for f in mirrors]
+            for k in range(4)
+        ]
+        return np.mean([predict(v) for v in views], axis=0)
+
+    def saliency_share(saliency, labels):
+        weight = np.abs(saliency).ravel()
+        return np.bincount(labels.ravel(), weight, minlength=3) / weight.sum()
+
+    def r2_per_parameter(y_true, y_pred):
+        residual = ((y_true - y_pred) ** 2).sum(axis=0)
+        return 1 - residual / ((y_true - y_true.mean(axis=0)) ** 2).sum(axis=0)
+
+    return (omega_m_from_mean, preprocess, power_spectrum_1d, average_over_symmetries,
+            saliency_share, r2_per_parameter)  # fmt: skip
+
+
+def test_cosmology_checks_pass_the_solutions(capsys, monkeypatch):
+    from a3net.exercises import cosmology as co_checks
+
+    monkeypatch.setenv("A3NET_STRICT_CHECKS", "1")  # the instructor notebooks run like this
+    mean, prep, power, average, share, r2 = _cosmology_solutions()
+    assert co_checks.check_mean_density_estimator(mean) is True
+    assert co_checks.check_mean_removal(prep) is True
+    assert co_checks.check_power_spectrum(power) is True
+    assert co_checks.check_dihedral_average(average) is True
+    assert co_checks.check_saliency_by_web(share) is True
+    assert co_checks.check_r2(r2) is True
+    out = _out(capsys)
+    assert "FAIL" not in out and out.count("PASS") >= 16, out
+    for seed in (1, 7):  # other test inputs, same verdict
+        assert co_checks.check_mean_density_estimator(mean, seed=seed) is True
+        assert co_checks.check_power_spectrum(power, seed=seed) is True
+        assert co_checks.check_saliency_by_web(share, seed=seed) is True
+
+
+def test_power_spectrum_check_inputs_leave_no_mode_on_an_inner_edge():
+    for size, n_bins in ((32, 7), (48, 10)):  # the check's random map and its plane wave
+        step = np.fft.fftfreq(size) * size
+        u = np.hypot(step[:, None], step[None, :]).ravel()
+        inner = np.linspace(1.0, size / 2, n_bins + 1)[1:-1]
+        assert np.abs(u[:, None] - inner[None, :]).min() > 1e-3
+
+
+def _stub(*args):
+    raise NotImplementedError("exercise")
+
+
+def _assert_fails(check_fn, wrong, message, capsys):
+    assert check_fn(wrong) is False, message
+    out = _out(capsys)
+    assert message in out, (message, out)
+    assert "Traceback" not in out and "PASS" not in out.splitlines()[-1]
+
+
+def test_cosmology_checks_fail_stubs_and_bugs(capsys, lenient):
+    from a3net.data.cosmology_linear import RHO_CRIT
+    from a3net.exercises import cosmology as co_checks
+
+    mean, prep, power, average, share, r2 = _cosmology_solutions()
+    cases = {
+        co_checks.check_mean_density_estimator: [
+            (_stub, "still a stub"),
+            (lambda m: None, "one Omega_m per map"),
+            (lambda m: np.full(len(m), m.mean()) / (RHO_CRIT * 5), "over its pixels"),
+            (lambda m: m.mean(axis=(1, 2)) / RHO_CRIT, "divide by the slab thickness"),
+            (lambda m: np.median(m, axis=(1, 2)) / (RHO_CRIT * 5), "not the median"),
+            (lambda m: m.mean(axis=(1, 2))[::-1] / (RHO_CRIT * 5), "FAIL: Omega_m = mean(map)"),
+        ],
+        co_checks.check_mean_removal: [
+            (_stub, "still a stub"),
+            (lambda m: None, "keeps the shape"),
+            (lambda m: prep(m).astype(np.float64), "end with .astype(np.float32)"),
+            (  # one mean per channel over the whole stack
+                lambda m: np.log10(m / m.mean(axis=(0, 2, 3), keepdims=True)).astype(np.float32),
+                "not by a mean over the stack",
+            ),
+            (  # one mean per map over both channels
+                lambda m: np.log10(m / m.mean(axis=(1, 2, 3), keepdims=True)).astype(np.float32),
+                "FAIL: multiplying one map and channel",
+            ),
+            (
+                lambda m: np.log(m / m.mean(axis=(2, 3), keepdims=True)).astype(np.float32),
+                "not ln",
+            ),
+            (  # the geometric mean: invariant, but other numbers
+                lambda m: (np.log10(m) - np.log10(m).mean(axis=(2, 3), keepdims=True)).astype(
+                    np.float32
+                ),
+                "FAIL: the values are log10(map / mean(map))",
+            ),
+        ],
+        co_checks.check_power_spectrum: [
+            (_stub, "still a stub"),
+            (lambda d, b, n: power(d, b, n)[1], "return a pair"),
+            (lambda d, b, n: (np.linspace(0, 1, n + 1), np.ones(n + 1)), "n_bins = 7 values"),
+            (lambda d, b, n: (power(d, b, n)[0] * 2, power(d, b, n)[1]), "midpoints"),
+            (lambda d, b, n: power(d, b, n, lowest=0.0), "midpoints"),  # bins from k = 0
+            (lambda d, b, n: power(d, b, n, norm=2), "FAIL: the binned power of a random map"),
+            (lambda d, b, n: power(d, b, n, total=True), "average (not sum)"),
+            (  # fixed box size
+                lambda d, b, n: power(d, 25.0, n),
+                "FAIL: a plane wave",
+            ),
+        ],
+        co_checks.check_dihedral_average: [
+            (_stub, "still a stub"),
+            (lambda p, m: average(p, m).mean(axis=1), "one averaged prediction (N, P)"),
+            (lambda p, m: average(p, m, (False,)), "FAIL: the mean over the 4 turns"),
+            (lambda p, m: p(m), "FAIL: the mean over the 4 turns"),
+            (lambda p, m: np.mean([p(np.rot90(m, k)) for k in range(4)], axis=0), "raised"),
+        ],
+        co_checks.check_saliency_by_web: [
+            (_stub, "still a stub"),
+            (lambda s, lab: share(s, lab)[:2], "three shares"),
+            (lambda s, lab: share(s, lab) * 2, "sum to 1"),
+            (  # signed values
+                lambda s, lab: np.bincount(lab.ravel(), s.ravel(), minlength=3) / s.sum(),
+                "take np.abs(saliency) first",
+            ),
+            (  # the pixel fractions
+                lambda s, lab: np.bincount(lab.ravel(), minlength=3) / lab.size,
+                "FAIL: the shares of |saliency|",
+            ),
+            (  # the mean of the maps' own shares
+                lambda s, lab: np.mean([share(a, b) for a, b in zip(s, lab, strict=True)], axis=0),
+                "over all maps together",
+            ),
+            (  # np.unique drops the absent class
+                lambda s, lab: (
+                    np.array([np.abs(s)[lab == v].sum() for v in np.unique(lab)]) / np.abs(s).sum()
+                ),
+                "FAIL: a class with no pixel",
+            ),
+        ],
+        co_checks.check_r2: [
+            (_stub, "still a stub"),
+            (  # a single R2 over all columns
+                lambda t, p: 1 - ((t - p) ** 2).sum() / ((t - t.mean()) ** 2).sum(),
+                "one R2 per parameter",
+            ),
+            (  # the spread of the predictions
+                lambda t, p: 1 - ((t - p) ** 2).sum(0) / ((p - p.mean(0)) ** 2).sum(0),
+                "not y_pred",
+            ),
+            (lambda t, p: np.clip(r2(t, p), 0, None), "do not clip"),
+            (  # the squared correlation
+                lambda t, p: np.array(
+                    [np.corrcoef(a, b)[0, 1] ** 2 for a, b in zip(t.T, p.T, strict=True)]
+                ),
+                "FAIL: R2 per parameter",
+            ),
+            (  # the global R2 of the flattened arrays, repeated per column
+                lambda t, p: np.full(
+                    t.shape[1], 1 - ((t - p) ** 2).sum() / ((t - t.mean()) ** 2).sum()
+                ),  # fmt: skip
+                "FAIL: R2 per parameter",
+            ),
+            (  # the sample variance (ddof=1) with the mean squared residual
+                lambda t, p: 1 - ((t - p) ** 2).mean(0) / t.var(axis=0, ddof=1),
+                "FAIL: R2 per parameter",
+            ),
+        ],
+    }
+    for check_fn, wrongs in cases.items():
+        for wrong, message in wrongs:
+            _assert_fails(check_fn, wrong, message, capsys)

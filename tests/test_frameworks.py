@@ -25,6 +25,10 @@ MODELS = [
     "ClusterCNN",
     "DeepClusterCNN",
     "EquivariantClusterCNN",
+    "CosmoCNN",
+    "CosmoBatchNormCNN",
+    "CosmoResNet",
+    "CosmoMomentCNN",
 ]
 
 
@@ -34,6 +38,7 @@ def public_names(module):
         "rings",
         "photoz",
         "clusters",
+        "cosmology",
         "annotations",
         "NAME",
     }
@@ -126,6 +131,11 @@ def test_the_api_walk_sees_base_class_methods():
         ("DeepClusterCNN", dict(image_size=140, rotation_factor=0.1, random_flip=True)),
         ("EquivariantClusterCNN", {}),
         ("EquivariantClusterCNN", dict(image_size=32, channels=(4, 8), dense=(16,))),
+        ("CosmoCNN", dict(image_size=32, in_channels=1, channels=(4, 8), dense=16)),
+        ("CosmoCNN", dict(image_size=16, dense=8, n_outputs=6, norm="group")),
+        ("CosmoBatchNormCNN", dict(image_size=32, in_channels=3, n_outputs=6)),
+        ("CosmoResNet", dict(image_size=32, stages=(8, 16), blocks_per_stage=1)),
+        ("CosmoMomentCNN", dict(image_size=16, channels=(4, 8), dense=8, n_params=6)),
     ],
 )
 def test_same_parameter_counts(name, kwargs):
@@ -156,7 +166,11 @@ def test_ring_cnns_refuse_too_many_poolings(nn):
 @pytest.mark.parametrize(
     "name, kwargs",
     [(name, {}) for name in RING_MODELS]
-    + [("PhotoZMLP", {"n_features": 12}), ("ClusterCNN", {}), ("DeepClusterCNN", {})],
+    + [("PhotoZMLP", {"n_features": 12}), ("ClusterCNN", {}), ("DeepClusterCNN", {})]
+    + [  # without normalisation layers, whose weights would break the kernel-bias alternation
+        ("CosmoCNN", dict(image_size=16, dense=64, norm="none")),
+        ("CosmoMomentCNN", dict(image_size=16, dense=64, norm="none")),
+    ],
     # EquivariantClusterCNN is left out: its PyTorch side draws e2cnn's generalised He
     # initialisation over the kernel basis, and its Keras side's p4 kernels are glorot-uniform
 )
@@ -185,23 +199,57 @@ def test_models_start_from_the_same_initialisation(name, kwargs):
             assert tb.std() > 0.5 * bound / np.sqrt(3) and kb.std() > 0.5 * bound / np.sqrt(3)
 
 
+TORCH_WEIGHTED = (
+    torch.nn.Conv2d,
+    torch.nn.Linear,
+    torch.nn.LayerNorm,
+    torch.nn.GroupNorm,
+    torch.nn.BatchNorm2d,
+)
+KERAS_WEIGHTED = (
+    keras.layers.Conv2D,
+    keras.layers.Dense,
+    keras.layers.LayerNormalization,
+    keras.layers.GroupNormalization,
+    keras.layers.BatchNormalization,
+)
+
+
+def keras_weighted_layers(model):
+    """The layers with weights of a Keras model, in order, looking inside nested Sequentials."""
+    found = []
+    for lay in model.layers:
+        if isinstance(lay, keras.Sequential):
+            found += keras_weighted_layers(lay)
+        elif isinstance(lay, KERAS_WEIGHTED):
+            found.append(lay)
+    return found
+
+
 def copy_torch_weights_to_keras(tmodel, kmodel, image_side):
-    """Copy conv and dense weights in order; the first dense after a conv trunk is re-ordered from
-    channels-first to channels-last flattening."""
-    tlayers = [m for m in tmodel.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
-    klayers = [
-        lay
-        for lay in kmodel.net.layers
-        if isinstance(lay, (keras.layers.Conv2D, keras.layers.Dense))
-    ]
+    """Copy conv, dense and normalisation weights (BatchNorm running statistics included) in
+    order; the first dense after a conv trunk is re-ordered from channels-first to channels-last
+    flattening of ``image_side`` px maps (``None``: the trunk ends in global pooling)."""
+    tlayers = [m for m in tmodel.modules() if isinstance(m, TORCH_WEIGHTED)]
+    klayers = keras_weighted_layers(kmodel)
     assert len(tlayers) == len(klayers)
     after_conv = False
     for tl, kl in zip(tlayers, klayers, strict=True):
-        w, b = tl.weight.detach().numpy(), tl.bias.detach().numpy()
+        w = tl.weight.detach().numpy()
+        b = [] if tl.bias is None else [tl.bias.detach().numpy()]
+        if isinstance(tl, torch.nn.BatchNorm2d):
+            kl.set_weights([w, *b, tl.running_mean.numpy(), tl.running_var.numpy()])
+            continue
+        if isinstance(tl, torch.nn.LayerNorm):  # (C, H, W) -> (H, W, C)
+            kl.set_weights([v.transpose(1, 2, 0) for v in (w, *b)])
+            continue
+        if isinstance(tl, torch.nn.GroupNorm):
+            kl.set_weights([w, *b])
+            continue
         if isinstance(tl, torch.nn.Conv2d):
             kernel = w.transpose(2, 3, 1, 0)
             after_conv = True
-        elif after_conv:
+        elif after_conv and image_side:
             channels = w.shape[1] // image_side**2
             kernel = (
                 w.reshape(w.shape[0], channels, image_side, image_side)
@@ -211,7 +259,7 @@ def copy_torch_weights_to_keras(tmodel, kmodel, image_side):
             after_conv = False
         else:
             kernel = w.T
-        kl.set_weights([kernel, b])
+        kl.set_weights([kernel, *b])
 
 
 @pytest.mark.parametrize(
@@ -245,6 +293,92 @@ def test_photoz_mlp_same_outputs_and_l1_loss_with_the_same_weights():
         t_loss = float(t.training_loss(torch.from_numpy(x), torch.from_numpy(y))[0])
     k_loss = float(k.training_loss(x, y)[0])
     np.testing.assert_allclose([t_loss, k_loss], expected, rtol=1e-4)
+
+
+def randomise_normalisations(tmodel, seed=1):
+    """Move normalisation scales, shifts and BatchNorm running statistics away from their
+    initial 1, 0, 0, 1, so that copying them is tested too."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in tmodel.modules():
+            if isinstance(m, (torch.nn.LayerNorm, torch.nn.GroupNorm, torch.nn.BatchNorm2d)):
+                m.weight.copy_(1 + 0.3 * torch.randn(m.weight.shape, generator=gen))
+                m.bias.copy_(0.3 * torch.randn(m.bias.shape, generator=gen))
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.copy_(0.3 * torch.randn(m.running_mean.shape, generator=gen))
+                m.running_var.copy_(0.5 + torch.rand(m.running_var.shape, generator=gen))
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, side",
+    [
+        ("CosmoCNN", dict(image_size=16, dense=16), 2),  # the hack's per-feature LayerNorm
+        ("CosmoCNN", dict(image_size=16, dense=16, norm="group", padding="circular"), 2),
+        ("CosmoCNN", dict(image_size=16, dense=16, norm="batch", padding="circular"), 2),
+        ("CosmoBatchNormCNN", dict(image_size=16, dropout=0.0, padding="circular"), 2),
+        ("CosmoResNet", dict(image_size=16, stages=(4, 8)), None),  # strided convolutions
+        ("CosmoResNet", dict(image_size=16, stages=(4, 8), padding="circular"), None),
+        ("CosmoMomentCNN", dict(image_size=16, dense=16), None),
+    ],
+)
+def test_cosmology_models_same_outputs_with_the_same_weights(name, kwargs, side):
+    """With the same weights both frameworks agree in predict (BatchNorm on its running
+    statistics) and in a training pass (on the batch's): Keras pads explicitly, zeros or
+    periodic, where PyTorch's convolutions pad."""
+    a3net.seed_everything(0)
+    t, k = getattr(tnn, name)(**kwargs), getattr(knn, name)(**kwargs)
+    randomise_normalisations(t)
+    copy_torch_weights_to_keras(t, k, side)
+    x = np.random.default_rng(0).standard_normal((4, 2, 16, 16)).astype(np.float32)
+    np.testing.assert_allclose(tnn.predict(t, x), knn.predict(k, x), atol=2e-5, rtol=1e-4)
+    t.train()
+    with torch.no_grad():
+        t_train = t(torch.as_tensor(x)).numpy()
+    k_train = keras.ops.convert_to_numpy(k(x, training=True))
+    np.testing.assert_allclose(t_train, k_train, atol=2e-5, rtol=1e-4)
+
+
+def test_batchnorm_running_statistics_move_alike():
+    """PyTorch's momentum 0.1 is Keras' 0.9: one training pass moves the running means the same
+    way, and the variances up to PyTorch's unbiased n / (n - 1) (n = 8 x 4 x 4 here)."""
+    a3net.seed_everything(0)
+    kwargs = dict(image_size=16, dropout=0.0)
+    t, k = tnn.CosmoBatchNormCNN(**kwargs), knn.CosmoBatchNormCNN(**kwargs)
+    copy_torch_weights_to_keras(t, k, 2)
+    x = 1 + np.random.default_rng(1).standard_normal((8, 2, 16, 16)).astype(np.float32)
+    t.train()
+    with torch.no_grad():
+        t(torch.as_tensor(x))
+    k(x, training=True)
+    tbns = [m for m in t.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    kbns = [lay for lay in k.net.layers if isinstance(lay, keras.layers.BatchNormalization)]
+    assert len(tbns) == len(kbns) == 3
+    for tbn, kbn in zip(tbns, kbns, strict=True):
+        k_mean, k_var = kbn.moving_mean.numpy(), kbn.moving_variance.numpy()
+        assert np.abs(tbn.running_mean.numpy()).max() > 1e-2  # it moved
+        np.testing.assert_allclose(tbn.running_mean.numpy(), k_mean, atol=1e-5, rtol=1e-4)
+        np.testing.assert_allclose(tbn.running_var.numpy(), k_var, rtol=2e-3)
+
+
+def test_moment_loss_is_the_same_in_both_frameworks():
+    """CosmoMomentCNN's loss, sum_j log mean (theta - mu)^2 + log mean ((theta - mu)^2 -
+    sigma^2)^2, and its metric, the MAE of mu, agree with each other and with NumPy."""
+    a3net.seed_everything(0)
+    kwargs = dict(image_size=16, channels=(4, 8), dense=16, n_params=3)
+    t, k = tnn.CosmoMomentCNN(**kwargs), knn.CosmoMomentCNN(**kwargs)
+    copy_torch_weights_to_keras(t, k, None)
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((32, 2, 16, 16)).astype(np.float32)
+    theta = rng.uniform(-1, 1, (32, 3)).astype(np.float32)
+    out = tnn.predict(t, x)
+    assert out.shape == (32, 6) and (out[:, 3:] > 0).all()
+    squared = (theta - out[:, :3]) ** 2
+    expected = np.sum(np.log(squared.mean(0)) + np.log(((squared - out[:, 3:] ** 2) ** 2).mean(0)))
+    t_loss, k_loss = tnn.evaluate(t, x, theta), knn.evaluate(k, x, theta)
+    assert set(t_loss) == set(k_loss) == {"loss", "mae"}
+    np.testing.assert_allclose([t_loss["loss"], k_loss["loss"]], expected, rtol=1e-4)
+    mae = np.abs(theta - out[:, :3]).mean()
+    np.testing.assert_allclose([t_loss["mae"], k_loss["mae"]], mae, rtol=1e-4)
 
 
 @pytest.mark.parametrize("nn", [tnn, knn], ids=["torch", "keras"])

@@ -17,6 +17,7 @@ from .core import (
     predict,
     saliency,
 )
+from .cosmology import CosmoBatchNormCNN, CosmoCNN, CosmoMomentCNN, CosmoResNet
 from .gan import ConditionalWGAN
 from .layers import P4ConvP4, P4ConvZ2, P4Pool, RandomFlip, RandomRotation
 from .photoz import PhotoZMLP
@@ -39,6 +40,10 @@ __all__ = [
     "saliency",
     "ClusterCNN",
     "ConditionalWGAN",
+    "CosmoBatchNormCNN",
+    "CosmoCNN",
+    "CosmoMomentCNN",
+    "CosmoResNet",
     "DeepClusterCNN",
     "EquivariantClusterCNN",
     "P4ConvP4",

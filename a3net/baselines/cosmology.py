@@ -1,0 +1,610 @@
+"""Chapters E and H's baselines: power spectrum, exact Gaussian likelihood, Fisher bound.
+
+Three references for a network that reads (Omega_m, sigma_8) off a map:
+
+- :func:`power_spectrum` and :class:`PowerSpectrumRegressor`: the classical summary statistic,
+  the azimuthally binned 2D spectrum of each map's contrast, and a regressor trained on its
+  logarithm. For a Gaussian field the spectrum holds all the information; for the simulator's
+  maps it misses whatever lives in the non-Gaussian structure (peaks, voids, filaments).
+- :func:`gaussian_log_likelihood` and :class:`ExactLikelihoodEstimator`: for the Gaussian
+  control maps of :mod:`a3net.data.gaussian_maps` the likelihood is known exactly, so the
+  posterior mean on a grid is the best any estimator can do per map (in mean squared error,
+  under the flat prior the maps were drawn from).
+- :func:`fisher_matrix` and :func:`fisher_bound`: the Cramer-Rao bound at one point of
+  parameter space, the smallest error an unbiased estimator can reach. On 64 px maps the two
+  parameters are almost degenerate (correlation -0.998 at (0.3, 0.8)): sigma_8 Omega_m^0.54 is
+  measured to 1 % per map, but the marginal errors (0.09 and 0.13) are as wide as the prior,
+  so per map the prior box, which the posterior mean uses, sets the attainable error.
+
+Conventions are those of :mod:`a3net.data.gaussian_maps`: maps (N, C, S, S) over a periodic
+``box_size`` Mpc/h square, delta_k = sum_x delta_x exp(-i k.x), and
+E|delta_k|^2 = S^4 P2D(k) / box_size^2, so that the binned spectrum of a control map has
+expectation P2D [(Mpc/h)^2]. k in h/Mpc.
+
+A real map has delta_{-k} = conj(delta_k): the modes of one half-plane are independent, each a
+complex Gaussian of variance v_k = S^2 P2D(k) / A per real coordinate (in the orthonormal DFT
+basis), except the self-conjugate ones (k_x and k_y each 0 or Nyquist), which are real. The
+k = 0 mode (the mean) carries no information and is left out. So, with n_k = 2 for a complex
+mode and 1 for a real one,
+
+    ln L = -1/2 sum_k n_k [ln(2 pi v_k) + |delta_k|^2 / (S^2 v_k)],
+
+and the Fisher matrix is F_ij = 1/2 sum over the S^2 - 1 modes of the full plane of
+d ln P / d theta_i d ln P / d theta_j.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+import scipy.fft
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ..data.cosmology_linear import OMEGA_B
+from ..data.gaussian_maps import _map_size, _squared_index, projected_power
+
+__all__ = [
+    "ExactLikelihoodEstimator",
+    "FisherBound",
+    "PowerSpectrumRegressor",
+    "SpectrumBins",
+    "binned_model_power",
+    "fisher_bound",
+    "fisher_matrix",
+    "gaussian_log_likelihood",
+    "power_spectrum",
+    "spectrum_bins",
+]
+
+_CHUNK = 2**22  # pixels per FFT batch, bounds the memory of a spectrum of many maps
+
+
+def _positive(value, name: str) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {value!r}.") from None
+    if not np.isfinite(out) or out <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}.")
+    return out
+
+
+def _check_maps(maps, name: str = "maps", *, positive: bool = False, channels=None) -> np.ndarray:
+    """Float32 (N, C, S, S), finite (and > 0 if ``positive``), with ``channels`` channels."""
+    if isinstance(maps, str | bytes) or maps is None:
+        raise TypeError(f"{name} must be an array (N, C, S, S), got {type(maps).__name__}.")
+    try:
+        arr = np.asarray(maps, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a numeric array (N, C, S, S).") from None
+    if arr.ndim != 4 or arr.shape[-1] != arr.shape[-2] or arr.shape[-1] < 4 or len(arr) == 0:
+        raise ValueError(
+            f"{name} must have shape (N, C, S, S) with square maps of at least 4 px, "
+            f"got {arr.shape}."
+        )
+    if channels is not None and arr.shape[1] != channels:
+        raise ValueError(f"{name} must have {channels} channel(s), got {arr.shape[1]}.")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} holds NaN or infinite values; clean the maps first.")
+    if positive and np.any(arr <= 0):
+        raise ValueError(
+            f"{name} must be positive to be turned into contrasts (map / mean - 1); "
+            "pass contrast=False for maps that already are contrasts."
+        )
+    return arr
+
+
+def _half_plane_weight(size: int) -> np.ndarray:
+    """Copies in the full plane of each rfft2 mode (S, S // 2 + 1): 1 in the k_x = 0 (and, for
+    even S, Nyquist) column, whose modes pair up within the column, 2 elsewhere."""
+    weight = np.full((size, size // 2 + 1), 2.0)
+    weight[:, 0] = 1.0
+    if size % 2 == 0:
+        weight[:, -1] = 1.0
+    return weight
+
+
+def _coordinates(size: int) -> np.ndarray:
+    """Independent real coordinates n_k (S, S // 2 + 1) of each rfft2 mode: 2 for a complex
+    mode of the half-plane, 1 for a self-conjugate (real) mode, 0 for k = 0 and for the modes
+    of the k_x = 0 and Nyquist columns that are conjugates of others. Sums to S^2 - 1."""
+    n = np.full((size, size // 2 + 1), 2.0)
+    columns = [0, size // 2] if size % 2 == 0 else [0]
+    rows = [0, size // 2] if size % 2 == 0 else [0]
+    for col in columns:
+        n[size // 2 + 1 :, col] = 0.0  # k_y < 0: conjugates of k_y > 0
+        for row in rows:
+            n[row, col] = 1.0
+    n[0, 0] = 0.0
+    return n
+
+
+def _binned_squares(arr: np.ndarray, matrix: np.ndarray, contrast: bool = False) -> np.ndarray:
+    """|delta_k|^2 of maps (M, S, S) in rfft2 layout, flattened and multiplied by ``matrix``
+    (S * (S // 2 + 1), B): (M, B) float64, in batches of ~4M pixels. With ``contrast`` the maps
+    are read as map / mean - 1, whose k != 0 modes are those of the map divided by its mean."""
+    size = arr.shape[-1]
+    out = np.empty((len(arr), matrix.shape[1]))
+    step = max(1, _CHUNK // (size * size))
+    for start in range(0, len(arr), step):
+        modes = scipy.fft.rfft2(arr[start : start + step].astype(np.float64))
+        power = modes.real**2 + modes.imag**2
+        if contrast:
+            power /= power[:, :1, :1] / size**4  # |sum x|^2 = S^4 mean^2
+        power[:, 0, 0] = 0.0
+        out[start : start + step] = power.reshape(len(power), -1) @ matrix
+    return out
+
+
+class SpectrumBins(NamedTuple):
+    """Bins of the azimuthal spectrum of an S x S map: ``edges`` (n_bins + 1,) and ``centres``
+    (n_bins,) in h/Mpc (centre = mean |k| of the bin's modes), ``counts`` (n_bins,) modes of the
+    full plane per bin, ``matrix`` (S * (S // 2 + 1), n_bins) that averages the rfft2 modes of
+    each bin with their full-plane multiplicity."""
+
+    edges: np.ndarray
+    centres: np.ndarray
+    counts: np.ndarray
+    matrix: np.ndarray
+
+
+def _widened_log_edges(k_min: float, k_max: float, n_bins: int, width: float) -> np.ndarray:
+    """Edges from k_min to k_max, each bin the larger of a fixed ratio r and ``width`` wide;
+    r is solved for (bisection) so that the last edge lands on k_max."""
+
+    def edges_for(ratio: float) -> np.ndarray:
+        edges = [k_min]
+        for _ in range(n_bins):
+            edges.append(max(edges[-1] * ratio, edges[-1] + width))
+        return np.array(edges)
+
+    lo, hi = 1.0, (k_max / k_min) ** (1.0 / n_bins)
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if edges_for(mid)[-1] < k_max else (lo, mid)
+    edges = edges_for(hi)
+    edges[-1] = k_max
+    return edges
+
+
+def spectrum_bins(
+    map_size: int, *, box_size: float = 25.0, n_bins: int = 16, k_min=None, k_max=None
+) -> SpectrumBins:
+    """The bins :func:`power_spectrum` uses for ``map_size`` px maps over ``box_size`` Mpc/h.
+
+    Log-spaced from ``k_min`` (default the fundamental 2 pi / box) to ``k_max`` (default the
+    Nyquist pi S / box), both included; at low k, where log bins would fall between the
+    discrete |k| of the grid, each bin is widened to one fundamental (so no default bin is
+    empty) and the ratio of the others is solved for. A bin without a mode is a ValueError.
+    """
+    if isinstance(map_size, bool) or not isinstance(map_size, int | np.integer) or map_size < 4:
+        raise ValueError(f"map_size must be a whole number of pixels >= 4, got {map_size!r}.")
+    if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 1:
+        raise ValueError(f"n_bins must be a whole number >= 1, got {n_bins!r}.")
+    size, n_bins = int(map_size), int(n_bins)
+    box = _positive(box_size, "box_size")
+    fundamental = 2 * np.pi / box
+    lo = fundamental if k_min is None else _positive(k_min, "k_min")
+    hi = np.pi * size / box if k_max is None else _positive(k_max, "k_max")
+    if hi <= lo:
+        raise ValueError(f"k_max ({hi:.4g} h/Mpc) must exceed k_min ({lo:.4g} h/Mpc).")
+    if lo + n_bins * fundamental > hi * (1 + 1e-9):
+        raise ValueError(
+            f"n_bins={n_bins} bins of at least one fundamental ({fundamental:.4g} h/Mpc) do not "
+            f"fit between k_min={lo:.4g} and k_max={hi:.4g} h/Mpc; use fewer bins "
+            f"(at most {int((hi - lo) / fundamental + 1e-9)}) or larger maps."
+        )
+    edges = _widened_log_edges(lo, hi, n_bins, fundamental)
+    k = fundamental * np.sqrt(_squared_index(size, True)).ravel()
+    weight = _half_plane_weight(size).ravel()
+    tol = 1e-9 * hi
+    inside = (k >= lo - tol) & (k <= hi + tol)
+    index = np.clip(np.searchsorted(edges, k + tol, side="right") - 1, 0, n_bins - 1)
+    counts = np.bincount(index[inside], weights=weight[inside], minlength=n_bins)
+    if np.any(counts == 0):
+        empty = int(np.flatnonzero(counts == 0)[0])
+        raise ValueError(
+            f"bin {empty} ({edges[empty]:.4g} to {edges[empty + 1]:.4g} h/Mpc) holds no mode of a "
+            f"{size} px map; use fewer bins or another k range."
+        )
+    sums = np.bincount(index[inside], weights=(weight * k)[inside], minlength=n_bins)
+    matrix = np.zeros((k.size, n_bins))
+    rows = np.flatnonzero(inside)
+    matrix[rows, index[rows]] = weight[rows] / counts[index[rows]]
+    return SpectrumBins(edges, sums / counts, counts, matrix)
+
+
+def power_spectrum(
+    maps,
+    *,
+    box_size: float = 25.0,
+    n_bins: int = 16,
+    k_min=None,
+    k_max=None,
+    contrast: bool = True,
+):
+    """Azimuthally binned 2D power spectrum of every map and channel.
+
+    ``maps`` (N, C, S, S) over ``box_size`` Mpc/h. With ``contrast`` (default) each map is
+    first turned into its contrast map / mean - 1 (the maps must then be positive, like Mtot
+    or P); pass ``contrast=False`` for maps that already are contrasts (the Gaussian control).
+    Returns ``k_centres`` (n_bins,) [h/Mpc] and ``power`` (N, C, n_bins) [(Mpc/h)^2]: the mean
+    of A |delta_k|^2 / S^4 over the bin's modes, whose expectation for a Gaussian control map
+    is the mean of P2D over the same modes (:func:`binned_model_power`). Bins: see
+    :func:`spectrum_bins`.
+    """
+    arr = _check_maps(maps, positive=bool(contrast))
+    n, c, size, _ = arr.shape
+    box = _positive(box_size, "box_size")
+    bins = spectrum_bins(size, box_size=box, n_bins=n_bins, k_min=k_min, k_max=k_max)
+    power = _binned_squares(arr.reshape(n * c, size, size), bins.matrix, bool(contrast))
+    return bins.centres, (power * box * box / size**4).reshape(n, c, -1)
+
+
+def binned_model_power(
+    omega_m: float,
+    sigma_8: float,
+    *,
+    map_size: int = 64,
+    box_size: float = 25.0,
+    thickness: float = 5.0,
+    n_bins: int = 16,
+    k_min=None,
+    k_max=None,
+) -> np.ndarray:
+    """Expectation (n_bins,) [(Mpc/h)^2] of :func:`power_spectrum` (``contrast=False``) on
+    Gaussian control maps: P2D averaged over the modes of each bin."""
+    bins = spectrum_bins(map_size, box_size=box_size, n_bins=n_bins, k_min=k_min, k_max=k_max)
+    index = _squared_index(int(map_size), True)
+    unique, inverse = np.unique(index, return_inverse=True)
+    k = 2 * np.pi / float(box_size) * np.sqrt(unique)
+    p2d = projected_power(k, omega_m, sigma_8, thickness=thickness)[inverse.ravel()]
+    return p2d @ bins.matrix
+
+
+@lru_cache(maxsize=8)
+def _mode_groups(size: int):
+    """Distinct |k| of a size x size grid: (integer i^2 + j^2 of each group, (S * (S//2+1),)
+    group of each rfft2 mode or -1, coordinates n_g per group, (S * (S//2+1), n_groups) matrix
+    that sums n_k |delta_k|^2 / S^2 per group); groups with n_g > 0 only."""
+    index = _squared_index(size, True).ravel()
+    coords = _coordinates(size).ravel()
+    unique, inverse = np.unique(index, return_inverse=True)
+    inverse = inverse.ravel()
+    n_group = np.bincount(inverse, weights=coords, minlength=len(unique))
+    keep = n_group > 0
+    renumber = np.cumsum(keep) - 1
+    group = np.where(keep[inverse] & (coords > 0), renumber[inverse], -1)
+    matrix = np.zeros((group.size, int(keep.sum())))
+    rows = np.flatnonzero(group >= 0)
+    matrix[rows, group[rows]] = coords[rows] / size**2
+    return unique[keep], group, n_group[keep], matrix
+
+
+def _group_statistic(arr: np.ndarray) -> np.ndarray:
+    """Q_g = sum over the modes of group g of n_k |delta_k|^2 / S^2, (N, n_groups)."""
+    return _binned_squares(arr, _mode_groups(arr.shape[-1])[3])
+
+
+def _group_power(size, box, omega_m, sigma_8, thickness) -> np.ndarray:
+    unique = _mode_groups(size)[0]
+    return projected_power(2 * np.pi / box * np.sqrt(unique), omega_m, sigma_8, thickness=thickness)
+
+
+def gaussian_log_likelihood(
+    maps, omega_m: float, sigma_8: float, *, box_size: float = 25.0, thickness: float = 5.0
+) -> np.ndarray:
+    """Exact log-likelihood (N,) of each contrast map (N, 1, S, S) under the Gaussian model with
+    spectrum P2D(k; omega_m, sigma_8) [:func:`~a3net.data.gaussian_maps.projected_power`].
+
+    It is the density of the map's S^2 - 1 zero-mean coordinates in the orthonormal DFT basis
+    (the k = 0 mode is left out): -1/2 sum_k n_k [ln(2 pi v_k) + |delta_k|^2 / (S^2 v_k)] over
+    the independent modes of the half-plane, v_k = S^2 P2D(k) / box_size^2, n_k = 2 for complex
+    modes and 1 for the self-conjugate ones.
+    """
+    arr = _check_maps(maps, channels=1)[:, 0]
+    size = arr.shape[-1]
+    box = _positive(box_size, "box_size")
+    n_group = _mode_groups(size)[2]
+    variance = _group_power(size, box, omega_m, sigma_8, thickness) * size**2 / box**2
+    stat = _group_statistic(arr)
+    return -0.5 * (n_group @ np.log(2 * np.pi * variance) + stat @ (1.0 / variance))
+
+
+class ExactLikelihoodEstimator(RegressorMixin, BaseEstimator):
+    """Posterior mean of (omega_m, sigma_8) of each Gaussian control map under a flat prior.
+
+    The exact likelihood (:func:`gaussian_log_likelihood`) is evaluated on a ``grid`` of
+    (n_omega_m, n_sigma_8) points spanning ``ranges`` (the prior box, edges included, trapezoid
+    weights) for all maps at once: ln L (N, G) = -1/2 (Q @ (1 / v) + n @ ln(2 pi v)) with Q the
+    maps' |delta_k|^2 summed per distinct |k|. P2D is computed once per omega_m (sigma_8 only
+    scales it by sigma_8^2). Nothing is learnt: ``fit`` only checks the maps and prepares the
+    table, and ``predict`` works without it. ``predict(X)`` returns (N, 2) posterior means,
+    with ``return_std=True`` also the posterior standard deviations.
+    """
+
+    def __init__(
+        self,
+        grid=(41, 41),
+        ranges=((0.1, 0.5), (0.6, 1.0)),
+        box_size: float = 25.0,
+        thickness: float = 5.0,
+    ):
+        self.grid = grid
+        self.ranges = ranges
+        self.box_size = box_size
+        self.thickness = thickness
+
+    def _axes(self):
+        try:
+            n_om, n_s8 = (int(n) for n in self.grid)
+            (om_lo, om_hi), (s8_lo, s8_hi) = ((float(a), float(b)) for a, b in self.ranges)
+        except (TypeError, ValueError):
+            raise TypeError(
+                "grid must be two whole numbers and ranges two (low, high) pairs."
+            ) from None
+        if n_om < 2 or n_s8 < 2:
+            raise ValueError(f"grid must have at least 2 points per parameter, got {self.grid}.")
+        if not (OMEGA_B < om_lo < om_hi <= 1.0 and 0.0 < s8_lo < s8_hi < 3.0):
+            raise ValueError(
+                f"ranges must be ((low, high) of omega_m in ({OMEGA_B}, 1], (low, high) of sigma_8 "
+                f"in (0, 3)), got {self.ranges}."
+            )
+        return np.linspace(om_lo, om_hi, n_om), np.linspace(s8_lo, s8_hi, n_s8)
+
+    def _table(self, size: int):
+        """(omega_m (G,), sigma_8 (G,), prior log-weight (G,), 1/v (n_groups, G),
+        n @ ln(2 pi v) (G,)) for maps of ``size`` px, cached."""
+        key = (size, tuple(self.grid), tuple(map(tuple, self.ranges)), self.box_size,
+               self.thickness)  # fmt: skip
+        cache = getattr(self, "_cache", None)
+        if cache is not None and cache[0] == key:
+            return cache[1]
+        om, s8 = self._axes()
+        box = _positive(self.box_size, "box_size")
+        n_group = _mode_groups(size)[2]
+        unit = np.stack([_group_power(size, box, o, 1.0, self.thickness) for o in om])
+        unit *= size**2 / box**2  # v at sigma_8 = 1, (n_om, n_groups)
+        variance = unit[:, None, :] * (s8**2)[None, :, None]  # (n_om, n_s8, n_groups)
+        variance = variance.reshape(-1, len(n_group))
+        w_om = np.full(len(om), 1.0)
+        w_om[[0, -1]] = 0.5
+        w_s8 = np.full(len(s8), 1.0)
+        w_s8[[0, -1]] = 0.5
+        table = (
+            np.repeat(om, len(s8)),
+            np.tile(s8, len(om)),
+            np.log(np.outer(w_om, w_s8)).ravel(),
+            (1.0 / variance).T,
+            np.log(2 * np.pi * variance) @ n_group,
+        )
+        self._cache = (key, table)
+        return table
+
+    def log_posterior(self, X) -> np.ndarray:
+        """Unnormalised log posterior (N, n_omega_m, n_sigma_8) of maps X (N, 1, S, S)."""
+        arr = _check_maps(X, "X", channels=1)[:, 0]
+        _, _, log_prior, inv_var, log_det = self._table(arr.shape[-1])
+        log_like = -0.5 * (_group_statistic(arr) @ inv_var + log_det)
+        n_om, n_s8 = (int(n) for n in self.grid)
+        return (log_like + log_prior).reshape(len(arr), n_om, n_s8)
+
+    def fit(self, X, y=None) -> ExactLikelihoodEstimator:
+        """Check maps X (N, 1, S, S) and prepare the grid for their size; returns self."""
+        arr = _check_maps(X, "X", channels=1)
+        if y is not None and len(np.asarray(y)) != len(arr):
+            raise ValueError(f"y has {len(np.asarray(y))} rows but X has {len(arr)}; match them.")
+        self._table(arr.shape[-1])
+        self.map_size_ = arr.shape[-1]
+        return self
+
+    def predict(self, X, return_std: bool = False):
+        """Posterior means (N, 2) of (omega_m, sigma_8); with ``return_std`` also their
+        posterior standard deviations (N, 2)."""
+        arr = _check_maps(X, "X", channels=1)
+        om, s8, *_ = self._table(arr.shape[-1])
+        values = np.stack([om, s8], axis=1)  # (G, 2)
+        mean = np.empty((len(arr), 2))
+        second = np.empty((len(arr), 2))
+        for start in range(0, len(arr), 1024):  # bounds the (maps, grid) matrix
+            log_post = self.log_posterior(arr[start : start + 1024]).reshape(-1, len(om))
+            weight = np.exp(log_post - log_post.max(axis=1, keepdims=True))
+            weight /= weight.sum(axis=1, keepdims=True)
+            mean[start : start + 1024] = weight @ values
+            second[start : start + 1024] = weight @ values**2
+        if not return_std:
+            return mean
+        return mean, np.sqrt(np.maximum(second - mean**2, 0.0))
+
+
+def fisher_matrix(
+    omega_m: float,
+    sigma_8: float,
+    *,
+    map_size: int = 64,
+    box_size: float = 25.0,
+    thickness: float = 5.0,
+    n_maps: int = 1,
+    step: float = 1e-3,
+) -> np.ndarray:
+    """Fisher matrix (2, 2) of (omega_m, sigma_8) from ``n_maps`` independent Gaussian control
+    maps: F_ij = n_maps / 2 sum over the modes k != 0 of the full S x S grid of
+    d ln P2D / d theta_i d ln P2D / d theta_j (central differences of half-width ``step``)."""
+    size = _map_size(map_size)
+    if isinstance(n_maps, bool) or not isinstance(n_maps, int | np.integer) or n_maps < 1:
+        raise ValueError(f"n_maps must be a whole number >= 1, got {n_maps!r}.")
+    box = _positive(box_size, "box_size")
+    h = _positive(step, "step")
+    unique = _mode_groups(size)[0]
+    index = _squared_index(size, False).ravel()
+    count = np.bincount(np.searchsorted(unique, index[index > 0]), minlength=len(unique))
+    theta = np.array([omega_m, sigma_8], dtype=np.float64)
+    grads = []
+    for i in range(2):
+        shift = np.zeros(2)
+        shift[i] = h
+        plus = _group_power(size, box, *(theta + shift), thickness)
+        minus = _group_power(size, box, *(theta - shift), thickness)
+        grads.append((np.log(plus) - np.log(minus)) / (2 * h))
+    grads = np.array(grads)  # (2, n_groups)
+    return 0.5 * n_maps * (grads * count) @ grads.T
+
+
+class FisherBound(NamedTuple):
+    """Cramer-Rao errors: marginal sqrt(diag(F^-1)) and conditional 1/sqrt(F_ii) (other
+    parameter known) of omega_m and sigma_8, and their correlation coefficient in F^-1."""
+
+    sigma_omega_m: float
+    sigma_sigma_8: float
+    conditional_omega_m: float
+    conditional_sigma_8: float
+    correlation: float
+
+
+def fisher_bound(omega_m: float, sigma_8: float, **kwargs) -> FisherBound:
+    """The Fisher bound at (omega_m, sigma_8); keyword arguments as :func:`fisher_matrix`."""
+    fisher = fisher_matrix(omega_m, sigma_8, **kwargs)
+    cov = np.linalg.inv(fisher)
+    sig = np.sqrt(np.diag(cov))
+    cond = 1.0 / np.sqrt(np.diag(fisher))
+    return FisherBound(
+        float(sig[0]), float(sig[1]), float(cond[0]), float(cond[1]),
+        float(cov[0, 1] / (sig[0] * sig[1])),
+    )  # fmt: skip
+
+
+def _cross_correlation(arr: np.ndarray, bins: SpectrumBins) -> np.ndarray:
+    """Binned cross-correlation coefficient r_b = P_ab / sqrt(P_aa P_bb) (N, C (C - 1) / 2,
+    n_bins) of every pair of channels of maps (N, C, S, S); independent of each map's mean."""
+    n, c, size, _ = arr.shape
+    out = np.empty((n, c * (c - 1) // 2, bins.matrix.shape[1]))
+    step = max(1, _CHUNK // (c * size * size))
+    for start in range(0, n, step):
+        modes = scipy.fft.rfft2(arr[start : start + step].astype(np.float64))
+        modes[..., 0, 0] = 0.0
+        flat = modes.reshape(len(modes), c, -1)
+        auto = (flat.real**2 + flat.imag**2) @ bins.matrix
+        pair = 0
+        for a in range(c):
+            for b in range(a + 1, c):
+                cross = (flat[:, a] * flat[:, b].conj()).real @ bins.matrix
+                out[start : start + step, pair] = cross / np.sqrt(auto[:, a] * auto[:, b])
+                pair += 1
+    return out
+
+
+class PowerSpectrumRegressor(RegressorMixin, BaseEstimator):
+    """Parameters from the power spectrum: the classical baseline, a regressor on log10 of the
+    binned spectrum of every channel's contrast.
+
+    Features: log10 of :func:`power_spectrum` (``n_bins`` bins per channel; with ``corners`` the
+    last bin reaches the grid's corner, sqrt(2) x Nyquist, so that every mode of the map is used
+    -- on the Gaussian control the corners hold a fifth of the modes and raise the R2 of both
+    parameters by 0.015 to 0.025), plus, with ``cross`` and C > 1, the binned cross-correlation
+    coefficient of every pair of channels (on the simulator's (Mtot, P) maps it raised R2 from
+    0.33 to 0.43 for Omega_m and from 0.36 to 0.40 for sigma_8). With ``contrast`` (default)
+    each map is divided by its mean first, so the mean of a map (which for Mtot is proportional
+    to Omega_m) is not a feature.
+
+    Regressor: standardised features, an RBF kernel ridge regression approximated by
+    ``n_components`` Nystroem components (kernel width ``gamma`` / n_features), ridge strength
+    picked from ``alphas`` by leave-one-out (``RidgeCV``), standardised targets. On the Gaussian
+    control (3000 maps of 64 px) and on the simulator's maps this was as good as an exact
+    kernel ridge with cross-validated hyperparameters (ten times slower) and better than an MLP,
+    gradient boosting or a quadratic ridge; on the control it comes within 0.01 to 0.02 in R2
+    of the exact likelihood. It fits 3000 maps in about a second.
+
+    ``fit(X, y)``: maps X (N, C, S, S), targets y (N,) or (N, n_targets); ``predict(X)`` returns
+    the same shape of targets. Fitted: ``k_centres_`` (n_bins,) [h/Mpc], ``model_``.
+    """
+
+    def __init__(
+        self,
+        n_bins: int = 16,
+        box_size: float = 25.0,
+        contrast: bool = True,
+        corners: bool = True,
+        cross: bool = True,
+        n_components: int = 300,
+        gamma: float = 0.3,
+        alphas=(1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0),
+        random_state=0,
+    ):
+        self.n_bins = n_bins
+        self.box_size = box_size
+        self.contrast = contrast
+        self.corners = corners
+        self.cross = cross
+        self.n_components = n_components
+        self.gamma = gamma
+        self.alphas = alphas
+        self.random_state = random_state
+
+    def features(self, X) -> np.ndarray:
+        """Features (N, n_features) of maps X (N, C, S, S): log10 power, then cross terms."""
+        return self._features(X)[1]
+
+    def _features(self, X):
+        arr = _check_maps(X, "X", positive=bool(self.contrast))
+        size = arr.shape[-1]
+        box = _positive(self.box_size, "box_size")
+        k_max = np.sqrt(2) * np.pi * size / box if self.corners else None
+        k, power = power_spectrum(
+            arr, box_size=box, n_bins=self.n_bins, k_max=k_max, contrast=self.contrast
+        )
+        if np.any(power <= 0):
+            raise ValueError("X holds a map with no power in a bin (a constant map?); remove it.")
+        parts = [np.log10(power).reshape(len(arr), -1)]
+        if self.cross and arr.shape[1] > 1:
+            bins = spectrum_bins(size, box_size=box, n_bins=self.n_bins, k_max=k_max)
+            parts.append(_cross_correlation(arr, bins).reshape(len(arr), -1))
+        return k, np.concatenate(parts, axis=1)
+
+    def fit(self, X, y) -> PowerSpectrumRegressor:
+        """Fit on maps X (N, C, S, S) and targets y (N,) or (N, n_targets); returns self."""
+        from sklearn.compose import TransformedTargetRegressor
+        from sklearn.kernel_approximation import Nystroem
+        from sklearn.linear_model import RidgeCV
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        try:
+            target = np.asarray(y, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError("y must be a numeric array (N,) or (N, n_targets).") from None
+        if target.ndim not in (1, 2) or not np.all(np.isfinite(target)):
+            raise ValueError(
+                f"y must be finite, of shape (N,) or (N, n_targets), got {target.shape}."
+            )
+        self.k_centres_, features = self._features(X)
+        if len(target) != len(features):
+            raise ValueError(f"y has {len(target)} rows but X has {len(features)}; match them.")
+        n_components = min(int(self.n_components), len(features))
+        kernel = Nystroem(
+            gamma=float(self.gamma) / features.shape[1],
+            n_components=n_components,
+            random_state=self.random_state,
+        )
+        ridge = RidgeCV(alphas=np.asarray(self.alphas, dtype=np.float64))
+        self.model_ = TransformedTargetRegressor(
+            make_pipeline(StandardScaler(), kernel, ridge), transformer=StandardScaler()
+        )
+        self.model_.fit(features, target.reshape(len(target), -1))
+        self.target_ndim_ = target.ndim
+        self.n_features_ = features.shape[1]
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted targets, (N,) or (N, n_targets) as y was in ``fit``."""
+        check_is_fitted(self, "model_")
+        features = self.features(X)
+        if features.shape[1] != self.n_features_:
+            raise ValueError(
+                f"X gives {features.shape[1]} features but the model was fitted on "
+                f"{self.n_features_}; pass maps with the same channels as in fit."
+            )
+        out = self.model_.predict(features)
+        return out.reshape(len(out), -1) if self.target_ndim_ == 2 else out.reshape(-1)

@@ -1,0 +1,484 @@
+"""CAMELS-like maps of total mass and gas pressure (chapters E and H).
+
+Each simulation is a periodic box of 25 Mpc/h at z = 0 with its own six parameters: Omega_m,
+sigma_8 and four feedback amplitudes (A_SN1, A_AGN1, A_SN2, A_AGN2), drawn from a Latin hypercube
+over the CAMELS ranges. Like the CAMELS Multifield Dataset (Villaescusa-Navarro et al. 2022), a
+box gives 15 maps: 5 slabs of 5 Mpc/h along each of its 3 axes.
+
+What a box is made of, in order:
+
+1. **Linear field.** A Gaussian field on a grid of n^3 particles with the Eisenstein & Hu (1998)
+   no-wiggle spectrum normalised to sigma_8 (``cosmology_linear``).
+2. **Large scales: truncated Zel'dovich.** Particles move by the Zel'dovich (1970) displacement of
+   the linear field smoothed with a Gaussian at 1.5 k_NL, where the linear variance of the box's
+   modes up to k_NL is 1 (Coles, Melott & Shandarin 1993): this makes the sheets, filaments and voids of the cosmic
+   web, with a skewed density that depends on sigma_8 and Omega_m, not only a power spectrum.
+3. **Small scales: halos.** An excursion set on the grid (Press & Schechter 1974; Bond et al.
+   1991): from the largest mass scale down, connected regions of particles whose top-hat smoothed
+   linear overdensity exceeds delta_c = 1.686 collapse into one halo. Its mass is the mass of its
+   particles (so mass is conserved and the mean density stays Omega_m rho_crit); its centre moves
+   with the Zel'dovich flow; its particles are redrawn on an NFW profile (Navarro, Frenk & White
+   1997) out to 2 R200c with the Duffy et al. (2008) concentration. The number and masses of halos
+   therefore follow from Omega_m and sigma_8, as in a real mass function.
+4. **Gas.** Every particle carries gas of mass Omega_b / Omega_m of its own. Diffuse gas has the
+   photo-ionised temperature-density relation T = 10^4 K (1 + delta)^0.6. Gas in a halo of mass
+   M has the virial temperature T_vir = 7e5 K (M / 10^12 Msun/h)^(2/3); feedback ejects a
+   fraction 1 - 1/(1 + (M_c/M)^0.6) of it to between 1 and 1 + eta times R200c, where
+   M_c = m_SN A_SN1 + m_AGN A_AGN1 (supernova winds empty small halos, AGN large ones, as in the
+   baryonic correction model of Schneider & Teyssier 2015), eta grows with the wind and jet
+   speeds A_SN2 and A_AGN2, and A_AGN1 heats the gas that stays.
+5. **Two suites.** "IllustrisTNG" and "SIMBA" differ in how feedback acts: SIMBA-like jets
+   (Dave et al. 2019) empty more massive halos, carry gas several times farther and leave it
+   hot, and heat the diffuse gas; TNG-like kinetic winds (Pillepich et al. 2018) keep most of
+   the gas within about two R200c and let the ejected gas cool to half the virial temperature.
+   The numbers in ``SUITE_FEEDBACK`` are ours, chosen within those qualitative descriptions.
+6. **Maps.** Mass and gas pressure (gas mass times temperature) are deposited on a grid of
+   map-pixel cells with cloud-in-cell weights and summed through 5 Mpc/h slabs (a cell on a
+   slab boundary is shared by its overlap). Mtot maps are column densities
+   [(Msun/h)/(Mpc/h)^2], so the mean over a box's 15 maps is exactly Omega_m rho_crit 5 Mpc/h;
+   P maps are [K (Msun/h)/(Mpc/h)^2].
+
+What it leaves out: gravitational evolution beyond Zel'dovich (no shell crossing outside halos,
+no halo mergers or tidal stripping), halo triaxiality and substructure, gas cooling and star
+formation, a temperature profile inside halos, and redshift-dependent feedback. A real map also
+has a resolution set by the particle mass; here the grid sets it (0.39 Mpc/h at 64^3).
+The mean of an Mtot map reveals Omega_m exactly, as in the real maps; chapter E removes it per
+map (``a3net.data.cosmology_prep.remove_map_mean``) before asking what else the maps know.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import fft, ndimage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.stats import qmc
+
+from .cosmology_linear import DELTA_C, OMEGA_B, RHO_CRIT, lagrangian_radius, linear_power
+
+PARAMETER_NAMES = ("omega_m", "sigma_8", "a_sn1", "a_agn1", "a_sn2", "a_agn2")
+PARAMETER_RANGES = {
+    "omega_m": (0.1, 0.5),
+    "sigma_8": (0.6, 1.0),
+    "a_sn1": (0.25, 4.0),
+    "a_agn1": (0.25, 4.0),
+    "a_sn2": (0.5, 2.0),
+    "a_agn2": (0.5, 2.0),
+}
+LOG_UNIFORM = ("a_sn1", "a_agn1", "a_sn2", "a_agn2")
+FIELDS = ("Mtot", "P")
+SUITES = ("IllustrisTNG", "SIMBA")
+SIMULATOR_VERSION = 2  # part of every cache name: raise it when the simulator's output changes
+BOX_SIZE = 25.0  # Mpc/h
+SLAB_THICKNESS = 5.0  # Mpc/h
+N_SLABS = 5
+MAPS_PER_SIMULATION = 3 * N_SLABS
+
+# Feedback of each suite (see the module docstring): mass scales [Msun/h] below which supernovae
+# and AGN remove half of a halo's gas, the ejection distance in R200c at unit A_SN2 = A_AGN2 and
+# how it scales with them, the temperature of ejected gas in T_vir, the heating of bound gas per
+# unit A_AGN1 and the heating of diffuse gas (a factor on its temperature).
+SUITE_FEEDBACK = {
+    "IllustrisTNG": dict(
+        m_sn=1e12, m_agn=6e12, eta=1.0, eta_sn=0.5, eta_agn=0.3, t_ejected=0.5, heating=0.1,
+        igm_heating=1.0,
+    ),
+    "SIMBA": dict(
+        m_sn=6e11, m_agn=3e13, eta=3.0, eta_sn=0.3, eta_agn=1.0, t_ejected=1.5, heating=0.05,
+        igm_heating=2.0,
+    ),
+}  # fmt: skip
+
+_T_IGM = 1e4  # K, temperature of diffuse gas at the mean density
+_T_VIR_1E12 = 7e5  # K, virial temperature of a 10^12 Msun/h halo
+_MIN_HALO_PARTICLES = 16
+_N_MASS_SCALES = 10
+_NFW_TRUNCATION = 2.0  # halo particles are drawn out to this many R200c, where infall takes over
+_FLOOR = 1e-3  # map floor relative to the map's mean, for pixels no particle reaches
+
+
+# ----------------------------------------------------------------------------- parameters
+
+
+def check_parameters(params, *, name: str = "params") -> np.ndarray:
+    """``params`` as a (n, 6) float64 array; ValueError if a value is NaN or outside its range."""
+    arr = np.asarray(params, dtype=np.float64)
+    if arr.ndim == 1 and arr.size == len(PARAMETER_NAMES):
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[1] != len(PARAMETER_NAMES):
+        raise ValueError(
+            f"{name} must have shape (n, 6) with columns {', '.join(PARAMETER_NAMES)}, "
+            f"got {arr.shape}."
+        )
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} holds NaN or infinite values; remove those simulations.")
+    for j, key in enumerate(PARAMETER_NAMES):
+        low, high = PARAMETER_RANGES[key]
+        bad = (arr[:, j] < low - 1e-9) | (arr[:, j] > high + 1e-9)
+        if bad.any():
+            raise ValueError(
+                f"{name}: {key} must lie in [{low}, {high}], got {arr[bad, j][0]:g} "
+                f"({int(bad.sum())} rows outside); draw parameters with latin_hypercube."
+            )
+    return arr
+
+
+def latin_hypercube(n_sims: int, *, seed: int = 0) -> np.ndarray:
+    """(n_sims, 6) parameters on a Latin hypercube over the CAMELS ranges (feedback log-uniform)."""
+    if isinstance(n_sims, bool) or not isinstance(n_sims, (int, np.integer)) or n_sims < 1:
+        raise ValueError(f"n_sims must be a positive integer, got {n_sims!r}.")
+    unit = qmc.LatinHypercube(d=len(PARAMETER_NAMES), seed=seed).random(int(n_sims))
+    out = np.empty_like(unit)
+    for j, key in enumerate(PARAMETER_NAMES):
+        low, high = PARAMETER_RANGES[key]
+        if key in LOG_UNIFORM:
+            out[:, j] = np.exp(np.log(low) + unit[:, j] * (np.log(high) - np.log(low)))
+        else:
+            out[:, j] = low + unit[:, j] * (high - low)
+    return out
+
+
+def check_maps(maps, *, name: str = "maps") -> np.ndarray:
+    """``maps`` as float32 (N, C, S, S), finite and positive; ValueError otherwise."""
+    arr = np.asarray(maps, dtype=np.float32)
+    if arr.ndim != 4 or arr.shape[2] != arr.shape[3]:
+        raise ValueError(f"{name} must have shape (N, C, S, S) with square maps, got {arr.shape}.")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} holds NaN or infinite values; check the file or the simulator.")
+    if np.any(arr <= 0):
+        raise ValueError(
+            f"{name} holds {int((arr <= 0).sum())} non-positive values; Mtot and P maps are "
+            "positive, so take the log only after adding a floor."
+        )
+    return arr
+
+
+# ----------------------------------------------------------------------------- one box
+
+
+def _wavenumbers(n: int) -> np.ndarray:
+    """|k| [h/Mpc] of the rfftn grid of an n^3 box of side BOX_SIZE, shape (n, n, n//2+1)."""
+    k1 = 2 * np.pi * np.fft.fftfreq(n, d=BOX_SIZE / n)
+    kz = 2 * np.pi * np.fft.rfftfreq(n, d=BOX_SIZE / n)
+    return k1[:, None, None], k1[None, :, None], kz[None, None, :]
+
+
+def nonlinear_wavenumber(omega_m: float, sigma_8: float) -> float:
+    """k_NL [h/Mpc]: the linear variance of the box's modes (from 2 pi / BOX_SIZE) up to k_NL is 1.
+
+    Modes longer than the box do not exist in it (they would only move it as a whole), so they
+    must not set the truncation: counting them would smooth high-sigma_8 boxes the most.
+    """
+    k = np.logspace(np.log10(2 * np.pi / BOX_SIZE), 2, 2000)
+    var = np.cumsum(
+        k**3 * linear_power(k, omega_m, sigma_8) / (2 * np.pi**2) * np.gradient(np.log(k))
+    )
+    return float(np.interp(1.0, var, k))
+
+
+def _linear_field(n: int, omega_m: float, sigma_8: float, rng) -> tuple[np.ndarray, tuple]:
+    """Fourier modes of the linear density contrast on the n^3 grid, and the wavevector axes."""
+    kx, ky, kz = _wavenumbers(n)
+    kk = np.sqrt(kx**2 + ky**2 + kz**2)
+    cell_volume = (BOX_SIZE / n) ** 3
+    white = fft.rfftn(rng.standard_normal((n, n, n)))
+    delta_k = white * np.sqrt(linear_power(kk, omega_m, sigma_8) / cell_volume)
+    delta_k[0, 0, 0] = 0.0
+    return delta_k, (kx, ky, kz, kk)
+
+
+def _periodic_labels(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """Connected components of a 3-D boolean mask with periodic boundaries (6-connectivity)."""
+    labels, n_labels = ndimage.label(mask)
+    if n_labels == 0:
+        return labels, 0
+    pairs = []
+    for axis in range(3):
+        a = np.take(labels, 0, axis=axis).ravel()
+        b = np.take(labels, -1, axis=axis).ravel()
+        both = (a > 0) & (b > 0)
+        pairs.append(np.stack([a[both], b[both]]))
+    pairs = np.concatenate(pairs, axis=1)
+    if pairs.size == 0:
+        return labels, n_labels
+    graph = coo_matrix(
+        (np.ones(pairs.shape[1]), (pairs[0] - 1, pairs[1] - 1)), shape=(n_labels, n_labels)
+    )
+    n_merged, merged = connected_components(graph, directed=False)
+    lookup = np.concatenate([[-1], merged])
+    return lookup[labels] + 1, n_merged
+
+
+def _find_halos(delta_k, kk, n: int, omega_m: float) -> np.ndarray:
+    """Halo id of every grid particle (-1: not in a halo), from the excursion set on the grid."""
+    particle_mass = omega_m * RHO_CRIT * (BOX_SIZE / n) ** 3
+    cell = BOX_SIZE / n
+    m_min = _MIN_HALO_PARTICLES * particle_mass
+    m_max = max(2e15, 10 * m_min)
+    radii = lagrangian_radius(np.geomspace(m_max, m_min, _N_MASS_SCALES), omega_m)
+    radii = radii[radii > 1.2 * cell]
+    halo_of = np.full(n**3, -1, dtype=np.int64)
+    n_halos = 0
+    for radius in radii:
+        x = np.maximum(kk * radius, 1e-8)
+        window = np.where(x < 1e-3, 1.0, 3 * (np.sin(x) - x * np.cos(x)) / x**3)
+        smoothed = fft.irfftn(delta_k * window, s=(n, n, n))
+        candidate = (smoothed > DELTA_C).ravel() & (halo_of < 0)
+        if not candidate.any():
+            continue
+        labels, n_labels = _periodic_labels(candidate.reshape(n, n, n))
+        labels = labels.ravel()
+        sizes = np.bincount(labels, minlength=n_labels + 1)
+        keep = sizes >= _MIN_HALO_PARTICLES
+        keep[0] = False
+        new_id = np.full(n_labels + 1, -1, dtype=np.int64)
+        new_id[keep] = n_halos + np.arange(int(keep.sum()))
+        n_halos += int(keep.sum())
+        assigned = new_id[labels]
+        halo_of = np.where(assigned >= 0, assigned, halo_of)
+    return halo_of
+
+
+def _nfw_inverse_table():
+    """x = r / R200c at which an NFW halo of concentration c encloses a fraction u of its mass."""
+    conc = np.linspace(2.0, 15.0, 27)
+    x = np.linspace(0.0, _NFW_TRUNCATION, 400)[1:]
+    u = np.linspace(0.0, 1.0, 257)
+
+    def m(y):
+        return np.log1p(y) - y / (1 + y)
+
+    table = np.empty((conc.size, u.size))
+    for i, c in enumerate(conc):
+        frac = np.concatenate([[0.0], m(c * x) / m(c)])
+        table[i] = np.interp(u, frac, np.concatenate([[0.0], x]))
+    return conc, u, table
+
+
+_NFW_C, _NFW_U, _NFW_X = _nfw_inverse_table()
+
+
+def _nfw_radii(concentration: np.ndarray, rng) -> np.ndarray:
+    """Radii in units of R200c drawn from NFW profiles of the given concentrations."""
+    u = rng.random(concentration.size)
+    ci = np.clip((concentration - _NFW_C[0]) / (_NFW_C[1] - _NFW_C[0]), 0, _NFW_C.size - 1.001)
+    ui = u * (_NFW_U.size - 1)
+    i0, j0 = ci.astype(int), ui.astype(int)
+    j0 = np.minimum(j0, _NFW_U.size - 2)
+    fc, fu = ci - i0, ui - j0
+    t = _NFW_X
+    return (
+        (1 - fc) * (1 - fu) * t[i0, j0]
+        + fc * (1 - fu) * t[i0 + 1, j0]
+        + (1 - fc) * fu * t[i0, j0 + 1]
+        + fc * fu * t[i0 + 1, j0 + 1]
+    )
+
+
+def _random_directions(n: int, rng) -> np.ndarray:
+    v = rng.standard_normal((n, 3))
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def _circular_mean(positions: np.ndarray, ids: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per-group mean of periodic positions [Mpc/h], (n_groups, 3)."""
+    angle = positions * (2 * np.pi / BOX_SIZE)
+    out = np.empty((n_groups, 3))
+    for axis in range(3):
+        c = np.bincount(ids, np.cos(angle[:, axis]), minlength=n_groups)
+        s = np.bincount(ids, np.sin(angle[:, axis]), minlength=n_groups)
+        out[:, axis] = np.mod(np.arctan2(s, c), 2 * np.pi) * BOX_SIZE / (2 * np.pi)
+    return out
+
+
+def _particles(params: np.ndarray, suite: str, n: int, rng):
+    """One box: positions [Mpc/h], Mtot masses and P weights of its mass elements."""
+    omega_m, sigma_8, a_sn1, a_agn1, a_sn2, a_agn2 = params
+    feedback = SUITE_FEEDBACK[suite]
+    delta_k, (kx, ky, kz, kk) = _linear_field(n, omega_m, sigma_8, rng)
+
+    # truncated Zel'dovich displacement psi_k = i k delta_k / k^2 of the smoothed field
+    k_smooth = 1.5 * nonlinear_wavenumber(omega_m, sigma_8)
+    smooth_k = delta_k * np.exp(-0.5 * (kk / k_smooth) ** 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(kk > 0, 1j * smooth_k / kk**2, 0.0)
+    cell = BOX_SIZE / n
+    # Lagrangian positions: the lattice, each particle jittered within its cell so that the
+    # projected maps show no lattice pattern in voids
+    grid = (np.indices((n, n, n)).reshape(3, -1).T + rng.random((n**3, 3))) * cell
+    psi = np.stack([fft.irfftn(factor * k, s=(n, n, n)).ravel() for k in (kx, ky, kz)], 1)
+    pos = np.mod(grid + psi, BOX_SIZE)
+
+    # halos from the excursion set, their particles redrawn on NFW profiles
+    halo_of = _find_halos(delta_k, kk, n, omega_m)
+    in_halo = halo_of >= 0
+    particle_mass = omega_m * RHO_CRIT * cell**3
+    n_halos = int(halo_of.max()) + 1 if in_halo.any() else 0
+    ids = halo_of[in_halo]
+    halo_mass = np.bincount(ids, minlength=n_halos) * particle_mass
+    centres = _circular_mean(pos[in_halo], ids, n_halos)
+    r200 = (3 * halo_mass / (4 * np.pi * 200 * RHO_CRIT)) ** (1 / 3)
+    concentration = 5.71 * (halo_mass / 2e12) ** -0.084  # Duffy et al. 2008, z = 0, c200c
+    m_of = halo_mass[ids]
+    r_of = r200[ids]
+    radius = _nfw_radii(concentration[ids], rng) * r_of
+    pos[in_halo] = np.mod(centres[ids] + radius[:, None] * _random_directions(ids.size, rng),
+                          BOX_SIZE)  # fmt: skip
+
+    # gas: diffuse (T-rho relation), bound (virial, heated by AGN) or ejected by feedback
+    f_b = OMEGA_B / omega_m
+    ngp = np.floor(pos / cell).astype(np.int64) % n
+    flat = (ngp[:, 0] * n + ngp[:, 1]) * n + ngp[:, 2]
+    counts = np.bincount(flat, minlength=n**3)
+    temperature = _T_IGM * feedback["igm_heating"] * np.maximum(counts[flat], 0.1) ** 0.6
+    t_vir = _T_VIR_1E12 * (m_of / 1e12) ** (2 / 3)
+    temperature[in_halo] = t_vir * (1 + feedback["heating"] * a_agn1)
+    m_c = feedback["m_sn"] * a_sn1 + feedback["m_agn"] * a_agn1
+    ejected_fraction = 1 - 1 / (1 + (m_c / m_of) ** 0.6)
+    ejected = np.zeros(pos.shape[0], dtype=bool)
+    ejected[np.flatnonzero(in_halo)] = rng.random(ids.size) < ejected_fraction
+    eta = feedback["eta"] * a_sn2 ** feedback["eta_sn"] * a_agn2 ** feedback["eta_agn"]
+    ej_ids = halo_of[ejected]
+    shell = 1 + eta * rng.random(ej_ids.size) ** (1 / 3)
+    gas_pos = np.mod(centres[ej_ids] + (shell * r200[ej_ids])[:, None]
+                     * _random_directions(ej_ids.size, rng), BOX_SIZE)  # fmt: skip
+    t_ejected = feedback["t_ejected"] * _T_VIR_1E12 * (halo_mass[ej_ids] / 1e12) ** (2 / 3)
+
+    # mass elements: every particle (its dark matter, and its gas unless ejected), ejected gas
+    kept_gas = np.where(ejected, 0.0, f_b)
+    element_pos = np.concatenate([pos, gas_pos])
+    mass = particle_mass * np.concatenate([(1 - f_b) + kept_gas, np.full(ej_ids.size, f_b)])
+    pressure = particle_mass * f_b * np.concatenate([
+        np.where(ejected, 0.0, temperature), t_ejected
+    ])  # fmt: skip
+    return element_pos, mass, pressure
+
+
+def _slab_overlap(map_size: int) -> np.ndarray:
+    """(S, 5) share of each pixel-wide cell along the line of sight that lies in each slab."""
+    edges = np.arange(map_size + 1) * (BOX_SIZE / map_size)
+    slab_edges = np.arange(N_SLABS + 1) * SLAB_THICKNESS
+    lo = np.maximum(edges[:-1, None], slab_edges[None, :-1])
+    hi = np.minimum(edges[1:, None], slab_edges[None, 1:])
+    return np.clip(hi - lo, 0.0, None) / (BOX_SIZE / map_size)
+
+
+def _project(pos, weights, map_size: int) -> np.ndarray:
+    """Weighted points -> the 15 slab maps (15, n_w, S, S), per unit area.
+
+    Cloud-in-cell deposit on an S^3 grid, then each cell is shared between the slabs it
+    overlaps (slabs are 12.8 cells thick at S = 64).
+    """
+    pixel = BOX_SIZE / map_size
+    u = pos / pixel - 0.5
+    base = np.floor(u).astype(np.int64)
+    frac = u - base
+    cells = [[base[:, a] % map_size, (base[:, a] + 1) % map_size] for a in range(3)]
+    fracs = [[1 - frac[:, a], frac[:, a]] for a in range(3)]
+    index, share = [], []
+    for cx, cy, cz in np.ndindex(2, 2, 2):
+        index.append((cells[0][cx] * map_size + cells[1][cy]) * map_size + cells[2][cz])
+        share.append(fracs[0][cx] * fracs[1][cy] * fracs[2][cz])
+    index, share = np.concatenate(index), np.concatenate(share)
+    overlap = _slab_overlap(map_size)  # (S, 5)
+    out = np.empty((3, N_SLABS, len(weights), map_size, map_size))
+    for f, w in enumerate(weights):
+        cube = np.bincount(index, share * np.tile(w, 8), minlength=map_size**3)
+        cube = cube.reshape(map_size, map_size, map_size)
+        out[0, :, f] = np.tensordot(overlap, cube, axes=(0, 0))  # along x: maps of (y, z)
+        out[1, :, f] = np.tensordot(cube, overlap, axes=(1, 0)).transpose(2, 0, 1)  # (x, z)
+        out[2, :, f] = (
+            (cube.reshape(-1, map_size) @ overlap)
+            .reshape(map_size, map_size, N_SLABS)
+            .transpose(2, 0, 1)
+        )  # along z: maps of (x, y)
+    return out.reshape(MAPS_PER_SIMULATION, len(weights), map_size, map_size) / pixel**2
+
+
+# ----------------------------------------------------------------------------- public
+
+
+def simulate_maps(
+    params,
+    *,
+    suite: str = "IllustrisTNG",
+    fields=FIELDS,
+    map_size: int = 64,
+    grid: int | None = None,
+    seed: int = 0,
+    cache: bool = False,
+):
+    """Maps of the simulations whose parameters are the rows of ``params`` (n, 6).
+
+    Returns ``(maps, catalogue)``: maps float32 (n * 15, C, S, S) with the requested ``fields``
+    ("Mtot" [(Msun/h)/(Mpc/h)^2], "P" [K (Msun/h)/(Mpc/h)^2]) in that order and S = ``map_size``;
+    the catalogue (pandas) has one row per map: ``sim_id``, ``axis``, ``slab`` and the six
+    parameters. ``grid`` is the number of particles per side (default ``map_size``, at least
+    32); simulation i draws its random numbers from (seed, i), so a box does not depend on which
+    others are made with it. With ``cache=True`` the maps are kept in
+    ``a3net.data.fetch.data_dir() / "simulated"`` (``A3NET_DATA``) under a name made of every
+    argument and ``SIMULATOR_VERSION``, and read back instead of simulated again.
+    """
+    params = check_parameters(params)
+    if suite not in SUITES:
+        raise ValueError(f"suite must be one of {', '.join(SUITES)}, got {suite!r}.")
+    fields = (fields,) if isinstance(fields, str) else tuple(fields)
+    unknown = [f for f in fields if f not in FIELDS]
+    if unknown or not fields:
+        raise ValueError(f"fields must be a non-empty subset of {FIELDS}, got {fields!r}.")
+    if isinstance(map_size, bool) or not isinstance(map_size, (int, np.integer)) or map_size < 8:
+        raise ValueError(f"map_size must be an integer of at least 8, got {map_size!r}.")
+    grid = int(grid) if grid is not None else max(int(map_size), 32)
+    if grid < 16:
+        raise ValueError(f"grid must be at least 16 particles per side, got {grid}.")
+    path = _cache_path(params, suite, fields, map_size, grid, seed) if cache else None
+    if path is not None and path.exists():
+        maps = np.load(path)
+    else:
+        maps = _simulate(params, suite, fields, map_size, grid, seed)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(".partial.npy")
+            np.save(partial, maps)
+            partial.replace(path)
+    return maps, _catalogue(params)
+
+
+def _cache_path(params, suite, fields, map_size, grid, seed) -> Path:
+    from .fetch import data_dir
+
+    key = hashlib.sha256(params.tobytes())
+    key.update(repr((SIMULATOR_VERSION, suite, fields, map_size, grid, seed)).encode())
+    return data_dir() / "simulated" / f"cosmology-{suite}-{map_size}px-{key.hexdigest()[:16]}.npy"
+
+
+def _simulate(params, suite, fields, map_size, grid, seed) -> np.ndarray:
+    maps = np.empty((params.shape[0] * MAPS_PER_SIMULATION, len(fields), map_size, map_size),
+                    dtype=np.float32)  # fmt: skip
+    for i, row in enumerate(params):
+        rng = np.random.default_rng([seed, i])
+        pos, mass, pressure = _particles(row, suite, grid, rng)
+        weights = {"Mtot": mass, "P": pressure}
+        box = _project(pos, [weights[f] for f in fields], map_size)
+        mean = box.mean(axis=(2, 3), keepdims=True)
+        maps[i * MAPS_PER_SIMULATION : (i + 1) * MAPS_PER_SIMULATION] = np.maximum(
+            box, _FLOOR * mean
+        )
+    return maps
+
+
+def _catalogue(params: np.ndarray) -> pd.DataFrame:
+    """One row per map: sim_id, axis, slab and the six parameters."""
+    n = params.shape[0]
+    catalogue = pd.DataFrame({
+        "sim_id": np.repeat(np.arange(n), MAPS_PER_SIMULATION),
+        "axis": np.tile(np.repeat(np.arange(3), N_SLABS), n),
+        "slab": np.tile(np.arange(N_SLABS), 3 * n),
+    })  # fmt: skip
+    for j, key in enumerate(PARAMETER_NAMES):
+        catalogue[key] = np.repeat(params[:, j], MAPS_PER_SIMULATION)
+    return catalogue
