@@ -10,9 +10,10 @@ What a box is made of, in order:
 1. **Linear field.** A Gaussian field on a grid of n^3 particles with the Eisenstein & Hu (1998)
    no-wiggle spectrum normalised to sigma_8 (``cosmology_linear``).
 2. **Large scales: truncated Zel'dovich.** Particles move by the Zel'dovich (1970) displacement of
-   the linear field smoothed with a Gaussian at 1.5 k_NL, where the linear variance of the box's
-   modes up to k_NL is 1 (Coles, Melott & Shandarin 1993): this makes the sheets, filaments and voids of the cosmic
-   web, with a skewed density that depends on sigma_8 and Omega_m, not only a power spectrum.
+   the linear field smoothed with a Gaussian at 1.5 k_NL, where the linear variance of the
+   box's modes up to k_NL is 1 (Coles, Melott & Shandarin 1993): this makes the sheets,
+   filaments and voids of the cosmic web, with a skewed density that depends on sigma_8 and
+   Omega_m, not only a power spectrum.
 3. **Small scales: halos.** An excursion set on the grid (Press & Schechter 1974; Bond et al.
    1991): from the largest mass scale down, connected regions of particles whose top-hat smoothed
    linear overdensity exceeds delta_c = 1.686 collapse into one halo. Its mass is the mass of its
