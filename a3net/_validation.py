@@ -167,3 +167,21 @@ def check_output_activation(output) -> str:
     if output not in OUTPUT_ACTIVATIONS:
         raise ValueError(f"output must be 'linear' or 'softplus', got {output!r}.")
     return output
+
+
+def check_option(value, name: str, options) -> str:
+    """``value`` if it is one of the strings ``options``; ValueError naming them otherwise."""
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}, got {value!r}.")
+    return value
+
+
+def check_side_multiple(image_size, stride: int, what: str) -> int:
+    """``image_size`` as an int, a multiple of the total ``stride`` of the network ``what``."""
+    image_size = check_positive_int(image_size, "image_size")
+    if image_size % stride:
+        raise ValueError(
+            f"image_size must be a multiple of {stride} for {what}, got {image_size}; "
+            "crop or resample the maps."
+        )
+    return image_size

@@ -113,3 +113,39 @@ def bootstrap_error(z_true, pred, statistic, *, n_boot: int = 300, seed: int = 0
     rng = np.random.default_rng(seed)
     values = [statistic(t[idx], p[idx]) for idx in rng.integers(0, t.size, (n_boot, t.size))]
     return float(np.std(values, ddof=1))
+
+
+def group_bootstrap(statistic, *arrays, groups, n_boot: int = 300, seed: int = 0):
+    """``statistic(*arrays)`` and its standard error from resampling whole groups.
+
+    ``arrays`` share their first axis with ``groups`` (e.g. the simulation id of every map):
+    a resampling draws groups with replacement and keeps all rows of each, so rows that are not
+    independent (the 15 maps of one simulation) are never split. Returns (value, error).
+    """
+    groups = np.asarray(groups).ravel()
+    arrays = [np.asarray(a) for a in arrays]
+    for a in arrays:
+        if a.shape[0] != groups.size:
+            raise ValueError(
+                f"every array needs one row per entry of groups ({groups.size}), got {a.shape[0]}."
+            )
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
+        raise ValueError(f"n_boot must be an integer of at least 2, got {n_boot!r}.")
+    unique, inverse = np.unique(groups, return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    starts = np.searchsorted(inverse[order], np.arange(unique.size))
+    sizes = np.bincount(inverse, minlength=unique.size)
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(n_boot):  # a few hundred resamplings; each is vectorised over rows
+        picked = rng.integers(0, unique.size, unique.size)
+        rows = order[np.repeat(starts[picked], sizes[picked])
+                     + _ranges_within(sizes[picked])]  # fmt: skip
+        values.append(statistic(*(a[rows] for a in arrays)))
+    return statistic(*arrays), np.std(np.asarray(values, dtype=float), axis=0, ddof=1)
+
+
+def _ranges_within(sizes: np.ndarray) -> np.ndarray:
+    """0..s-1 for every s in ``sizes``, concatenated."""
+    ends = np.cumsum(sizes)
+    return np.arange(ends[-1]) - np.repeat(ends - sizes, sizes)

@@ -142,6 +142,48 @@ class ClusterValidationProfile(ChapterProfile):
     n_bootstrap: int  # bootstrap resamplings behind every margin in the claims
 
 
+@dataclass(frozen=True)
+class CosmologyParametersProfile(ChapterProfile):
+    """Chapter E: Omega_m and sigma_8 from CAMELS-like maps, fields, models and suites."""
+
+    chapter: ClassVar[str] = "E"
+
+    n_sims: int  # TNG-like simulations, 15 maps each (the hack: 1000)
+    n_sims_shift: int  # SIMBA-like simulations, only tested on (the suite shift)
+    map_size: int  # pixels per side of the maps the networks see (the hack: 64)
+    grid: int  # particles per side of every simulated box
+    split: tuple  # train, validation, test shares of the simulations (the hack: 0.7, 0.2, 0.1)
+    cnn_epochs: int  # epochs of the moment CNN, on each field and on both
+    leak_epochs: int  # epochs of the moment CNN that sees the maps' means
+    hack_cnn_epochs: int  # epochs of the hack's Keras CNN (5x5 conv 8, 32, 64, dense 1024-32)
+    resnet_epochs: int  # epochs of the trimmed ResNet18
+    batch_size: int  # minibatch size of every network
+    learning_rate: float  # peak learning rate of the cosine schedule
+    n_bootstrap: int  # bootstrap resamplings (over test simulations) behind every margin
+
+
+@dataclass(frozen=True)
+class CosmologySaliencyProfile(ChapterProfile):
+    """Chapter H: a small CNN for Omega_m and sigma_8, its saliency, six parameters and what a
+    power spectrum knows (the Gaussian control)."""
+
+    chapter: ClassVar[str] = "H"
+
+    n_sims: int  # TNG-like simulations, 15 maps each (the hack: 1000)
+    map_size: int  # pixels per side of the maps the networks see (the hack: 64)
+    grid: int  # particles per side of every simulated box
+    split: tuple  # train, validation, test shares of the simulations
+    cnn_epochs: int  # epochs of the hack's CNN, with each normalisation (the hack: 300)
+    six_dense: int  # width of the dense layer of the six-parameter CNN (the hack: 4096)
+    six_epochs: int  # epochs of the six-parameter CNN (the hack: 300)
+    n_control_sims: int  # Gaussian control simulations, 15 maps each
+    control_epochs: int  # epochs of the CNN on the Gaussian control
+    n_saliency: int  # test maps whose saliency maps are averaged
+    batch_size: int  # minibatch size of every network
+    learning_rate: float  # peak learning rate of the cosine schedule
+    n_bootstrap: int  # bootstrap resamplings (over test simulations) behind every margin
+
+
 PROFILES: dict[str, dict[str, ChapterProfile]] = {
     "C": {
         "smoke": PhotozProfile(
@@ -358,6 +400,103 @@ PROFILES: dict[str, dict[str, ChapterProfile]] = {
             latent_dim=8,
             batch_size=64,
             n_classical=2000,
+            n_bootstrap=1000,
+        ),
+    },
+    "E": {
+        "smoke": CosmologyParametersProfile(
+            name="smoke",
+            n_sims=60,
+            n_sims_shift=16,
+            map_size=32,
+            grid=48,
+            split=(0.7, 0.15, 0.15),
+            cnn_epochs=6,
+            leak_epochs=3,
+            hack_cnn_epochs=4,
+            resnet_epochs=4,
+            batch_size=32,
+            learning_rate=2e-3,
+            n_bootstrap=100,
+        ),
+        "default": CosmologyParametersProfile(
+            name="default",
+            n_sims=200,
+            n_sims_shift=40,
+            map_size=32,
+            grid=64,
+            split=(0.7, 0.15, 0.15),
+            cnn_epochs=30,
+            leak_epochs=10,
+            hack_cnn_epochs=20,
+            resnet_epochs=20,
+            batch_size=32,
+            learning_rate=2e-3,
+            n_bootstrap=300,
+        ),
+        "full": CosmologyParametersProfile(
+            name="full",
+            n_sims=1000,
+            n_sims_shift=1000,
+            map_size=64,
+            grid=128,
+            split=(0.7, 0.15, 0.15),
+            cnn_epochs=100,
+            leak_epochs=30,
+            hack_cnn_epochs=100,
+            resnet_epochs=100,
+            batch_size=32,
+            learning_rate=2e-3,
+            n_bootstrap=1000,
+        ),
+    },
+    "H": {
+        "smoke": CosmologySaliencyProfile(
+            name="smoke",
+            n_sims=60,
+            map_size=32,
+            grid=48,
+            split=(0.7, 0.15, 0.15),
+            cnn_epochs=5,
+            six_dense=256,
+            six_epochs=5,
+            n_control_sims=60,
+            control_epochs=5,
+            n_saliency=32,
+            batch_size=32,
+            learning_rate=2e-3,
+            n_bootstrap=100,
+        ),
+        "default": CosmologySaliencyProfile(
+            name="default",
+            n_sims=200,
+            map_size=32,
+            grid=64,
+            split=(0.7, 0.15, 0.15),
+            cnn_epochs=30,
+            six_dense=1024,
+            six_epochs=30,
+            n_control_sims=200,
+            control_epochs=30,
+            n_saliency=256,
+            batch_size=32,
+            learning_rate=2e-3,
+            n_bootstrap=300,
+        ),
+        "full": CosmologySaliencyProfile(
+            name="full",
+            n_sims=1000,
+            map_size=64,
+            grid=128,
+            split=(0.7, 0.15, 0.15),
+            cnn_epochs=300,
+            six_dense=4096,
+            six_epochs=300,
+            n_control_sims=1000,
+            control_epochs=100,
+            n_saliency=1000,
+            batch_size=32,
+            learning_rate=2e-3,
             n_bootstrap=1000,
         ),
     },

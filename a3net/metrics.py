@@ -300,3 +300,29 @@ def binned_bias(log_m_true, log_m_pred, edges) -> pd.DataFrame:
         stats = _residual_stats(rb) if rb.size else dict.fromkeys(_residual_stats(r), np.nan)
         rows.append({"lo": e[b], "hi": e[b + 1], "n": int(rb.size), **stats})
     return pd.DataFrame(rows)
+
+
+def r2_per_parameter(y_true, y_pred) -> np.ndarray:
+    """Coefficient of determination of every column of (N, P) arrays, (P,)."""
+    t, p = _pair(y_true, y_pred)
+    t, p = t.reshape(len(t), -1), p.reshape(len(p), -1)
+    return 1 - ((p - t) ** 2).mean(axis=0) / t.var(axis=0)
+
+
+def parameter_scores(y_true, y_pred, names) -> pd.DataFrame:
+    """One row per parameter: R2, RMSE, mean relative error |pred - true| / true and bias
+    (mean of pred - true), for (N, P) arrays in physical units."""
+    t, p = _pair(y_true, y_pred)
+    t, p = t.reshape(len(t), -1), p.reshape(len(p), -1)
+    names = list(names)
+    if len(names) != t.shape[1]:
+        raise ValueError(f"names must give one name per column ({t.shape[1]}), got {names}.")
+    return pd.DataFrame(
+        {
+            "R2": r2_per_parameter(t, p),
+            "RMSE": np.sqrt(((p - t) ** 2).mean(axis=0)),
+            "relative error": (np.abs(p - t) / np.abs(t)).mean(axis=0),
+            "bias": (p - t).mean(axis=0),
+        },
+        index=pd.Index(names, name="parameter"),
+    )

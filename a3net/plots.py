@@ -298,3 +298,32 @@ def plot_real_vs_simulated(
         ax.axis("off")
     _count_colorbar(fig, shown, axes.tolist())
     return fig
+
+
+def plot_field_maps(maps, titles=None, *, fields=("Mtot", "P"), size: float = 2.0):
+    """log10 of positive maps (N, C, S, S): one row per field, one column per map, each row on
+    one colour scale (magma for mass, viridis for pressure)."""
+    arr = np.asarray(maps, dtype=float)
+    if arr.ndim != 4 or arr.shape[1] != len(fields):
+        raise ValueError(
+            f"maps must have shape (N, {len(fields)}, S, S) for fields {fields}, got {arr.shape}."
+        )
+    if np.any(arr <= 0) or not np.all(np.isfinite(arr)):
+        raise ValueError("maps must be finite and positive (they are shown in log10).")
+    n, c = arr.shape[:2]
+    fig, axes = plt.subplots(c, n, figsize=(size * n, size * c + 0.4), squeeze=False)
+    logs = np.log10(arr)
+    for row, field in enumerate(fields):
+        lo, hi = np.percentile(logs[:, row], [0.5, 99.8])
+        cmap = "magma" if field == "Mtot" else "viridis"
+        for col in range(n):
+            ax = axes[row, col]
+            ax.imshow(logs[col, row], cmap=cmap, vmin=lo, vmax=hi, origin="lower")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if titles is not None and row == 0:
+                ax.set_title(titles[col], fontsize=8)
+            if col == 0:
+                ax.set_ylabel(f"log10 {field}")
+    fig.tight_layout()
+    return fig

@@ -216,6 +216,12 @@ class ParameterScaler:
         self._scale = (hi - lo) / (2 * np.sqrt(3.0))  # the prior's standard deviation
 
     @property
+    def prior_std(self) -> np.ndarray:
+        """Standard deviation of each parameter under its prior (in ln for log-uniform ones):
+        a standardised error times this is the error in physical (or ln) units."""
+        return self._scale.copy()
+
+    @property
     def ranges(self) -> dict:
         """name -> (low, high) of the parameters this scaler handles."""
         return {

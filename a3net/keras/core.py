@@ -74,7 +74,8 @@ def init_like_torch(model) -> None:
         elif isinstance(layer, (layers.Conv2D, layers.Dense)):
             bound = 1 / math.sqrt(math.prod(layer.kernel.shape[:-1]))
             for weight in (layer.kernel, layer.bias):
-                weight.assign(keras.random.uniform(weight.shape, -bound, bound))
+                if weight is not None:  # a convolution without bias (before a norm) has none
+                    weight.assign(keras.random.uniform(weight.shape, -bound, bound))
 
 
 class A3Model(ModelContract, keras.Model):

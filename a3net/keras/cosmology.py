@@ -15,35 +15,23 @@ frameworks.
 
 from __future__ import annotations
 
-import math
-
 import keras
 import numpy as np
 from keras import layers, ops
 
-from .._validation import check_channels, check_positive_int, check_rate, check_targets
-from .core import Regressor
+from .._validation import (
+    check_channels,
+    check_option,
+    check_positive_int,
+    check_rate,
+    check_side_multiple,
+    check_targets,
+)
+from .core import Regressor, init_like_torch
 
 NORMS = ("layer", "group", "batch", "none")
 PADDINGS = ("zeros", "circular")
 _TO_CHANNELS_LAST = (2, 3, 1)
-
-
-def _check_option(value, name: str, options) -> str:
-    if not isinstance(value, str) or value not in options:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}, got {value!r}.")
-    return value
-
-
-def _check_image_size(image_size, stride: int, what: str) -> int:
-    """``image_size`` as an int, a multiple of the total ``stride`` of the network."""
-    image_size = check_positive_int(image_size, "image_size")
-    if image_size % stride:
-        raise ValueError(
-            f"image_size must be a multiple of {stride} for {what}, got {image_size}; "
-            "crop or resample the maps."
-        )
-    return image_size
 
 
 class _CircularPad2D(layers.Layer):
@@ -83,21 +71,6 @@ def _norm(norm: str) -> layers.Layer:
     return layers.Identity()
 
 
-def _init_like_torch(model) -> None:
-    """``init_like_torch`` for models whose convolutions may have no bias: every Conv2D and
-    Dense kernel (and bias, if any) from U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
-    pending = list(model.layers)
-    while pending:
-        layer = pending.pop()
-        if isinstance(layer, keras.Sequential):
-            pending += layer.layers
-        elif isinstance(layer, (layers.Conv2D, layers.Dense)):
-            bound = 1 / math.sqrt(math.prod(layer.kernel.shape[:-1]))
-            for weight in (layer.kernel, layer.bias):
-                if weight is not None:
-                    weight.assign(keras.random.uniform(weight.shape, -bound, bound))
-
-
 class CosmoCNN(Regressor):
     """Hack H's simple CNN: maps (N, in_channels, S, S) -> (N, n_outputs) parameters.
 
@@ -125,13 +98,13 @@ class CosmoCNN(Regressor):
         super().__init__()
         self.n_outputs = check_positive_int(n_outputs, "n_outputs")
         channels, dense = check_channels(channels), check_positive_int(dense, "dense")
-        image_size = _check_image_size(
+        image_size = check_side_multiple(
             image_size, 2 ** len(channels), f"{len(channels)} 2x2 poolings"
         )
         self.sample_shape = (check_positive_int(in_channels, "in_channels"), image_size, image_size)
         norm, padding = (
-            _check_option(norm, "norm", NORMS),
-            _check_option(padding, "padding", PADDINGS),
+            check_option(norm, "norm", NORMS),
+            check_option(padding, "padding", PADDINGS),
         )
         dropout = check_rate(dropout, "dropout")
         blocks = [layers.Permute(_TO_CHANNELS_LAST)]  # (N, S, S, in_channels)
@@ -172,10 +145,10 @@ class CosmoBatchNormCNN(Regressor):
     ):
         super().__init__()
         self.n_outputs = check_positive_int(n_outputs, "n_outputs")
-        image_size = _check_image_size(image_size, 8, "three 2x2 poolings")
+        image_size = check_side_multiple(image_size, 8, "three 2x2 poolings")
         self.sample_shape = (check_positive_int(in_channels, "in_channels"), image_size, image_size)
         dropout = check_rate(dropout, "dropout")
-        padding = _check_option(padding, "padding", PADDINGS)
+        padding = check_option(padding, "padding", PADDINGS)
         self.net = keras.Sequential(
             [
                 layers.Permute(_TO_CHANNELS_LAST),  # (N, S, S, in_channels)
@@ -232,11 +205,11 @@ class CosmoResNet(Regressor):
         self.n_outputs = check_positive_int(n_outputs, "n_outputs")
         stages = check_channels(stages, "stages")
         n_blocks = check_positive_int(blocks_per_stage, "blocks_per_stage")
-        image_size = _check_image_size(
+        image_size = check_side_multiple(
             image_size, 4 * 2 ** (len(stages) - 1), f"the stem and {len(stages)} stages"
         )
         self.sample_shape = (check_positive_int(in_channels, "in_channels"), image_size, image_size)
-        padding = _check_option(padding, "padding", PADDINGS)
+        padding = check_option(padding, "padding", PADDINGS)
         self.stem = keras.Sequential(
             [
                 layers.Permute(_TO_CHANNELS_LAST),  # (N, S, S, in_channels)
@@ -282,7 +255,7 @@ class CosmoResNet(Regressor):
             [layers.GlobalAveragePooling2D(), layers.Dense(self.n_outputs)]
         )
         self(np.zeros((1, *self.sample_shape), np.float32))  # build, then start as PyTorch does
-        _init_like_torch(self)
+        init_like_torch(self)
 
     def call(self, x, training=False):
         x = self.stem(x, training=training)
@@ -324,13 +297,13 @@ class CosmoMomentCNN(Regressor):
         self.n_params = check_positive_int(n_params, "n_params")
         self.n_outputs = 2 * self.n_params
         channels, dense = check_channels(channels), check_positive_int(dense, "dense")
-        image_size = _check_image_size(
+        image_size = check_side_multiple(
             image_size, 2 ** len(channels), f"{len(channels)} 2x2 poolings"
         )
         self.sample_shape = (check_positive_int(in_channels, "in_channels"), image_size, image_size)
         norm, padding = (
-            _check_option(norm, "norm", NORMS),
-            _check_option(padding, "padding", PADDINGS),
+            check_option(norm, "norm", NORMS),
+            check_option(padding, "padding", PADDINGS),
         )
         dropout = check_rate(dropout, "dropout")
         blocks = [layers.Permute(_TO_CHANNELS_LAST)]  # (N, S, S, in_channels)

@@ -18,28 +18,18 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._validation import check_channels, check_positive_int, check_rate, check_targets
+from .._validation import (
+    check_channels,
+    check_option,
+    check_positive_int,
+    check_rate,
+    check_side_multiple,
+    check_targets,
+)
 from .core import Regressor
 
 NORMS = ("layer", "group", "batch", "none")
 PADDINGS = ("zeros", "circular")
-
-
-def _check_option(value, name: str, options) -> str:
-    if not isinstance(value, str) or value not in options:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}, got {value!r}.")
-    return value
-
-
-def _check_image_size(image_size, stride: int, what: str) -> int:
-    """``image_size`` as an int, a multiple of the total ``stride`` of the network."""
-    image_size = check_positive_int(image_size, "image_size")
-    if image_size % stride:
-        raise ValueError(
-            f"image_size must be a multiple of {stride} for {what}, got {image_size}; "
-            "crop or resample the maps."
-        )
-    return image_size
 
 
 def _norm(norm: str, channels: int, side: int) -> nn.Module:
@@ -80,13 +70,13 @@ class CosmoCNN(Regressor):
         super().__init__()
         self.n_outputs = check_positive_int(n_outputs, "n_outputs")
         channels, dense = check_channels(channels), check_positive_int(dense, "dense")
-        image_size = _check_image_size(
+        image_size = check_side_multiple(
             image_size, 2 ** len(channels), f"{len(channels)} 2x2 poolings"
         )
         self.sample_shape = (check_positive_int(in_channels, "in_channels"), image_size, image_size)
         norm, padding = (
-            _check_option(norm, "norm", NORMS),
-            _check_option(padding, "padding", PADDINGS),
+            check_option(norm, "norm", NORMS),
+            check_option(padding, "padding", PADDINGS),
         )
         dropout = check_rate(dropout, "dropout")
         blocks, prev, side = [], in_channels, image_size
@@ -127,10 +117,10 @@ class CosmoBatchNormCNN(Regressor):
     ):
         super().__init__()
         self.n_outputs = check_positive_int(n_outputs, "n_outputs")
-        image_size = _check_image_size(image_size, 8, "three 2x2 poolings")
+        image_size = check_side_multiple(image_size, 8, "three 2x2 poolings")
         self.sample_shape = (check_positive_int(in_channels, "in_channels"), image_size, image_size)
         dropout = check_rate(dropout, "dropout")
-        padding = _check_option(padding, "padding", PADDINGS)
+        padding = check_option(padding, "padding", PADDINGS)
         side = image_size // 8
         self.net = nn.Sequential(
             nn.Conv2d(in_channels, 8, 5, padding=2, padding_mode=padding),  # 'same'
@@ -186,11 +176,11 @@ class CosmoResNet(Regressor):
         self.n_outputs = check_positive_int(n_outputs, "n_outputs")
         stages = check_channels(stages, "stages")
         n_blocks = check_positive_int(blocks_per_stage, "blocks_per_stage")
-        image_size = _check_image_size(
+        image_size = check_side_multiple(
             image_size, 4 * 2 ** (len(stages) - 1), f"the stem and {len(stages)} stages"
         )
         self.sample_shape = (check_positive_int(in_channels, "in_channels"), image_size, image_size)
-        padding = _check_option(padding, "padding", PADDINGS)
+        padding = check_option(padding, "padding", PADDINGS)
         # after the ReLU every value is >= 0, so zero padding before the max-pooling is the
         # -inf padding of ResNet's MaxPool2d(3, 2, padding=1)
         pool_pad = nn.CircularPad2d(1) if padding == "circular" else nn.ZeroPad2d(1)
@@ -279,13 +269,13 @@ class CosmoMomentCNN(Regressor):
         self.n_params = check_positive_int(n_params, "n_params")
         self.n_outputs = 2 * self.n_params
         channels, dense = check_channels(channels), check_positive_int(dense, "dense")
-        image_size = _check_image_size(
+        image_size = check_side_multiple(
             image_size, 2 ** len(channels), f"{len(channels)} 2x2 poolings"
         )
         self.sample_shape = (check_positive_int(in_channels, "in_channels"), image_size, image_size)
         norm, padding = (
-            _check_option(norm, "norm", NORMS),
-            _check_option(padding, "padding", PADDINGS),
+            check_option(norm, "norm", NORMS),
+            check_option(padding, "padding", PADDINGS),
         )
         dropout = check_rate(dropout, "dropout")
         blocks, prev, side = [], in_channels, image_size
