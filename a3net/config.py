@@ -153,7 +153,8 @@ class CosmologyParametersProfile(ChapterProfile):
     map_size: int  # pixels per side of the maps the networks see (the hack: 64)
     grid: int  # particles per side of every simulated box
     split: tuple  # train, validation, test shares of the simulations (the hack: 0.7, 0.2, 0.1)
-    cnn_epochs: int  # epochs of the moment CNN, on each field and on both
+    augment_copies: int  # randomly turned or mirrored copies of every training map (hack: 0)
+    cnn_epochs: int  # epochs (over maps and copies) of the moment CNN, per field and on both
     leak_epochs: int  # epochs of the moment CNN that sees the maps' means
     hack_cnn_epochs: int  # epochs of the hack's Keras CNN (5x5 conv 8, 32, 64, dense 1024-32)
     resnet_epochs: int  # epochs of the trimmed ResNet18
@@ -173,9 +174,10 @@ class CosmologySaliencyProfile(ChapterProfile):
     map_size: int  # pixels per side of the maps the networks see (the hack: 64)
     grid: int  # particles per side of every simulated box
     split: tuple  # train, validation, test shares of the simulations
-    cnn_epochs: int  # epochs of the hack's CNN, with each normalisation (the hack: 300)
-    six_dense: int  # width of the dense layer of the six-parameter CNN (the hack: 4096)
-    six_epochs: int  # epochs of the six-parameter CNN (the hack: 300)
+    augment_copies: int  # randomly turned or mirrored copies of every training map (hack: 0)
+    cnn_epochs: int  # epochs (over maps and copies) of the hack's CNN, per normalisation
+    six_dense: int  # width of the dense layer of the hack's six-parameter CNN (the hack: 4096)
+    six_epochs: int  # epochs of each six-parameter network (the hack: 300)
     n_control_sims: int  # Gaussian control simulations, 15 maps each
     control_epochs: int  # epochs of the CNN on the Gaussian control
     n_saliency: int  # test maps whose saliency maps are averaged
@@ -411,10 +413,11 @@ PROFILES: dict[str, dict[str, ChapterProfile]] = {
             map_size=32,
             grid=48,
             split=(0.7, 0.15, 0.15),
-            cnn_epochs=6,
-            leak_epochs=3,
-            hack_cnn_epochs=4,
-            resnet_epochs=4,
+            augment_copies=1,
+            cnn_epochs=4,
+            leak_epochs=2,
+            hack_cnn_epochs=2,
+            resnet_epochs=2,
             batch_size=32,
             learning_rate=2e-3,
             n_bootstrap=100,
@@ -422,14 +425,15 @@ PROFILES: dict[str, dict[str, ChapterProfile]] = {
         "default": CosmologyParametersProfile(
             name="default",
             n_sims=200,
-            n_sims_shift=40,
+            n_sims_shift=30,
             map_size=32,
             grid=64,
             split=(0.7, 0.15, 0.15),
-            cnn_epochs=30,
-            leak_epochs=10,
-            hack_cnn_epochs=20,
-            resnet_epochs=20,
+            augment_copies=3,
+            cnn_epochs=8,
+            leak_epochs=3,
+            hack_cnn_epochs=4,
+            resnet_epochs=4,
             batch_size=32,
             learning_rate=2e-3,
             n_bootstrap=300,
@@ -441,10 +445,11 @@ PROFILES: dict[str, dict[str, ChapterProfile]] = {
             map_size=64,
             grid=128,
             split=(0.7, 0.15, 0.15),
-            cnn_epochs=100,
-            leak_epochs=30,
-            hack_cnn_epochs=100,
-            resnet_epochs=100,
+            augment_copies=3,
+            cnn_epochs=30,
+            leak_epochs=10,
+            hack_cnn_epochs=30,
+            resnet_epochs=30,
             batch_size=32,
             learning_rate=2e-3,
             n_bootstrap=1000,
@@ -457,11 +462,12 @@ PROFILES: dict[str, dict[str, ChapterProfile]] = {
             map_size=32,
             grid=48,
             split=(0.7, 0.15, 0.15),
-            cnn_epochs=5,
+            augment_copies=1,
+            cnn_epochs=3,
             six_dense=256,
-            six_epochs=5,
+            six_epochs=3,
             n_control_sims=60,
-            control_epochs=5,
+            control_epochs=3,
             n_saliency=32,
             batch_size=32,
             learning_rate=2e-3,
@@ -473,11 +479,12 @@ PROFILES: dict[str, dict[str, ChapterProfile]] = {
             map_size=32,
             grid=64,
             split=(0.7, 0.15, 0.15),
-            cnn_epochs=30,
+            augment_copies=3,
+            cnn_epochs=5,
             six_dense=1024,
-            six_epochs=30,
+            six_epochs=6,
             n_control_sims=200,
-            control_epochs=30,
+            control_epochs=10,
             n_saliency=256,
             batch_size=32,
             learning_rate=2e-3,
@@ -489,11 +496,12 @@ PROFILES: dict[str, dict[str, ChapterProfile]] = {
             map_size=64,
             grid=128,
             split=(0.7, 0.15, 0.15),
-            cnn_epochs=300,
+            augment_copies=3,
+            cnn_epochs=75,
             six_dense=4096,
-            six_epochs=300,
+            six_epochs=75,
             n_control_sims=1000,
-            control_epochs=100,
+            control_epochs=30,
             n_saliency=1000,
             batch_size=32,
             learning_rate=2e-3,

@@ -11,4 +11,8 @@ Chapter C: ``photometry`` (the deep-field simulator), ``sed`` (filter curves, ba
 Chapters D and G: ``clusters`` (the mock X-ray cluster simulator), ``cluster_files`` (the
 school's FITS cube + table, The Three Hundred image) and ``rotations`` (vectorised rotations and
 flips of image stacks).
+Chapters E and H: ``cosmology`` (the CAMELS-like map simulator), ``cosmology_linear`` (the linear
+matter spectrum and constants), ``gaussian_maps`` (the Gaussian control field), ``camels_files``
+(the CMD .npy maps and parameter tables, memory-mapped) and ``cosmology_prep`` (logs, per-map
+mean removal, standardisation, parameter scaling, splits by simulation, the square's symmetries).
 """
