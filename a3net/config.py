@@ -408,7 +408,7 @@ PROFILES: dict[str, dict[str, ChapterProfile]] = {
     "E": {
         "smoke": CosmologyParametersProfile(
             name="smoke",
-            n_sims=60,
+            n_sims=100,
             n_sims_shift=16,
             map_size=32,
             grid=48,
@@ -458,7 +458,7 @@ PROFILES: dict[str, dict[str, ChapterProfile]] = {
     "H": {
         "smoke": CosmologySaliencyProfile(
             name="smoke",
-            n_sims=60,
+            n_sims=100,
             map_size=32,
             grid=48,
             split=(0.7, 0.15, 0.15),
