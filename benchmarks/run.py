@@ -1,7 +1,7 @@
 """Benchmarks of the course: simulator throughput and chapter wall times, written to a results file.
 
     python benchmarks/run.py --out benchmarks/results [--refresh cluster_training ...] \
-        [--profiles smoke default] [--frameworks torch keras]
+        [--chapters book/E_....ipynb ...] [--profiles smoke default] [--frameworks torch keras]
 
 Writes ``results.json`` and a readable ``results.md`` in ``--out``. Timings live here, never in the
 tests. Each chapter runs in a fresh kernel (nbclient), as CI and the book run it; its claims cell
@@ -296,16 +296,19 @@ def main(argv=None) -> int:
     )
     parser.add_argument(
         "--refresh",
-        nargs="+",
+        nargs="*",
         choices=sorted(BENCHMARKS),
-        help="rerun only these benchmarks and update the existing results in --out",
+        help="rerun only these benchmarks (and the chapters given with --chapters, if any) and "
+        "update the existing results in --out",
     )
     args = parser.parse_args(argv)
 
-    if args.refresh:
+    if args.refresh is not None:
         results = json.loads((args.out / "results.json").read_text())
         for key in args.refresh:
             results[key] = BENCHMARKS[key]()
+        for chapter in [Path(p) for p in args.chapters or []]:
+            _run_chapters(results, chapter, args.profiles, args.frameworks)
         write_results(results, args.out)
         return 0
     results = {
@@ -324,15 +327,20 @@ def main(argv=None) -> int:
             else sorted((ROOT / "book").glob("[A-H]_*.ipynb"))
         )
         for chapter in chapters:
-            for profile in args.profiles:
-                for framework in args.frameworks:
-                    key = f"{chapter.stem} | {profile} | {framework}"
-                    print(f"running {key} ...", flush=True)
-                    results["chapters"][key] = run_chapter(chapter, profile, framework)
-                    print(f"  {results['chapters'][key]['wall_s']} s", flush=True)
+            _run_chapters(results, chapter, args.profiles, args.frameworks)
 
     write_results(results, args.out)
     return 0
+
+
+def _run_chapters(results: dict, chapter: Path, profiles, frameworks) -> None:
+    """Run ``chapter`` under every profile and framework into ``results["chapters"]``."""
+    for profile in profiles:
+        for framework in frameworks:
+            key = f"{chapter.stem} | {profile} | {framework}"
+            print(f"running {key} ...", flush=True)
+            results.setdefault("chapters", {})[key] = run_chapter(chapter, profile, framework)
+            print(f"  {results['chapters'][key]['wall_s']} s", flush=True)
 
 
 def write_results(results: dict, out: Path) -> None:
