@@ -309,7 +309,7 @@ def binned_bias(log_m_true, log_m_pred, edges) -> pd.DataFrame:
 
 def r2_per_parameter(y_true, y_pred) -> np.ndarray:
     """Coefficient of determination of every column of (N, P) arrays, (P,)."""
-    t, p = _pair(y_true, y_pred)
+    t, p = (a.astype(np.float64) for a in _pair(y_true, y_pred))
     t, p = t.reshape(len(t), -1), p.reshape(len(p), -1)
     return 1 - ((p - t) ** 2).mean(axis=0) / t.var(axis=0)
 
@@ -317,7 +317,7 @@ def r2_per_parameter(y_true, y_pred) -> np.ndarray:
 def parameter_scores(y_true, y_pred, names) -> pd.DataFrame:
     """One row per parameter: R2, RMSE, mean relative error |pred - true| / true and bias
     (mean of pred - true), for (N, P) arrays in physical units."""
-    t, p = _pair(y_true, y_pred)
+    t, p = (a.astype(np.float64) for a in _pair(y_true, y_pred))
     t, p = t.reshape(len(t), -1), p.reshape(len(p), -1)
     names = list(names)
     if len(names) != t.shape[1]:

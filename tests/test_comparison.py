@@ -71,3 +71,34 @@ def test_neural_regressor_learns_inside_scikit_learn(framework):
         NeuralRegressor(model="Nope", framework=framework).fit(X, y)
     with pytest.raises(ValueError, match="NaN"):
         NeuralRegressor(framework=framework, epochs=1).fit(X, np.full(len(X), np.nan))
+
+
+def test_group_bootstrap_resamples_whole_groups():
+    from a3net.comparison import group_bootstrap
+
+    groups = np.repeat(np.arange(20), 15)  # 20 simulations of 15 maps
+    rows = np.arange(groups.size)
+
+    def whole_groups(r):
+        """1 if every drawn simulation came with all 15 of its maps."""
+        counts = np.bincount(groups[r], minlength=20)
+        return float(np.all(counts % 15 == 0))
+
+    value, error = group_bootstrap(whole_groups, rows, groups=groups, n_boot=50, seed=1)
+    assert value == 1.0 and error == 0.0
+    # the error of a mean over groups is the spread of the group means / sqrt(n_groups)
+    rng = np.random.default_rng(0)
+    group_means = rng.normal(size=20)
+    x = np.repeat(group_means, 15) + 0.01 * rng.normal(size=groups.size)
+    mean, err = group_bootstrap(np.mean, x, groups=groups, n_boot=2000, seed=0)
+    assert mean == pytest.approx(x.mean())
+    assert err == pytest.approx(group_means.std() / np.sqrt(20), rel=0.15)
+
+
+def test_group_bootstrap_rejects_mismatched_rows():
+    from a3net.comparison import group_bootstrap
+
+    with pytest.raises(ValueError, match="one row per entry of groups"):
+        group_bootstrap(np.mean, np.arange(5), groups=np.arange(6))
+    with pytest.raises(ValueError, match="n_boot"):
+        group_bootstrap(np.mean, np.arange(5), groups=np.arange(5), n_boot=1)

@@ -201,3 +201,24 @@ def test_binned_bias_per_true_mass_bin():
     np.testing.assert_allclose(table[["lo", "hi"]].to_numpy()[1], [14.0, 14.5])
     empty = metrics.binned_bias(true, pred, [12.0, 13.0, 14.0])
     assert empty["n"].tolist() == [0, 3] and np.isnan(empty["bias_dex"][0])
+
+
+def test_parameter_scores_match_sklearn_and_their_definitions():
+    from sklearn.metrics import r2_score
+
+    from a3net.metrics import parameter_scores, r2_per_parameter
+
+    rng = np.random.default_rng(3)
+    truth = rng.uniform([0.1, 0.6], [0.5, 1.0], size=(200, 2))
+    pred = truth + rng.normal(0, [0.05, 0.02], size=(200, 2)) + [0.01, -0.02]
+    table = parameter_scores(truth, pred, ["omega_m", "sigma_8"])
+    np.testing.assert_allclose(
+        table["R2"], r2_score(truth, pred, multioutput="raw_values"), rtol=1e-6
+    )
+    np.testing.assert_allclose(r2_per_parameter(truth, pred), table["R2"])
+    np.testing.assert_allclose(table["bias"], (pred - truth).mean(axis=0), atol=1e-7)
+    np.testing.assert_allclose(
+        table["relative error"], (np.abs(pred - truth) / truth).mean(0), rtol=1e-5
+    )
+    with pytest.raises(ValueError, match="one name per column"):
+        parameter_scores(truth, pred, ["omega_m"])
