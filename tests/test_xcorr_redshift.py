@@ -5,8 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from astropy.io import fits
 
+from a3net.data.spectra_files import read_sdss_spectrum, read_sdss_template
 from a3net.metrics import best_template_redshift, xcorr_redshift
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
@@ -22,11 +22,8 @@ SPEC_FILES = [
 
 
 def template(number: int):
-    """(log10 lambda, flux, z) of spDR2-0NN.fit: row 0 of the image, COEFF0 + COEFF1 i."""
-    with fits.open(TEMPLATES / f"spDR2-{number:03d}.fit") as hdul:
-        head, data = hdul[0].header, hdul[0].data
-        loglam = head["COEFF0"] + head["COEFF1"] * np.arange(data.shape[1])
-        return loglam, data[0].astype(np.float64), float(head["Z"])
+    """(log10 lambda, flux, z) of spDR2-0NN.fit."""
+    return read_sdss_template(TEMPLATES / f"spDR2-{number:03d}.fit")
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +38,9 @@ def qso_templates():
 
 @pytest.mark.parametrize("name", SPEC_FILES)
 def test_recovers_the_sdss_pipeline_redshift_to_1e_3(name, galaxy_templates, qso_templates):
-    with fits.open(SPECTRA / name) as hdul:
-        coadd, specobj = hdul["COADD"].data, hdul["SPECOBJ"].data
-        z_pipeline = float(specobj["Z"][0])
-        kind = specobj["CLASS"][0].strip()
-        loglam = coadd["loglam"].astype(np.float64)
-        flux = coadd["flux"].astype(np.float64)
-        ivar = coadd["ivar"].astype(np.float64)
+    spectrum = read_sdss_spectrum(SPECTRA / name)
+    z_pipeline, kind = spectrum.z, spectrum.spectral_class
+    loglam, flux, ivar = spectrum.loglam, spectrum.flux, spectrum.ivar
     templates = galaxy_templates if kind == "GALAXY" else qso_templates
     best = best_template_redshift(loglam, flux, templates, ivar=ivar).iloc[0]
     assert abs(best["z"] - z_pipeline) < 1e-3, (name, best["z"], z_pipeline)

@@ -15,4 +15,5 @@ Chapters E and H: ``cosmology`` (the CAMELS-like map simulator), ``cosmology_lin
 matter spectrum and constants), ``gaussian_maps`` (the Gaussian control field), ``camels_files``
 (the CMD .npy maps and parameter tables, memory-mapped) and ``cosmology_prep`` (logs, per-map
 mean removal, standardisation, parameter scaling, splits by simulation, the square's symmetries).
+Chapters A and B: ``spectra_files`` (SDSS spectra, the spDR2 templates, the school's HDF5 file).
 """

@@ -1,0 +1,139 @@
+"""Readers of real galaxy-spectrum files (chapters A/B): SDSS spectra, the SDSS spDR2
+cross-correlation templates and the school's HDF5 layout.
+
+* :func:`read_sdss_spectrum`: a ``spec-PLATE-MJD-FIBER.fits`` file (HDU ``COADD``: flux in
+  1e-17 erg/s/cm2/A, ``loglam`` = log10(lambda/A), ``ivar``, ``and_mask``; HDU ``SPECOBJ``: Z,
+  Z_ERR, CLASS, PLATE, MJD, FIBERID), or the older single-table layout of some public examples
+  (``flux``, ``wavelength`` in A, ``inverse_variance``, ``and_mask``; no redshift).
+* :func:`read_sdss_template`: ``spDR2-NNN.fit`` (row 0 of the image is the flux,
+  log10(lambda/A) = COEFF0 + COEFF1 i, its own redshift in the header's Z).
+* :func:`read_school_spectra`: the school's HDF5 file, group ``raw`` with ``spec`` (N, L),
+  ``specerr``, ``wavelength`` (L,), and one value per spectrum of ``z``, ``zerr``, ``age``,
+  ``metallicity``, ``smass``, ``plateid``, ``mjd``, ``fiberid``, ``ra``, ``dec``.
+
+Every reader takes a path or an http(s)/file URL (downloaded through the fetch cache).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .fetch import resolve_source
+
+SCHOOL_LABELS = (
+    "z",
+    "zerr",
+    "age",
+    "metallicity",
+    "smass",
+    "plateid",
+    "mjd",
+    "fiberid",
+    "ra",
+    "dec",
+)
+
+
+class SdssSpectrum(NamedTuple):
+    """One spectrum: log10(lambda/A) (L,), flux [1e-17 erg/s/cm2/A] (L,), inverse variance (L,),
+    the AND mask (L,), and the pipeline's redshift, its error and class (NaN / "" if absent)."""
+
+    loglam: np.ndarray
+    flux: np.ndarray
+    ivar: np.ndarray
+    and_mask: np.ndarray
+    z: float
+    z_err: float
+    spectral_class: str
+
+
+def _column(table, names, path, what):
+    for name in names:
+        if name in table.columns.names:
+            return np.asarray(table[name], dtype=np.float64)
+    raise ValueError(
+        f"{path.name} has no {what} column (looked for {', '.join(names)}); its columns are "
+        f"{', '.join(table.columns.names)}."
+    )
+
+
+def read_sdss_spectrum(source, *, offline: bool | None = None) -> SdssSpectrum:
+    """Read an SDSS spectrum file (see the module docstring for the two layouts)."""
+    from astropy.io import fits
+
+    path = resolve_source(source, "the SDSS spectrum", offline=offline)
+    with fits.open(path) as hdul:
+        names = [h.name for h in hdul]
+        table = hdul["COADD"].data if "COADD" in names else hdul[1].data
+        flux = _column(table, ("flux",), path, "flux")
+        if "loglam" in table.columns.names:
+            loglam = _column(table, ("loglam",), path, "loglam")
+        else:
+            wave = _column(table, ("wavelength", "lambda"), path, "wavelength")
+            if np.any(wave <= 0):
+                raise ValueError(f"{path.name}: wavelengths must be positive (in A).")
+            loglam = np.log10(wave)
+        ivar = _column(table, ("ivar", "inverse_variance"), path, "inverse-variance")
+        mask = (
+            np.asarray(table["and_mask"], dtype=np.int64)
+            if "and_mask" in table.columns.names
+            else np.zeros(flux.size, dtype=np.int64)
+        )
+        z, z_err, kind = np.nan, np.nan, ""
+        if "SPECOBJ" in names:
+            obj = hdul["SPECOBJ"].data
+            z, z_err = float(obj["Z"][0]), float(obj["Z_ERR"][0])
+            kind = str(obj["CLASS"][0]).strip()
+    if np.any(np.diff(loglam) <= 0):
+        raise ValueError(f"{path.name}: the wavelength grid does not increase.")
+    return SdssSpectrum(loglam, flux, ivar, mask, z, z_err, kind)
+
+
+def read_sdss_template(source, *, row: int = 0, offline: bool | None = None):
+    """(log10 lambda/A (L,), flux (L,), z) of an SDSS spDR2 template; ``row`` 0 is the flux."""
+    from astropy.io import fits
+
+    path = resolve_source(source, "the SDSS template", offline=offline)
+    with fits.open(path) as hdul:
+        head, data = hdul[0].header, hdul[0].data
+        missing = [k for k in ("COEFF0", "COEFF1") if k not in head]
+        if data is None or data.ndim != 2 or missing:
+            raise ValueError(
+                f"{path.name} is not an spDR2 template: it needs a 2-D image and the header "
+                f"keys COEFF0 and COEFF1 (missing: {missing or 'none'})."
+            )
+        loglam = head["COEFF0"] + head["COEFF1"] * np.arange(data.shape[1])
+        return loglam, np.asarray(data[row], dtype=np.float64), float(head.get("Z", 0.0))
+
+
+def read_school_spectra(source, *, offline: bool | None = None):
+    """The school's HDF5 file: (wavelength (L,) [A], spec (N, L), specerr (N, L), labels
+    DataFrame with one row per spectrum and the columns of ``SCHOOL_LABELS``)."""
+    import h5py
+
+    path = resolve_source(source, "the school's spectra file", offline=offline)
+    with h5py.File(path, "r") as handle:
+        if "raw" not in handle:
+            raise ValueError(f"{path.name} has no group 'raw'; its groups are {list(handle)}.")
+        raw = handle["raw"]
+        missing = [k for k in ("spec", "specerr", "wavelength", *SCHOOL_LABELS) if k not in raw]
+        if missing:
+            raise ValueError(f"{path.name}: group 'raw' lacks {', '.join(missing)}.")
+        spec = np.asarray(raw["spec"], dtype=np.float32)
+        err = np.asarray(raw["specerr"], dtype=np.float32)
+        wave = np.asarray(raw["wavelength"], dtype=np.float64).ravel()
+        labels = pd.DataFrame({k: np.asarray(raw[k]).ravel() for k in SCHOOL_LABELS})
+    if spec.ndim != 2 or spec.shape != err.shape or spec.shape[1] != wave.size:
+        raise ValueError(
+            f"{path.name}: spec {spec.shape} and specerr {err.shape} must be (N, L) with L = "
+            f"{wave.size} wavelengths."
+        )
+    if len(labels) != len(spec):
+        raise ValueError(
+            f"{path.name}: {len(labels)} labels for {len(spec)} spectra; every label needs one "
+            "value per spectrum."
+        )
+    return wave, spec, err, labels

@@ -1,0 +1,73 @@
+"""a3net.data.spectra_files: the real SDSS spectra and spDR2 templates in ../shared/realdata,
+and the school's HDF5 layout on a small file written here."""
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from a3net.data.spectra_files import (
+    SCHOOL_LABELS,
+    read_school_spectra,
+    read_sdss_spectrum,
+    read_sdss_template,
+)
+
+REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
+
+
+def test_reads_an_sdss_spec_file_with_its_pipeline_redshift():
+    spectrum = read_sdss_spectrum(REALDATA / "sdss_spectra" / "spec-0266-51602-0013.fits")
+    assert spectrum.loglam.shape == spectrum.flux.shape == spectrum.ivar.shape == (3838,)
+    assert spectrum.spectral_class == "GALAXY"
+    assert spectrum.z == pytest.approx(0.12131637, abs=1e-7)
+    step = np.diff(spectrum.loglam)
+    np.testing.assert_allclose(step, 1e-4, rtol=0.01)  # the SDSS log-lambda grid
+    assert 3.57 < spectrum.loglam[0] < 3.59  # about 3800 A
+    assert (spectrum.ivar >= 0).all()
+
+
+def test_reads_the_older_single_table_layout_in_log_lambda():
+    spectrum = read_sdss_spectrum(REALDATA / "sdss_spectra" / "NGC3522_SDSS_DR8.fits")
+    assert spectrum.flux.size == 3847
+    assert np.isnan(spectrum.z) and spectrum.spectral_class == ""
+    np.testing.assert_allclose(10 ** spectrum.loglam[0], 3803.645, rtol=1e-6)
+    np.testing.assert_allclose(np.diff(spectrum.loglam), 1e-4, rtol=0.01)
+
+
+def test_reads_an_spdr2_template():
+    loglam, flux, z = read_sdss_template(REALDATA / "sdss_spDR2_templates" / "spDR2-023.fit")
+    assert loglam.shape == flux.shape == (4197,)
+    assert loglam[0] == pytest.approx(3.544068)
+    np.testing.assert_allclose(np.diff(loglam), 1e-4)
+    assert z == pytest.approx(-3.4e-5)
+
+
+def test_missing_file_is_one_clear_sentence(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        read_sdss_spectrum(tmp_path / "spec-0000-00000-0000.fits")
+
+
+def write_school_file(path, n=5, length=40, *, labels=SCHOOL_LABELS):
+    rng = np.random.default_rng(0)
+    with h5py.File(path, "w") as handle:
+        raw = handle.create_group("raw")
+        raw["spec"] = rng.normal(size=(n, length))
+        raw["specerr"] = np.abs(rng.normal(size=(n, length)))
+        raw["wavelength"] = np.linspace(3800, 9200, length)
+        for key in labels:
+            raw[key] = rng.uniform(0.01, 1.0, size=n)
+
+
+def test_reads_the_school_hdf5_layout(tmp_path):
+    write_school_file(tmp_path / "spectra.h5")
+    wave, spec, err, labels = read_school_spectra(tmp_path / "spectra.h5")
+    assert wave.shape == (40,) and spec.shape == err.shape == (5, 40)
+    assert list(labels.columns) == list(SCHOOL_LABELS) and len(labels) == 5
+
+
+def test_school_file_without_a_label_is_refused(tmp_path):
+    write_school_file(tmp_path / "spectra.h5", labels=[k for k in SCHOOL_LABELS if k != "age"])
+    with pytest.raises(ValueError, match="lacks age"):
+        read_school_spectra(tmp_path / "spectra.h5")
