@@ -185,3 +185,14 @@ def check_side_multiple(image_size, stride: int, what: str) -> int:
             "crop or resample the maps."
         )
     return image_size
+
+
+def check_positive_number(value, name: str) -> float:
+    """``value`` as a positive finite float; TypeError or ValueError naming ``name`` otherwise."""
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {value!r}.") from None
+    if not np.isfinite(out) or out <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}.")
+    return out

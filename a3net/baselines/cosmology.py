@@ -43,6 +43,7 @@ import scipy.fft
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import check_positive_number
 from ..data.cosmology_linear import OMEGA_B
 from ..data.gaussian_maps import _map_size, _squared_index, projected_power
 
@@ -60,16 +61,6 @@ __all__ = [
 ]
 
 _CHUNK = 2**22  # pixels per FFT batch, bounds the memory of a spectrum of many maps
-
-
-def _positive(value, name: str) -> float:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {value!r}.") from None
-    if not np.isfinite(out) or out <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}.")
-    return out
 
 
 def _check_maps(maps, name: str = "maps", *, positive: bool = False, channels=None) -> np.ndarray:
@@ -185,10 +176,10 @@ def spectrum_bins(
     if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 1:
         raise ValueError(f"n_bins must be a whole number >= 1, got {n_bins!r}.")
     size, n_bins = int(map_size), int(n_bins)
-    box = _positive(box_size, "box_size")
+    box = check_positive_number(box_size, "box_size")
     fundamental = 2 * np.pi / box
-    lo = fundamental if k_min is None else _positive(k_min, "k_min")
-    hi = np.pi * size / box if k_max is None else _positive(k_max, "k_max")
+    lo = fundamental if k_min is None else check_positive_number(k_min, "k_min")
+    hi = np.pi * size / box if k_max is None else check_positive_number(k_max, "k_max")
     if hi <= lo:
         raise ValueError(f"k_max ({hi:.4g} h/Mpc) must exceed k_min ({lo:.4g} h/Mpc).")
     if lo + n_bins * fundamental > hi * (1 + 1e-9):
@@ -238,7 +229,7 @@ def power_spectrum(
     """
     arr = _check_maps(maps, positive=bool(contrast))
     n, c, size, _ = arr.shape
-    box = _positive(box_size, "box_size")
+    box = check_positive_number(box_size, "box_size")
     bins = spectrum_bins(size, box_size=box, n_bins=n_bins, k_min=k_min, k_max=k_max)
     power = _binned_squares(arr.reshape(n * c, size, size), bins.matrix, bool(contrast))
     return bins.centres, (power * box * box / size**4).reshape(n, c, -1)
@@ -307,7 +298,7 @@ def gaussian_log_likelihood(
     """
     arr = _check_maps(maps, channels=1)[:, 0]
     size = arr.shape[-1]
-    box = _positive(box_size, "box_size")
+    box = check_positive_number(box_size, "box_size")
     n_group = _mode_groups(size)[2]
     variance = _group_power(size, box, omega_m, sigma_8, thickness) * size**2 / box**2
     stat = _group_statistic(arr)
@@ -364,7 +355,7 @@ class ExactLikelihoodEstimator(RegressorMixin, BaseEstimator):
         if cache is not None and cache[0] == key:
             return cache[1]
         om, s8 = self._axes()
-        box = _positive(self.box_size, "box_size")
+        box = check_positive_number(self.box_size, "box_size")
         n_group = _mode_groups(size)[2]
         unit = np.stack([_group_power(size, box, o, 1.0, self.thickness) for o in om])
         unit *= size**2 / box**2  # v at sigma_8 = 1, (n_om, n_groups)
@@ -436,8 +427,8 @@ def fisher_matrix(
     size = _map_size(map_size)
     if isinstance(n_maps, bool) or not isinstance(n_maps, int | np.integer) or n_maps < 1:
         raise ValueError(f"n_maps must be a whole number >= 1, got {n_maps!r}.")
-    box = _positive(box_size, "box_size")
-    h = _positive(step, "step")
+    box = check_positive_number(box_size, "box_size")
+    h = check_positive_number(step, "step")
     unique = _mode_groups(size)[0]
     index = _squared_index(size, False).ravel()
     count = np.bincount(np.searchsorted(unique, index[index > 0]), minlength=len(unique))
@@ -550,7 +541,7 @@ class PowerSpectrumRegressor(RegressorMixin, BaseEstimator):
     def _features(self, X):
         arr = _check_maps(X, "X", positive=bool(self.contrast))
         size = arr.shape[-1]
-        box = _positive(self.box_size, "box_size")
+        box = check_positive_number(self.box_size, "box_size")
         k_max = np.sqrt(2) * np.pi * size / box if self.corners else None
         k, power = power_spectrum(
             arr, box_size=box, n_bins=self.n_bins, k_max=k_max, contrast=self.contrast

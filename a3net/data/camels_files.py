@@ -29,6 +29,14 @@ import numpy as np
 import pandas as pd
 
 from . import fetch as _fetch
+from .cosmology import (
+    FIELDS,
+    LOG_UNIFORM,
+    MAPS_PER_SIMULATION,
+    PARAMETER_NAMES,
+    PARAMETER_RANGES,
+    SUITES,
+)
 from .registry import cosmology as _cmd
 
 __all__ = [
@@ -45,22 +53,7 @@ __all__ = [
     "load_camels_params",
 ]
 
-PARAMETER_NAMES = ("omega_m", "sigma_8", "a_sn1", "a_agn1", "a_sn2", "a_agn2")
-"""The six labels of every simulation, in the column order of the CMD params files."""
-PARAMETER_RANGES = {
-    "omega_m": (0.1, 0.5),
-    "sigma_8": (0.6, 1.0),
-    "a_sn1": (0.25, 4.0),
-    "a_agn1": (0.25, 4.0),
-    "a_sn2": (0.5, 2.0),
-    "a_agn2": (0.5, 2.0),
-}
-"""(low, high) of each parameter in the LH set."""
-LOG_UNIFORM = ("a_sn1", "a_agn1", "a_sn2", "a_agn2")
-"""Parameters sampled uniformly in log (the feedback amplitudes); the others are uniform."""
-FIELDS = ("Mtot", "P")
-SUITES = ("IllustrisTNG", "SIMBA")
-MAPS_PER_SIMULATION = 15
+
 CMD_MAP_SIZE = 256
 SOURCE_KINDS = ("params", *FIELDS)
 """Keys of the ``sources`` argument of :func:`load_camels_maps`."""

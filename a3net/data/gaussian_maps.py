@@ -37,6 +37,7 @@ import pandas as pd
 import scipy.fft
 from scipy.interpolate import CubicSpline
 
+from .._validation import check_positive_number
 from .cosmology import MAPS_PER_SIMULATION, N_SLABS, PARAMETER_NAMES
 from .cosmology_linear import OMEGA_B, linear_power
 
@@ -64,16 +65,6 @@ def _slab_quadrature():
     return np.concatenate([u, u_tail]), np.concatenate([weight, weight_tail])
 
 
-def _positive(value, name: str) -> float:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {value!r}.") from None
-    if not np.isfinite(out) or out <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}.")
-    return out
-
-
 def _map_size(value, name: str = "map_size") -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise TypeError(f"{name} must be a whole number of pixels, got {value!r}.")
@@ -90,7 +81,7 @@ def projected_power(k, omega_m: float, sigma_8: float, *, thickness: float = 5.0
     over k_z (about 170 nodes) and vectorised over k. P3D is read off a cubic spline of ln P3D
     in ln k (256 nodes over the range needed); relative error about 1e-6 in all.
     """
-    length = _positive(thickness, "thickness")
+    length = check_positive_number(thickness, "thickness")
     k = np.asarray(k, dtype=np.float64)
     if not np.all(np.isfinite(k)) or np.any(k < 0):
         raise ValueError("k must hold finite wavenumbers >= 0 [h/Mpc].")
@@ -113,7 +104,7 @@ def grid_wavenumbers(map_size: int, box_size: float = 25.0, *, half: bool = True
     """|k| [h/Mpc] of the DFT modes of a ``map_size`` x ``map_size`` map over ``box_size``
     Mpc/h: shape (S, S // 2 + 1) in ``numpy.fft.rfft2``'s layout (``half``), else (S, S)."""
     size = _map_size(map_size)
-    box = _positive(box_size, "box_size")
+    box = check_positive_number(box_size, "box_size")
     return 2 * np.pi / box * np.sqrt(_squared_index(size, half))
 
 
@@ -129,7 +120,7 @@ def mode_power(
     """P2D [(Mpc/h)^2] at every DFT mode of the grid, (S, S // 2 + 1) (``half``) or (S, S);
     0 at k = 0. Evaluated once per distinct |k|."""
     size = _map_size(map_size)
-    box = _positive(box_size, "box_size")
+    box = check_positive_number(box_size, "box_size")
     index = _squared_index(size, half)
     unique, inverse = np.unique(index, return_inverse=True)
     p2d = projected_power(2 * np.pi / box * np.sqrt(unique), omega_m, sigma_8, thickness=thickness)
@@ -179,7 +170,7 @@ def gaussian_control_maps(
     """
     arr = _check_params(params)
     size = _map_size(map_size)
-    box = _positive(box_size, "box_size")
+    box = check_positive_number(box_size, "box_size")
     per_sim = maps_per_simulation
     if isinstance(per_sim, bool) or not isinstance(per_sim, int | np.integer):
         raise TypeError(f"maps_per_simulation must be a whole number, got {per_sim!r}.")
