@@ -203,9 +203,15 @@ def fit_loop(
     validation,
     seed: int,
     progress: bool,
+    callback: Callable | None = None,
 ) -> dict:
     """The epoch loop of ``fit`` for either framework; returns the per-epoch history."""
     backend.check_model(model)
+    if callback is not None and not callable(callback):
+        raise TypeError(
+            "callback must be a function of the epoch index (or None), got "
+            f"{type(callback).__name__}."
+        )
     x, y, validation, rates, batch_size = prepare_fit(
         model,
         x,
@@ -225,6 +231,7 @@ def fit_loop(
     scale = {name: backend.get_learning_rate(opt) / lr for name, opt in optimizers.items()}
     step = backend.batch_step(model, optimizers, backend.to_device(x), backend.to_device(y))
     history: dict[str, list[float]] = {}
+    callback_keys: set[str] = set()
     bar = tqdm(
         range(epochs), desc=type(model).__name__, disable=not progress, file=sys.stderr, leave=False
     )
@@ -247,6 +254,13 @@ def fit_loop(
             scores = evaluate_loop(backend, model, *validation, batch_size=max(batch_size, 256))
             for key, value in scores.items():
                 history.setdefault(f"val_{key}", []).append(value)
+        if callback is not None:  # its keys get NaN in the epochs it returns nothing for
+            backend.set_training(model, False)
+            for key, value in (callback(epoch) or {}).items():
+                history.setdefault(key, [np.nan] * epoch).append(float(value))
+                callback_keys.add(key)
+            for key in callback_keys:
+                history[key] += [np.nan] * (epoch + 1 - len(history[key]))
         bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in history.items()})
     bar.close()
     backend.set_training(model, False)
@@ -292,19 +306,23 @@ def bind_loops(backend: Backend):
         validation=None,
         seed: int = 0,
         progress: bool = True,
+        callback: Callable | None = None,
     ) -> dict:
         """Train ``model`` on NumPy ``x`` (N, ...) and ``y``; returns the per-epoch history.
 
         The model's ``configure_optimizers`` gives its optimisers (Adam(W) by default) and its
         ``training_step`` takes each batch's steps. ``schedule`` is ``"cosine"`` (the learning
         rate decays from ``lr`` to ``lr/100`` along a cosine over the epochs) or ``"constant"``.
-        ``validation=(x_val, y_val)`` is evaluated after every epoch. The history maps ``loss``
-        and the model's metrics (and their ``val_`` versions) to lists, one value per epoch.
+        ``validation=(x_val, y_val)`` is evaluated after every epoch. ``callback(epoch)``, if
+        given, runs after every epoch with the model in evaluation mode and may return a dict of
+        numbers to record (e.g. a sample-quality score of a generator at each checkpoint). The
+        history maps ``loss`` and the model's metrics (and their ``val_`` versions, and the
+        callback's keys) to lists, one value per epoch.
         """
         return fit_loop(
             backend, model, x, y, epochs=epochs, batch_size=batch_size, lr=lr,
             weight_decay=weight_decay, schedule=schedule, validation=validation, seed=seed,
-            progress=progress,
+            progress=progress, callback=callback,
         )  # fmt: skip
 
     def evaluate(model, x, y, *, batch_size: int = 256) -> dict:

@@ -173,3 +173,23 @@ def test_the_loop_is_written_once():
         assert "fit_loop(" in inspect.getsource(nn.fit)
         assert "evaluate_loop(" in inspect.getsource(nn.evaluate)
         assert isinstance(nn.core.BACKEND, _training.Backend)
+
+
+@FRAMEWORKS
+def test_the_callback_scores_every_checkpoint_in_evaluation_mode(nn):
+    """fit(callback=f) records f's numbers per epoch (NaN where f returned nothing)."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 12)).astype(np.float32), rng.normal(size=(64, 1))
+    model = nn.PhotoZMLP(n_features=12, hidden=(8,))
+    seen = []
+
+    def score(epoch):
+        seen.append(epoch)
+        return {"checkpoint": 10.0 * epoch} if epoch != 1 else None
+
+    history = nn.fit(model, x, y.astype(np.float32), epochs=3, progress=False, callback=score)
+    assert seen == [0, 1, 2]
+    assert np.isnan(history["checkpoint"][1])
+    assert history["checkpoint"][::2] == [0.0, 20.0] and len(history["loss"]) == 3
+    with pytest.raises(TypeError, match="callback must be a function"):
+        nn.fit(model, x, y.astype(np.float32), epochs=1, progress=False, callback=3)
