@@ -578,3 +578,116 @@ def test_cosmology_checks_fail_stubs_and_bugs(capsys, lenient):
     for check_fn, wrongs in cases.items():
         for wrong, message in wrongs:
             _assert_fails(check_fn, wrong, message, capsys)
+
+
+# ------------------------------------------------------------------ chapters A and B checks
+
+
+def _spectra_solutions():
+    import scipy.linalg
+
+    def dn4000(wavelength, flux):
+        f_nu = flux * wavelength**2
+        red = (wavelength >= 4000) & (wavelength <= 4100)
+        blue = (wavelength >= 3850) & (wavelength <= 3950)
+        return f_nu[:, red].mean(axis=1) / f_nu[:, blue].mean(axis=1)
+
+    def rest_frame(wavelength, flux, ivar, z):
+        return wavelength / (1 + z), flux * (1 + z), ivar / (1 + z) ** 2
+
+    def slerp(z1, z2, alphas):
+        cos = z1 @ z2 / (np.linalg.norm(z1) * np.linalg.norm(z2))
+        omega = np.arccos(np.clip(cos, -1, 1))
+        a = np.asarray(alphas)[:, None]
+        if np.sin(omega) < 1e-8:
+            return (1 - a) * z1 + a * z2
+        return (np.sin((1 - a) * omega) * z1 + np.sin(a * omega) * z2) / np.sin(omega)
+
+    def frechet(mu1, cov1, mu2, cov2):
+        root = scipy.linalg.sqrtm(cov1 @ cov2).real
+        return float(np.sum((mu1 - mu2) ** 2) + np.trace(cov1 + cov2 - 2 * root))
+
+    return dn4000, rest_frame, slerp, frechet
+
+
+def test_spectra_checks_pass_the_solutions(capsys, monkeypatch):
+    from a3net.exercises import spectra as sp_checks
+
+    monkeypatch.setenv("A3NET_STRICT_CHECKS", "1")
+    dn4000, rest_frame, slerp, frechet = _spectra_solutions()
+    for seed in (None, 1, 9):  # the default test inputs and others, same verdict
+        kw = {} if seed is None else {"seed": seed}
+        assert sp_checks.check_dn4000(dn4000, **kw) is True
+        assert sp_checks.check_rest_frame(rest_frame, **kw) is True
+        assert sp_checks.check_slerp(slerp, **kw) is True
+        assert sp_checks.check_frechet_gaussian(frechet, **kw) is True
+    out = _out(capsys)
+    assert "FAIL" not in out and out.count("PASS") >= 3 * 13, out
+
+
+def test_spectra_checks_fail_stubs_and_bugs(capsys, lenient):
+    import scipy.linalg
+
+    from a3net.exercises import spectra as sp_checks
+
+    dn4000, rest_frame, slerp, frechet = _spectra_solutions()
+    cases = {
+        sp_checks.check_dn4000: [
+            (_stub, "still a stub"),
+            (lambda w, f: dn4000(w, f)[:3], "one value per spectrum"),
+            (lambda w, f: dn4000(w, f / w**2), "convert to f_nu first"),
+            (lambda w, f: 1 / dn4000(w, f), "red over blue"),
+            (lambda w, f: dn4000(w, f) * f.mean(axis=1) / 20, "FAIL: Dn4000 matches"),
+        ],
+        sp_checks.check_rest_frame: [
+            (_stub, "still a stub"),
+            (lambda w, f, i, z: (w / (1 + z), f), "return three arrays"),
+            (lambda w, f, i, z: (w / z, f, i), "not by z"),
+            (lambda w, f, i, z: (w / (1 + z), f, i), "must grow by (1 + z)"),
+            (lambda w, f, i, z: (w / (1 + z), f * (1 + z), i), "ivar divided by a^2"),
+        ],
+        sp_checks.check_slerp: [
+            (_stub, "still a stub"),
+            (lambda a, b, al: slerp(a, b, al)[:, :3], "one vector per alpha"),
+            (lambda a, b, al: slerp(b, a, al), "starts at z1"),
+            (
+                lambda a, b, al: (1 - np.asarray(al)[:, None]) * a + np.asarray(al)[:, None] * b,
+                "that is the linear interpolation",
+            ),
+            (  # no fallback for parallel vectors: 0 / 0
+                lambda a, b, al: _slerp_without_fallback(a, b, al),
+                "fall back to",
+            ),
+        ],
+        sp_checks.check_frechet_gaussian: [
+            (_stub, "still a stub"),
+            (
+                lambda m1, c1, m2, c2: float(
+                    np.sum((m1 - m2) ** 2) + np.trace(c1 + c2 - 2 * np.sqrt(np.abs(c1 * c2)))
+                ),
+                "np.sqrt is element-wise",
+            ),
+            (
+                lambda m1, c1, m2, c2: frechet(m1, c1, m2, c2) - np.sum((m1 - m2) ** 2),
+                "FAIL: the distance between two random Gaussians",
+            ),
+            (  # the mean term not squared
+                lambda m1, c1, m2, c2: float(
+                    np.linalg.norm(m1 - m2)
+                    + np.trace(c1 + c2 - 2 * scipy.linalg.sqrtm(c1 @ c2).real)
+                ),
+                "FAIL: the distance between two random Gaussians",
+            ),
+        ],
+    }
+    for check_fn, wrongs in cases.items():
+        for wrong, message in wrongs:
+            _assert_fails(check_fn, wrong, message, capsys)
+
+
+def _slerp_without_fallback(z1, z2, alphas):
+    cos = z1 @ z2 / (np.linalg.norm(z1) * np.linalg.norm(z2))
+    omega = np.arccos(np.clip(cos, -1, 1))
+    a = np.asarray(alphas)[:, None]
+    with np.errstate(all="ignore"):
+        return (np.sin((1 - a) * omega) * z1 + np.sin(a * omega) * z2) / np.sin(omega)
