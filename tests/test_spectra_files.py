@@ -7,8 +7,13 @@ import h5py
 import numpy as np
 import pytest
 
+from a3net.data.fetch import DataUnavailableError
 from a3net.data.spectra_files import (
+    EXAMPLE_SPECTRA,
+    GALAXY_TEMPLATES,
     SCHOOL_LABELS,
+    load_sdss_examples,
+    load_sdss_templates,
     read_school_spectra,
     read_sdss_spectrum,
     read_sdss_template,
@@ -71,3 +76,23 @@ def test_school_file_without_a_label_is_refused(tmp_path):
     write_school_file(tmp_path / "spectra.h5", labels=[k for k in SCHOOL_LABELS if k != "age"])
     with pytest.raises(ValueError, match="lacks age"):
         read_school_spectra(tmp_path / "spectra.h5")
+
+
+def test_the_cache_loaders_read_the_registered_real_files(tmp_path, monkeypatch):
+    """load_sdss_templates / load_sdss_examples take the files from the a3net data cache (here
+    filled with the real copies, which the registry's checksums accept), and offline without
+    them say which file is missing."""
+    monkeypatch.setenv("A3NET_DATA", str(tmp_path))
+    with pytest.raises(DataUnavailableError, match="spDR2-023.fit"):
+        load_sdss_templates(offline=True)
+    (tmp_path / "sdss").mkdir()
+    folders = {".fit": "sdss_spDR2_templates", ".fits": "sdss_spectra"}
+    for name in GALAXY_TEMPLATES + EXAMPLE_SPECTRA:
+        file = Path(name).name
+        (tmp_path / name).write_bytes((REALDATA / folders[Path(file).suffix] / file).read_bytes())
+    templates = load_sdss_templates(offline=True)
+    examples = load_sdss_examples(offline=True)
+    assert sorted(templates) == [f"spDR2-{n:03d}" for n in range(23, 29)]
+    assert {round(s.z, 3) for s in examples.values()} == {0.121, 0.206, 0.123, 0.003}
+    loglam, flux, z = templates["spDR2-023"]
+    assert loglam.shape == flux.shape and z == pytest.approx(0.0, abs=0.01)

@@ -137,3 +137,35 @@ def read_school_spectra(source, *, offline: bool | None = None):
             "value per spectrum."
         )
     return wave, spec, err, labels
+
+
+GALAXY_TEMPLATES = tuple(f"sdss/spDR2-{n:03d}.fit" for n in range(23, 29))
+EXAMPLE_SPECTRA = (
+    "sdss/spec-0266-51602-0013.fits",
+    "sdss/spec-0266-51602-0056.fits",
+    "sdss/spec-0266-51602-0107.fits",
+    "sdss/NGC4636_SDSS_DR12.fits",
+)
+
+
+def load_sdss_templates(*, offline: bool | None = None) -> dict:
+    """The six SDSS DR2 galaxy cross-correlation templates spDR2-023..028 (early type to late
+    type and luminous red galaxy), fetched through the data cache: a dict name -> (loglam,
+    flux, z_template) as :func:`a3net.metrics.best_template_redshift` takes it."""
+    from .fetch import fetch
+
+    return {
+        name.split("/")[-1].removesuffix(".fit"): read_sdss_template(fetch(name, offline=offline))
+        for name in GALAXY_TEMPLATES
+    }
+
+
+def load_sdss_examples(*, offline: bool | None = None) -> dict:
+    """Four real SDSS galaxy spectra with pipeline redshifts (three at z = 0.12-0.21 and NGC 4636
+    at z = 0.003), fetched through the data cache: a dict file name -> :class:`SdssSpectrum`."""
+    from .fetch import fetch
+
+    return {
+        name.split("/")[-1].removesuffix(".fits"): read_sdss_spectrum(fetch(name, offline=offline))
+        for name in EXAMPLE_SPECTRA
+    }
