@@ -373,3 +373,19 @@ def test_dn4000_definition():
     assert dn4000(grid, spiked, ivar=ivar)[0] == pytest.approx(1.8, rel=1e-6)
     with pytest.raises(ValueError, match="cover 3850-4100 A"):
         dn4000(SDSS_LOGLAM[300:], np.ones(SDSS_LOGLAM.size - 300))  # starts at 4070 A
+
+
+def test_preprocess_onto_another_sets_grid():
+    """A second set (e.g. a perfect generator's redraw) goes onto the first set's grid, or is
+    refused when it does not cover it."""
+    from a3net.data.spectra import simulate_spectra
+
+    raw = simulate_spectra(60, seed=1, unphysical_fraction=0.0)
+    first, _ = preprocess(raw, n_bins=64)
+    redraw = simulate_spectra(60, seed=2, labels=first.labels, unphysical_fraction=0.0)
+    second, _ = preprocess(redraw, loglam=first.loglam)
+    np.testing.assert_array_equal(second.loglam, first.loglam)
+    assert second.flux.shape == first.flux.shape and np.isfinite(second.flux).all()
+    wider = np.linspace(first.loglam[0] - 0.05, first.loglam[-1], 64)
+    with pytest.raises(ValueError, match="share only"):
+        preprocess(redraw, loglam=wider)

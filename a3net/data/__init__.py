@@ -15,5 +15,7 @@ Chapters E and H: ``cosmology`` (the CAMELS-like map simulator), ``cosmology_lin
 matter spectrum and constants), ``gaussian_maps`` (the Gaussian control field), ``camels_files``
 (the CMD .npy maps and parameter tables, memory-mapped) and ``cosmology_prep`` (logs, per-map
 mean removal, standardisation, parameter scaling, splits by simulation, the square's symmetries).
-Chapters A and B: ``spectra_files`` (SDSS spectra, the spDR2 templates, the school's HDF5 file).
+Chapters A and B: ``spectra`` (the galaxy-spectrum simulator and its templates), ``spectra_files``
+(SDSS spectra, the spDR2 templates, the school's HDF5 file) and ``spectra_prep`` (cleaning, rest
+frame, common range, flux-conserving rebinning, normalisation).
 """

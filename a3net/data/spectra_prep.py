@@ -477,6 +477,7 @@ def preprocess(
     clean: bool = True,
     window=(4400.0, 4600.0),
     max_smass: float = 1e13,
+    loglam=None,
 ) -> tuple[RestFrameSpectra, pd.DataFrame]:
     """Clean, shift to the rest frame, keep the common range, resample onto ``n_bins`` evenly
     log-spaced bins spanning it exactly, normalise: (RestFrameSpectra, cleaning report).
@@ -484,6 +485,8 @@ def preprocess(
     ``spectra`` is a GalaxySpectra-like NamedTuple. With ``clean=False`` nothing is removed and
     the report has no rows (bad records then fail with a ValueError in the steps that meet
     them). ``window`` and ``max_smass`` go to :func:`normalise` and :func:`clean_spectra`.
+    ``loglam`` (B,), e.g. another set's ``RestFrameSpectra.loglam``, puts these spectra on that
+    grid instead (``n_bins`` is then ignored): every spectrum must cover it.
     """
     if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 2:
         raise ValueError(f"n_bins must be a whole number >= 2, got {n_bins!r}.")
@@ -500,8 +503,20 @@ def preprocess(
     z = _label_frame(spectra.labels, np.shape(spectra.flux)[0])["z"].to_numpy()
     rest, flux, ivar = to_rest_frame(spectra.loglam, spectra.flux, spectra.ivar, z)
     lo, hi = common_range(rest, ivar)
-    step = (hi - lo) / n_bins
-    new = lo + step * (np.arange(n_bins) + 0.5)
+    if loglam is None:
+        step = (hi - lo) / n_bins
+        new = lo + step * (np.arange(n_bins) + 0.5)
+    else:
+        new = np.asarray(loglam, dtype=np.float64)
+        step = np.diff(new)
+        if new.ndim != 1 or new.size < 2 or not np.all(step > 0):
+            raise ValueError("loglam must be an increasing 1-D grid of 2 or more bin centres.")
+        if new[0] - step[0] / 2 < lo - 1e-9 or new[-1] + step[-1] / 2 > hi + 1e-9:
+            raise ValueError(
+                f"loglam spans {10 ** new[0]:.0f}-{10 ** new[-1]:.0f} A but these spectra share "
+                f"only {10**lo:.0f}-{10**hi:.0f} A in the rest frame; narrow their redshifts "
+                "or the grid."
+            )
     flux, ivar = resample(rest, flux, ivar, new)
     flux, ivar, norm = normalise(new, flux, ivar, window)
     labels = spectra.labels.reset_index(drop=True)
