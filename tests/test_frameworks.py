@@ -29,6 +29,7 @@ MODELS = [
     "CosmoBatchNormCNN",
     "CosmoResNet",
     "CosmoMomentCNN",
+    "SpectrumCVAE",
 ]
 
 
@@ -39,6 +40,8 @@ def public_names(module):
         "photoz",
         "clusters",
         "cosmology",
+        "spectra_gan",
+        "spectra_vae",
         "annotations",
         "NAME",
     }
@@ -136,6 +139,8 @@ def test_the_api_walk_sees_base_class_methods():
         ("CosmoBatchNormCNN", dict(image_size=32, in_channels=3, n_outputs=6)),
         ("CosmoResNet", dict(image_size=32, stages=(8, 16), blocks_per_stage=1)),
         ("CosmoMomentCNN", dict(image_size=16, channels=(4, 8), dense=8, n_params=6)),
+        ("SpectrumCVAE", {}),
+        ("SpectrumCVAE", dict(n_bins=64, latent_dim=3, channels=8, hidden=16, n_conditions=2)),
     ],
 )
 def test_same_parameter_counts(name, kwargs):

@@ -22,6 +22,7 @@ from .gan import ConditionalWGAN
 from .layers import P4ConvP4, P4ConvZ2, P4Pool, RandomFlip, RandomRotation
 from .photoz import PhotoZMLP
 from .rings import RingCounterCNN, RingCVAE, RingRegressorCNN, RingRegressorMLP
+from .spectra_vae import SpectrumCVAE
 
 NAME = "keras"
 
@@ -56,4 +57,5 @@ __all__ = [
     "RingCVAE",
     "RingRegressorCNN",
     "RingRegressorMLP",
+    "SpectrumCVAE",
 ]
