@@ -358,9 +358,22 @@ def saliency_unit(task: str, output: int | None, n_outputs: int) -> int | None:
     return int(output)
 
 
-def latent_draws(n: int, latent_dim: int, seed: int) -> np.ndarray:
-    """Standard normal latent vectors (n, latent_dim) from NumPy, the same in both frameworks."""
+LATENT_NOISES = ("normal", "uniform")
+
+
+def latent_draws(n: int, latent_dim: int, seed: int, noise: str = "normal") -> np.ndarray:
+    """Latent vectors (n, latent_dim) float32 from NumPy, the same in both frameworks.
+
+    ``noise`` is ``"normal"`` (standard normal) or ``"uniform"`` (uniform on [-sqrt(3), sqrt(3)],
+    zero mean and unit variance like the normal draws).
+    """
+    if noise not in LATENT_NOISES:
+        raise ValueError(
+            f"noise must be one of {', '.join(map(repr, LATENT_NOISES))}, got {noise!r}."
+        )
     rng = np.random.default_rng(seed)
+    if noise == "uniform":
+        return rng.uniform(-np.sqrt(3.0), np.sqrt(3.0), (n, latent_dim)).astype(np.float32)
     return rng.standard_normal((n, latent_dim)).astype(np.float32)
 
 
@@ -375,6 +388,7 @@ __all__ = [
     "check_step_output",
     "evaluate_loop",
     "fit_loop",
+    "LATENT_NOISES",
     "latent_draws",
     "learning_rates",
     "prepare_fit",

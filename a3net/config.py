@@ -186,7 +186,173 @@ class CosmologySaliencyProfile(ChapterProfile):
     n_bootstrap: int  # bootstrap resamplings (over test simulations) behind every margin
 
 
+@dataclass(frozen=True)
+class SpectraGANProfile(ChapterProfile):
+    """Chapter A: a conditional WGAN of galaxy spectra against a cVAE and a PCA model."""
+
+    chapter: ClassVar[str] = "A"
+
+    n_spectra: int  # simulated spectra before cleaning (about 1% are removed)
+    n_bins: int  # rest-frame bins after resampling (the SDSS grid has about 3800 pixels)
+    test_fraction: float  # share of the spectra held out; every score uses their labels
+    batch_size: int  # minibatch size of every network (the hack: 20 and 50)
+    latent_dim: int  # noise inputs of the GAN
+    gan_hidden: int  # width of the GAN's dense layers
+    gan_channels: int  # channels of the GAN's ResNet + CBAM stages
+    n_critic: int  # critic steps per generator step
+    gan_epochs: int  # epochs of each GAN (the hack: 20 and 50)
+    gan_lr: float  # learning rate of both GAN optimisers (constant)
+    clip_value: float  # the hack's weight clipping bound
+    n_checkpoints: int  # last epochs whose Frechet ratio gives the checkpoint spread
+    vae_latent_dim: int  # latent dimension of the cVAE
+    vae_channels: int  # channels of the cVAE's convolution stages
+    vae_epochs: int  # epochs of the cVAE
+    pca_components: int  # principal components of the PCA reference generator
+    frechet_components: int  # principal components of the Frechet feature space
+    n_xcorr: int  # held-out spectra cross-correlated with the templates, per model
+
+
+@dataclass(frozen=True)
+class LatentSpaceProfile(ChapterProfile):
+    """Chapter B: the latent space of the spectrum WGAN (noise, sizes, labels as inputs)."""
+
+    chapter: ClassVar[str] = "B"
+
+    n_spectra: int  # simulated spectra before cleaning
+    n_bins: int  # rest-frame bins after resampling
+    test_fraction: float  # share of the spectra held out; every score uses their labels
+    batch_size: int  # minibatch size
+    gan_hidden: int  # width of the dense layers of the base GAN (the hack: 512)
+    wide_hidden: int  # the wider dense layers compared with it
+    gan_channels: int  # channels of the ResNet + CBAM stages
+    n_critic: int  # critic steps per generator step
+    gan_epochs: int  # epochs of every GAN of the chapter (the hack: 5)
+    gan_lr: float  # learning rate of both GAN optimisers (constant)
+    n_checkpoints: int  # last epochs whose Frechet ratio gives the checkpoint spread
+    frechet_components: int  # principal components of the Frechet feature space
+    n_xcorr: int  # held-out spectra cross-correlated with the templates, per model
+    n_interpolation: int  # latent pairs whose midpoints are scored
+
+
 PROFILES: dict[str, dict[str, ChapterProfile]] = {
+    "A": {
+        "smoke": SpectraGANProfile(
+            name="smoke",
+            n_spectra=3000,
+            n_bins=128,
+            test_fraction=0.2,
+            batch_size=64,
+            latent_dim=16,
+            gan_hidden=64,
+            gan_channels=16,
+            n_critic=5,
+            gan_epochs=3,
+            gan_lr=2e-4,
+            clip_value=0.03,
+            n_checkpoints=2,
+            vae_latent_dim=8,
+            vae_channels=16,
+            vae_epochs=8,
+            pca_components=16,
+            frechet_components=16,
+            n_xcorr=60,
+        ),
+        "default": SpectraGANProfile(
+            name="default",
+            n_spectra=10000,
+            n_bins=256,
+            test_fraction=0.2,
+            batch_size=64,
+            latent_dim=16,
+            gan_hidden=128,
+            gan_channels=16,
+            n_critic=5,
+            gan_epochs=12,
+            gan_lr=2e-4,
+            clip_value=0.03,
+            n_checkpoints=4,
+            vae_latent_dim=8,
+            vae_channels=16,
+            vae_epochs=25,
+            pca_components=16,
+            frechet_components=16,
+            n_xcorr=200,
+        ),
+        "full": SpectraGANProfile(
+            name="full",
+            n_spectra=60000,
+            n_bins=512,
+            test_fraction=0.2,
+            batch_size=64,
+            latent_dim=16,
+            gan_hidden=512,
+            gan_channels=64,
+            n_critic=5,
+            gan_epochs=100,
+            gan_lr=2e-4,
+            clip_value=0.03,
+            n_checkpoints=10,
+            vae_latent_dim=8,
+            vae_channels=64,
+            vae_epochs=100,
+            pca_components=16,
+            frechet_components=16,
+            n_xcorr=1000,
+        ),
+    },
+    "B": {
+        "smoke": LatentSpaceProfile(
+            name="smoke",
+            n_spectra=3000,
+            n_bins=128,
+            test_fraction=0.2,
+            batch_size=64,
+            gan_hidden=64,
+            wide_hidden=256,
+            gan_channels=16,
+            n_critic=5,
+            gan_epochs=2,
+            gan_lr=2e-4,
+            n_checkpoints=2,
+            frechet_components=16,
+            n_xcorr=40,
+            n_interpolation=200,
+        ),
+        "default": LatentSpaceProfile(
+            name="default",
+            n_spectra=10000,
+            n_bins=256,
+            test_fraction=0.2,
+            batch_size=64,
+            gan_hidden=128,
+            wide_hidden=512,
+            gan_channels=16,
+            n_critic=5,
+            gan_epochs=6,
+            gan_lr=2e-4,
+            n_checkpoints=3,
+            frechet_components=16,
+            n_xcorr=100,
+            n_interpolation=1000,
+        ),
+        "full": LatentSpaceProfile(
+            name="full",
+            n_spectra=60000,
+            n_bins=512,
+            test_fraction=0.2,
+            batch_size=64,
+            gan_hidden=512,
+            wide_hidden=2048,
+            gan_channels=64,
+            n_critic=5,
+            gan_epochs=60,
+            gan_lr=2e-4,
+            n_checkpoints=10,
+            frechet_components=16,
+            n_xcorr=1000,
+            n_interpolation=2000,
+        ),
+    },
     "C": {
         "smoke": PhotozProfile(
             name="smoke",

@@ -30,6 +30,7 @@ MODELS = [
     "CosmoResNet",
     "CosmoMomentCNN",
     "SpectrumCVAE",
+    "SpectrumWGAN",
 ]
 
 
@@ -140,6 +141,15 @@ def test_the_api_walk_sees_base_class_methods():
         ("CosmoResNet", dict(image_size=32, stages=(8, 16), blocks_per_stage=1)),
         ("CosmoMomentCNN", dict(image_size=16, channels=(4, 8), dense=8, n_params=6)),
         ("SpectrumCVAE", {}),
+        ("SpectrumWGAN", {}),
+        (
+            "SpectrumWGAN",
+            dict(n_bins=64, channels=8, hidden=16, latent_dim=0, conditioning="generator"),
+        ),
+        (
+            "SpectrumWGAN",
+            dict(n_bins=64, channels=8, hidden=16, conditioning="none", noise="uniform"),
+        ),
         ("SpectrumCVAE", dict(n_bins=64, latent_dim=3, channels=8, hidden=16, n_conditions=2)),
     ],
 )

@@ -389,3 +389,40 @@ def test_preprocess_onto_another_sets_grid():
     wider = np.linspace(first.loglam[0] - 0.05, first.loglam[-1], 64)
     with pytest.raises(ValueError, match="share only"):
         preprocess(redraw, loglam=wider)
+
+
+def test_label_scaler_bin_standardiser_split_and_templates_on_grid():
+    """The conditions are standardised z and log labels and invert exactly; bins are
+    standardised per bin; a split is disjoint and complete; templates land on the grid's step."""
+    from a3net.data.spectra import galaxy_templates, simulate_spectra
+    from a3net.data.spectra_prep import (
+        BinStandardiser,
+        LabelScaler,
+        split_spectra,
+        templates_on_grid,
+    )
+
+    data, _ = preprocess(simulate_spectra(200, seed=5), n_bins=64)
+    scaler = LabelScaler().fit(data.labels)
+    c = scaler.transform(data.labels)
+    assert c.shape == (len(data.labels), 4) and c.dtype == np.float32
+    np.testing.assert_allclose(c.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(c.std(axis=0), 1, atol=1e-4)
+    back = scaler.inverse(c)
+    np.testing.assert_allclose(
+        back.to_numpy(), data.labels[list(back.columns)].to_numpy(), rtol=1e-5
+    )
+    bad = data.labels.assign(age=-1.0)
+    with pytest.raises(ValueError, match="positive age"):
+        scaler.transform(bad)
+    std = BinStandardiser().fit(data.flux)
+    np.testing.assert_allclose(std.inverse(std.transform(data.flux)), data.flux, rtol=1e-5)
+    train, test = split_spectra(data, test_fraction=0.25, seed=1)
+    assert len(train.labels) + len(test.labels) == len(data.labels)
+    assert len(test.labels) == 50 and train.flux.shape[1] == data.flux.shape[1]
+    on_grid = templates_on_grid(galaxy_templates(), data.loglam)
+    step = np.diff(data.loglam).mean()
+    for loglam, flux, _ in on_grid.values():
+        np.testing.assert_allclose(np.diff(loglam), step, rtol=1e-6)
+        assert loglam[0] < data.loglam[0] and loglam[-1] > data.loglam[-1]
+        assert np.all(np.isfinite(flux))

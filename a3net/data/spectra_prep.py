@@ -521,3 +521,98 @@ def preprocess(
     flux, ivar, norm = normalise(new, flux, ivar, window)
     labels = spectra.labels.reset_index(drop=True)
     return RestFrameSpectra(new, flux, ivar, labels, norm), report
+
+
+LABEL_FEATURES = ("z", "log10 age", "log10 metallicity", "log10 smass")
+
+
+class LabelScaler:
+    """The generators' conditions from the labels: z, log10 age [Gyr], log10 Z and log10 smass
+    [Msun], each standardised with the training set's mean and standard deviation, (N, 4)
+    float32; :meth:`inverse` maps conditions back to a labels DataFrame."""
+
+    def fit(self, labels) -> LabelScaler:
+        raw = self._raw(labels)
+        self.mean_, self.std_ = raw.mean(axis=0), raw.std(axis=0)
+        if np.any(self.std_ == 0):
+            raise ValueError("every label must vary across the training set to be standardised.")
+        return self
+
+    def transform(self, labels) -> np.ndarray:
+        if not hasattr(self, "mean_"):
+            raise RuntimeError("call LabelScaler.fit(training labels) first.")
+        return ((self._raw(labels) - self.mean_) / self.std_).astype(np.float32)
+
+    def inverse(self, conditions) -> pd.DataFrame:
+        c = np.asarray(conditions, dtype=np.float64)
+        if c.ndim != 2 or c.shape[1] != len(LABEL_FEATURES):
+            raise ValueError(f"conditions must be (N, {len(LABEL_FEATURES)}), got {c.shape}.")
+        raw = c * self.std_ + self.mean_
+        return pd.DataFrame(
+            {"z": raw[:, 0], "age": 10 ** raw[:, 1], "metallicity": 10 ** raw[:, 2],
+             "smass": 10 ** raw[:, 3]}
+        )  # fmt: skip
+
+    @staticmethod
+    def _raw(labels) -> np.ndarray:
+        frame = _label_frame(labels, len(labels))
+        values = frame[["z", "age", "metallicity", "smass"]].to_numpy(np.float64)
+        if not np.all(np.isfinite(values)) or np.any(values[:, 1:] <= 0):
+            raise ValueError(
+                "labels must be finite with positive age, metallicity and smass; clean them "
+                "first (clean_spectra)."
+            )
+        return np.column_stack([values[:, 0], np.log10(values[:, 1:])])
+
+
+def split_spectra(data: RestFrameSpectra, *, test_fraction: float = 0.2, seed: int = 0):
+    """A random split of a RestFrameSpectra set into (train, test), each a RestFrameSpectra."""
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must lie strictly between 0 and 1, got {test_fraction}.")
+    n = len(data.labels)
+    n_test = int(round(test_fraction * n))
+    if not 0 < n_test < n:
+        raise ValueError(f"{n} spectra cannot be split with test_fraction {test_fraction}.")
+    is_test = np.zeros(n, dtype=bool)
+    is_test[np.random.default_rng(seed).permutation(n)[:n_test]] = True
+    return _subset(data, ~is_test), _subset(data, is_test)
+
+
+def templates_on_grid(templates: dict, loglam, *, margin: float = 0.02) -> dict:
+    """Templates (name -> (loglam, flux, z_template), e.g. from ``galaxy_templates()``) rebinned
+    onto the step of the rest-frame grid ``loglam`` (B,), over that grid widened by ``margin``
+    in log10(lambda) on each side (or what the template covers), as ``xcorr_redshift`` needs."""
+    new = np.asarray(loglam, dtype=np.float64)
+    step = float(np.mean(np.diff(new)))
+    out = {}
+    for name, (t_loglam, t_flux, z_t) in templates.items():
+        t_loglam = np.asarray(t_loglam, dtype=np.float64)
+        lo = max(new[0] - margin, t_loglam[0] + step)
+        hi = min(new[-1] + margin, t_loglam[-1] - step)
+        grid = lo + step * np.arange(int((hi - lo) / step) + 1)
+        flux, _ = resample(
+            t_loglam, np.asarray(t_flux, np.float64)[None], np.ones((1, t_loglam.size)), grid
+        )
+        out[name] = (grid, flux[0], z_t)
+    return out
+
+
+class BinStandardiser:
+    """Each bin of normalised spectra (N, B) standardised with the training set's mean and
+    standard deviation per bin: what the networks see, so that every bin matters on one scale
+    and an output of zero is the mean spectrum. :meth:`inverse` maps network outputs back."""
+
+    def fit(self, x) -> BinStandardiser:
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 2 or len(x) < 2 or not np.all(np.isfinite(x)):
+            raise ValueError("x must be finite spectra (N, B) with N >= 2.")
+        self.mean_, self.std_ = x.mean(axis=0), x.std(axis=0)
+        if np.any(self.std_ == 0):
+            raise ValueError("a bin has the same value in every training spectrum.")
+        return self
+
+    def transform(self, x) -> np.ndarray:
+        return ((np.asarray(x, dtype=np.float64) - self.mean_) / self.std_).astype(np.float32)
+
+    def inverse(self, x) -> np.ndarray:
+        return (np.asarray(x, dtype=np.float64) * self.std_ + self.mean_).astype(np.float32)

@@ -22,6 +22,7 @@ from .gan import ConditionalWGAN
 from .layers import P4ConvP4, P4ConvZ2, P4Pool, RandomFlip, RandomRotation
 from .photoz import PhotoZMLP
 from .rings import RingCounterCNN, RingCVAE, RingRegressorCNN, RingRegressorMLP
+from .spectra_gan import CBAM1d, ResidualCBAM1d, SpectrumWGAN
 from .spectra_vae import SpectrumCVAE
 
 NAME = "torch"
@@ -58,4 +59,7 @@ __all__ = [
     "RingRegressorCNN",
     "RingRegressorMLP",
     "SpectrumCVAE",
+    "SpectrumWGAN",
+    "CBAM1d",
+    "ResidualCBAM1d",
 ]

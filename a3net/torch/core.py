@@ -283,13 +283,14 @@ def _gradients(model, xb: np.ndarray, units) -> np.ndarray:
 def generate(model, conditions, *, seed: int = 0, batch_size: int = 256) -> np.ndarray:
     """Samples drawn by a conditional generator for ``conditions`` (N, n_conditions): float32.
 
-    The latent vectors are standard normal draws from NumPy's generator seeded with ``seed``,
-    so both frameworks decode the same z for the same seed.
+    The latent vectors are draws from NumPy's generator seeded with ``seed``: standard normal,
+    or uniform with unit variance for a model whose ``latent_noise`` is ``"uniform"``; both
+    frameworks decode the same z for the same seed.
     """
     check_use(BACKEND, model, "generate")
     c = model.check_targets(conditions, len(np.asarray(conditions)), "conditions")
     model.eval()
-    z_all = latent_draws(len(c), model.latent_dim, seed)
+    z_all = latent_draws(len(c), model.latent_dim, seed, getattr(model, "latent_noise", "normal"))
     out = [
         model.decode_samples(
             BACKEND.to_device(z_all[s : s + batch_size]), BACKEND.to_device(c[s : s + batch_size])

@@ -1,0 +1,298 @@
+"""A conditional Wasserstein GAN of 1-D spectra with ResNet + CBAM blocks (Keras 3).
+
+Twin of ``a3net.torch.spectra_gan``: same names, arguments and parameter counts. Features run
+channels last (N, L, C) inside; the generator's first feature map and the critic's flattened
+features are ordered channels first, as in PyTorch, so weights copy across layer by layer.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import tensorflow as tf
+from keras import layers
+
+from .._training import LATENT_NOISES
+from .._validation import check_non_negative, check_option, check_positive_int, check_rate
+from .core import ConditionalGenerator
+
+CONDITIONINGS = ("both", "generator", "none")
+
+
+def _init_like_torch(variables) -> None:
+    """Draw every kernel and its bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), PyTorch's default
+    for Linear and Conv1d; Dense kernels are (in, out), Conv1D kernels (k, in, out)."""
+    bound = None
+    for v in variables:
+        name = v.name.split("/")[-1]
+        if name == "kernel":
+            bound = 1 / math.sqrt(math.prod(v.shape[:-1]))
+        elif name != "bias" or bound is None:
+            continue
+        v.assign(keras.random.uniform(v.shape, -bound, bound))
+
+
+class CBAM1d(layers.Layer):
+    """1-D Convolutional Block Attention Module (Woo et al. 2018) on features (N, L, C).
+
+    Channel attention: sigmoid(MLP(mean over L) + MLP(max over L)), one shared MLP C -> C //
+    ``reduction`` (at least 1 unit) -> C with ReLU; then spatial attention: sigmoid of a conv1d
+    (``kernel_size``, 2 -> 1 channel) over [mean, max] across channels. Output (N, L, C).
+    """
+
+    def __init__(self, channels: int, reduction: int = 8, kernel_size: int = 7):
+        super().__init__()
+        channels = check_positive_int(channels, "channels")
+        units = max(1, channels // check_positive_int(reduction, "reduction"))
+        kernel_size = check_positive_int(kernel_size, "kernel_size")
+        if kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd, got {kernel_size}.")
+        self.mlp = keras.Sequential(
+            [layers.Dense(units, activation="relu"), layers.Dense(channels)]
+        )
+        self.spatial = layers.Conv1D(1, kernel_size, padding="same")
+
+    def call(self, x):
+        weights = tf.sigmoid(self.mlp(tf.reduce_mean(x, 1)) + self.mlp(tf.reduce_max(x, 1)))
+        x = x * weights[:, None, :]  # (N, L, C) scaled per channel
+        pooled = tf.concat(
+            [tf.reduce_mean(x, -1, keepdims=True), tf.reduce_max(x, -1, keepdims=True)], -1
+        )
+        return x * tf.sigmoid(self.spatial(pooled))  # scaled per position
+
+
+class ResidualCBAM1d(layers.Layer):
+    """Residual block with CBAM (He et al. 2016; Woo et al. 2018) on features (N, L, C):
+    act(x + CBAM(conv(act(conv(x))))), two k=3 'same' convolutions of ``channels`` channels;
+    act is LeakyReLU(``negative_slope``), i.e. ReLU for 0. Output (N, L, C)."""
+
+    def __init__(self, channels: int, negative_slope: float = 0.0, reduction: int = 8):
+        super().__init__()
+        channels = check_positive_int(channels, "channels")
+        slope = check_rate(negative_slope, "negative_slope")
+        self.conv1 = layers.Conv1D(channels, 3, padding="same")
+        self.conv2 = layers.Conv1D(channels, 3, padding="same")
+        self.attention = CBAM1d(channels, reduction)
+        self.act = layers.LeakyReLU(negative_slope=slope)
+
+    def call(self, x):
+        return self.act(x + self.attention(self.conv2(self.act(self.conv1(x)))))
+
+
+class SpectrumWGAN(ConditionalGenerator):
+    """Conditional WGAN of spectra (N, n_bins) given conditions (N, n_conditions).
+
+    Generator G: dense [z, c] -> ``hidden`` (ReLU) -> ``channels`` x n_bins/8 (ReLU), three
+    stages of (nearest upsampling x2, conv1d k=3 + ReLU, ResidualCBAM1d), a conv1d to one
+    channel: spectra (N, n_bins), linear. Critic D: conv1d stem + LeakyReLU(0.2), three stages
+    of (ResidualCBAM1d, stride-2 conv1d k=4 + LeakyReLU(0.2)), flatten, [features, c], dense
+    ``hidden`` LeakyReLU(0.2), one score. No batch normalisation (the penalty is per sample).
+
+    ``conditioning``: ``"both"`` (G(z, c), D(x, c)), ``"generator"`` (c is part of G's input,
+    the critic never sees it) or ``"none"`` (G(z), D(x)). ``latent_dim`` may be 0 unless
+    conditioning is ``"none"``. ``noise``: ``"normal"`` or ``"uniform"`` (on [-sqrt 3, sqrt 3],
+    unit variance) latent draws, in training and in ``generate``.
+
+    Each batch takes ``n_critic`` critic steps on mean D(G(z)) - mean D(x) (+ ``gp_weight`` *
+    mean (|grad D at random interpolates| - 1)^2), then one generator step on -mean D(G(z)).
+    ``clip_value=None``: gradient penalty, Adam(W) with betas (0.5, 0.9). A positive
+    ``clip_value``: the original WGAN, critic weights clipped to [-clip, clip] after every critic
+    step, RMSprop for both parts, no penalty (``gp_weight`` is ignored).
+
+    ``ema_decay``: the generator's weights are averaged after every generator step with decay
+    min(ema_decay, (1 + t) / (10 + t)) at step t, starting from the initial weights; the copy
+    (``average_generator``) is not trainable. ``decode_samples`` (hence ``generate``) uses it
+    while ``use_average`` is True (default); ema_decay=0 makes it the raw generator.
+    """
+
+    def __init__(
+        self,
+        n_bins: int = 256,
+        n_conditions: int = 4,
+        latent_dim: int = 16,
+        hidden: int = 128,
+        channels: int = 32,
+        n_critic: int = 5,
+        gp_weight: float = 10.0,
+        clip_value: float | None = None,
+        noise: str = "normal",
+        conditioning: str = "both",
+        ema_decay: float = 0.999,
+    ):
+        super().__init__()
+        n_bins = check_positive_int(n_bins, "n_bins", minimum=8)
+        if n_bins % 8:
+            raise ValueError(
+                f"n_bins must be a multiple of 8 (three x2 up/downsamplings), got {n_bins}; "
+                "resample the spectra onto such a grid."
+            )
+        self.sample_shape = (n_bins,)
+        self.n_conditions = check_positive_int(n_conditions, "n_conditions")
+        self.conditioning = check_option(conditioning, "conditioning", CONDITIONINGS)
+        self.latent_noise = check_option(noise, "noise", LATENT_NOISES)
+        self.latent_dim = check_positive_int(
+            latent_dim, "latent_dim", minimum=1 if conditioning == "none" else 0
+        )
+        self.n_critic = check_positive_int(n_critic, "n_critic")
+        self.gp_weight = check_non_negative(gp_weight, "gp_weight")
+        self.clip_value = (
+            None if clip_value is None else check_non_negative(clip_value, "clip_value")
+        )
+        if self.clip_value == 0:
+            raise ValueError("clip_value must be positive (or None for the gradient penalty).")
+        self.ema_decay = check_rate(ema_decay, "ema_decay")
+        self.use_average = True
+        hidden = check_positive_int(hidden, "hidden")
+        channels = check_positive_int(channels, "channels")
+        g_inputs = self.latent_dim + (self.n_conditions if conditioning != "none" else 0)
+
+        def generator():
+            return keras.Sequential(
+                [
+                    layers.Dense(hidden, activation="relu"),
+                    layers.Dense(channels * (n_bins // 8), activation="relu"),
+                    layers.Reshape((channels, n_bins // 8)),
+                    layers.Permute((2, 1)),  # (N, n_bins/8, channels)
+                    *[
+                        layer
+                        for _ in range(3)  # n_bins/8 -> n_bins/4 -> n_bins/2 -> n_bins
+                        for layer in (
+                            layers.UpSampling1D(2),
+                            layers.Conv1D(channels, 3, padding="same", activation="relu"),
+                            ResidualCBAM1d(channels),
+                        )
+                    ],
+                    layers.Conv1D(1, 3, padding="same"),
+                    layers.Flatten(),  # (N, n_bins)
+                ]
+            )
+
+        self.generator = generator()
+        self.critic = keras.Sequential(
+            [
+                layers.Reshape((n_bins, 1)),
+                layers.Conv1D(channels, 3, padding="same"),
+                layers.LeakyReLU(negative_slope=0.2),
+                *[
+                    layer
+                    for _ in range(3)  # n_bins -> n_bins/2 -> n_bins/4 -> n_bins/8
+                    for layer in (
+                        ResidualCBAM1d(channels, negative_slope=0.2),
+                        layers.Conv1D(channels, 4, strides=2, padding="same"),  # pads 1 each side
+                        layers.LeakyReLU(negative_slope=0.2),
+                    )
+                ],
+                layers.Permute((2, 1)),
+                layers.Flatten(),  # (N, channels * n_bins/8), channels first
+            ]
+        )
+        self.critic_head = keras.Sequential(
+            [layers.Dense(hidden), layers.LeakyReLU(negative_slope=0.2), layers.Dense(1)]
+        )
+        self.average_generator = generator()
+        self.average_generator.trainable = False
+        self.average_steps = keras.Variable(0.0, trainable=False, name="average_steps")
+        zeros = tf.zeros((1, n_bins))
+        self.generator(tf.zeros((1, g_inputs)))
+        self.average_generator(tf.zeros((1, g_inputs)))
+        self(zeros, tf.zeros((1, self.n_conditions)))
+        _init_like_torch(self.trainable_variables)
+        for average, raw in zip(
+            self.average_generator.variables, self.generator.variables, strict=True
+        ):
+            average.assign(raw)
+
+    def _generator_input(self, z, c):
+        return z if self.conditioning == "none" else tf.concat([z, c], axis=1)
+
+    def decode_samples(self, z, c):
+        """Spectra (N, n_bins) for latent vectors z (N, latent_dim) and conditions c, from the
+        averaged generator while ``use_average`` is True."""
+        generator = self.average_generator if self.use_average else self.generator
+        return generator(self._generator_input(z, c))
+
+    def call(self, x, c, training=False):
+        """Critic scores (N, 1) of spectra ``x`` (N, n_bins) with conditions ``c``."""
+        h = self.critic(x, training=training)
+        h = tf.concat([h, c], axis=1) if self.conditioning == "both" else h
+        return self.critic_head(h, training=training)
+
+    def configure_optimizers(self, lr, weight_decay=0.0):
+        critic = [*self.critic.trainable_variables, *self.critic_head.trainable_variables]
+        generator = list(self.generator.trainable_variables)
+        if self.clip_value is not None:
+            if weight_decay:
+                raise ValueError(
+                    "weight_decay must be 0 with weight clipping (clip_value), got "
+                    f"{weight_decay!r}; the clip already bounds the critic's weights."
+                )
+            make = lambda: keras.optimizers.RMSprop(lr, rho=0.99, epsilon=1e-8)  # noqa: E731
+        elif weight_decay:
+            make = lambda: keras.optimizers.AdamW(  # noqa: E731
+                lr, weight_decay=weight_decay, beta_1=0.5, beta_2=0.9
+            )
+        else:
+            make = lambda: keras.optimizers.Adam(lr, beta_1=0.5, beta_2=0.9)  # noqa: E731
+        return {"critic": (make(), critic), "generator": (make(), generator)}
+
+    def _latent(self, c):
+        shape = (tf.shape(c)[0], self.latent_dim)
+        if self.latent_noise == "uniform":
+            return (2 * self.uniform_noise(c, shape) - 1) * 3**0.5
+        return self.normal_noise(c, shape)
+
+    def _fake(self, c, training=False):
+        return self.generator(self._generator_input(self._latent(c), c), training=training)
+
+    def training_loss(self, x, c, training=False):
+        """Critic loss of a batch, with the Wasserstein estimate and the gradient penalty (0
+        when clipping)."""
+        fake = tf.stop_gradient(self._fake(c, training))
+        distance = tf.reduce_mean(self(x, c, training=training)) - tf.reduce_mean(
+            self(fake, c, training=training)
+        )
+        if self.clip_value is not None:
+            return -distance, {"wasserstein": distance, "gradient_penalty": tf.zeros_like(distance)}
+        eps = self.uniform_noise(x, (tf.shape(x)[0], 1))
+        mixed = eps * x + (1 - eps) * fake
+        with tf.GradientTape() as tape:
+            tape.watch(mixed)
+            score = tf.reduce_sum(self(mixed, c, training=training))
+        grad = tape.gradient(score, mixed)
+        penalty = tf.reduce_mean(tf.square(tf.norm(grad, axis=1) - 1))
+        return -distance + self.gp_weight * penalty, {
+            "wasserstein": distance,
+            "gradient_penalty": penalty,
+        }
+
+    def _update_average(self):
+        t = self.average_steps
+        decay = tf.minimum((1 + t) / (10 + t), self.ema_decay)
+        for average, raw in zip(
+            self.average_generator.variables, self.generator.variables, strict=True
+        ):
+            average.assign(raw + decay * (average - raw))  # exactly raw for decay 0
+        t.assign_add(1.0)
+
+    def training_step(self, x, c, optimizers):
+        critic_opt, generator_opt = optimizers["critic"], optimizers["generator"]
+        critic_vars = [*self.critic.trainable_variables, *self.critic_head.trainable_variables]
+        generator_vars = self.generator.trainable_variables
+        loss = tf.zeros(())
+        metrics = {"wasserstein": loss, "gradient_penalty": loss}
+        for _ in tf.range(self.n_critic):  # a graph loop: the critic step is traced once
+            with tf.GradientTape() as tape:
+                loss, metrics = self.training_loss(x, c, training=True)
+            critic_opt.apply_gradients(
+                zip(tape.gradient(loss, critic_vars), critic_vars, strict=True)
+            )
+            if self.clip_value is not None:
+                for v in critic_vars:
+                    v.assign(tf.clip_by_value(v, -self.clip_value, self.clip_value))
+        with tf.GradientTape() as tape:
+            generator_loss = -tf.reduce_mean(self(self._fake(c, True), c, training=True))
+        grads = tape.gradient(generator_loss, generator_vars)
+        generator_opt.apply_gradients(zip(grads, generator_vars, strict=True))
+        self._update_average()
+        return {"loss": loss, "generator_loss": generator_loss, **metrics}

@@ -1,0 +1,263 @@
+"""A conditional Wasserstein GAN of 1-D spectra with ResNet + CBAM blocks (PyTorch).
+
+Chapter A's model (the student hack's WCGAN of SDSS spectra): convolutional generator and critic
+built from residual blocks (He et al. 2016) with 1-D CBAM attention (Woo et al. 2018), trained
+as the original WGAN with weight clipping (Arjovsky et al. 2017) or with a gradient penalty
+(Gulrajani et al. 2017), and an exponential moving average of the generator's weights (Yazici et
+al. 2019) for drawing samples. The Keras twin in ``a3net.keras.spectra_gan`` has the same
+names, arguments and parameter counts.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+from .._training import LATENT_NOISES
+from .._validation import check_non_negative, check_option, check_positive_int, check_rate
+from .core import ConditionalGenerator
+
+CONDITIONINGS = ("both", "generator", "none")
+
+
+class CBAM1d(nn.Module):
+    """1-D Convolutional Block Attention Module (Woo et al. 2018) on features (N, C, L).
+
+    Channel attention: sigmoid(MLP(mean over L) + MLP(max over L)), one shared MLP C -> C //
+    ``reduction`` (at least 1 unit) -> C with ReLU; then spatial attention: sigmoid of a conv1d
+    (``kernel_size``, 2 -> 1 channel) over [mean, max] across channels. Output (N, C, L).
+    """
+
+    def __init__(self, channels: int, reduction: int = 8, kernel_size: int = 7):
+        super().__init__()
+        channels = check_positive_int(channels, "channels")
+        units = max(1, channels // check_positive_int(reduction, "reduction"))
+        kernel_size = check_positive_int(kernel_size, "kernel_size")
+        if kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd, got {kernel_size}.")
+        self.mlp = nn.Sequential(nn.Linear(channels, units), nn.ReLU(), nn.Linear(units, channels))
+        self.spatial = nn.Conv1d(2, 1, kernel_size, padding=kernel_size // 2)
+
+    def forward(self, x):
+        weights = torch.sigmoid(self.mlp(x.mean(dim=2)) + self.mlp(x.amax(dim=2)))
+        x = x * weights[:, :, None]  # (N, C, L) scaled per channel
+        pooled = torch.cat([x.mean(dim=1, keepdim=True), x.amax(dim=1, keepdim=True)], dim=1)
+        return x * torch.sigmoid(self.spatial(pooled))  # scaled per position
+
+
+class ResidualCBAM1d(nn.Module):
+    """Residual block with CBAM (He et al. 2016; Woo et al. 2018) on features (N, C, L):
+    act(x + CBAM(conv(act(conv(x))))), two k=3 'same' convolutions of ``channels`` channels;
+    act is LeakyReLU(``negative_slope``), i.e. ReLU for 0. Output (N, C, L)."""
+
+    def __init__(self, channels: int, negative_slope: float = 0.0, reduction: int = 8):
+        super().__init__()
+        channels = check_positive_int(channels, "channels")
+        slope = check_rate(negative_slope, "negative_slope")
+        self.conv1 = nn.Conv1d(channels, channels, 3, padding=1)
+        self.conv2 = nn.Conv1d(channels, channels, 3, padding=1)
+        self.attention = CBAM1d(channels, reduction)
+        self.act = nn.LeakyReLU(slope)
+
+    def forward(self, x):
+        return self.act(x + self.attention(self.conv2(self.act(self.conv1(x)))))
+
+
+class SpectrumWGAN(ConditionalGenerator):
+    """Conditional WGAN of spectra (N, n_bins) given conditions (N, n_conditions).
+
+    Generator G: dense [z, c] -> ``hidden`` (ReLU) -> ``channels`` x n_bins/8 (ReLU), three
+    stages of (nearest upsampling x2, conv1d k=3 + ReLU, ResidualCBAM1d), a conv1d to one
+    channel: spectra (N, n_bins), linear. Critic D: conv1d stem + LeakyReLU(0.2), three stages
+    of (ResidualCBAM1d, stride-2 conv1d k=4 + LeakyReLU(0.2)), flatten, [features, c], dense
+    ``hidden`` LeakyReLU(0.2), one score. No batch normalisation (the penalty is per sample).
+
+    ``conditioning``: ``"both"`` (G(z, c), D(x, c)), ``"generator"`` (c is part of G's input,
+    the critic never sees it) or ``"none"`` (G(z), D(x)). ``latent_dim`` may be 0 unless
+    conditioning is ``"none"``. ``noise``: ``"normal"`` or ``"uniform"`` (on [-sqrt 3, sqrt 3],
+    unit variance) latent draws, in training and in ``generate``.
+
+    Each batch takes ``n_critic`` critic steps on mean D(G(z)) - mean D(x) (+ ``gp_weight`` *
+    mean (|grad D at random interpolates| - 1)^2), then one generator step on -mean D(G(z)).
+    ``clip_value=None``: gradient penalty, Adam(W) with betas (0.5, 0.9). A positive
+    ``clip_value``: the original WGAN, critic weights clipped to [-clip, clip] after every critic
+    step, RMSprop for both parts, no penalty (``gp_weight`` is ignored).
+
+    ``ema_decay``: the generator's weights are averaged after every generator step with decay
+    min(ema_decay, (1 + t) / (10 + t)) at step t, starting from the initial weights; the copy
+    (``average_generator``) is not trainable. ``decode_samples`` (hence ``generate``) uses it
+    while ``use_average`` is True (default); ema_decay=0 makes it the raw generator.
+    """
+
+    def __init__(
+        self,
+        n_bins: int = 256,
+        n_conditions: int = 4,
+        latent_dim: int = 16,
+        hidden: int = 128,
+        channels: int = 32,
+        n_critic: int = 5,
+        gp_weight: float = 10.0,
+        clip_value: float | None = None,
+        noise: str = "normal",
+        conditioning: str = "both",
+        ema_decay: float = 0.999,
+    ):
+        super().__init__()
+        n_bins = check_positive_int(n_bins, "n_bins", minimum=8)
+        if n_bins % 8:
+            raise ValueError(
+                f"n_bins must be a multiple of 8 (three x2 up/downsamplings), got {n_bins}; "
+                "resample the spectra onto such a grid."
+            )
+        self.sample_shape = (n_bins,)
+        self.n_conditions = check_positive_int(n_conditions, "n_conditions")
+        self.conditioning = check_option(conditioning, "conditioning", CONDITIONINGS)
+        self.latent_noise = check_option(noise, "noise", LATENT_NOISES)
+        self.latent_dim = check_positive_int(
+            latent_dim, "latent_dim", minimum=1 if conditioning == "none" else 0
+        )
+        self.n_critic = check_positive_int(n_critic, "n_critic")
+        self.gp_weight = check_non_negative(gp_weight, "gp_weight")
+        self.clip_value = (
+            None if clip_value is None else check_non_negative(clip_value, "clip_value")
+        )
+        if self.clip_value == 0:
+            raise ValueError("clip_value must be positive (or None for the gradient penalty).")
+        self.ema_decay = check_rate(ema_decay, "ema_decay")
+        self.use_average = True
+        hidden = check_positive_int(hidden, "hidden")
+        channels = check_positive_int(channels, "channels")
+        g_inputs = self.latent_dim + (self.n_conditions if conditioning != "none" else 0)
+        d_inputs = channels * (n_bins // 8) + (self.n_conditions if conditioning == "both" else 0)
+        self.generator = nn.Sequential(
+            nn.Linear(g_inputs, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, channels * (n_bins // 8)),
+            nn.ReLU(),
+            nn.Unflatten(1, (channels, n_bins // 8)),
+            *[
+                layer
+                for _ in range(3)  # n_bins/8 -> n_bins/4 -> n_bins/2 -> n_bins
+                for layer in (
+                    nn.Upsample(scale_factor=2, mode="nearest"),
+                    nn.Conv1d(channels, channels, 3, padding=1),
+                    nn.ReLU(),
+                    ResidualCBAM1d(channels),
+                )
+            ],
+            nn.Conv1d(channels, 1, 3, padding=1),
+            nn.Flatten(),  # (N, n_bins)
+        )
+        self.critic = nn.Sequential(
+            nn.Unflatten(1, (1, n_bins)),
+            nn.Conv1d(1, channels, 3, padding=1),
+            nn.LeakyReLU(0.2),
+            *[
+                layer
+                for _ in range(3)  # n_bins -> n_bins/2 -> n_bins/4 -> n_bins/8
+                for layer in (
+                    ResidualCBAM1d(channels, negative_slope=0.2),
+                    nn.Conv1d(channels, channels, 4, stride=2, padding=1),
+                    nn.LeakyReLU(0.2),
+                )
+            ],
+            nn.Flatten(),  # (N, channels * n_bins/8), channels first
+        )
+        self.critic_head = nn.Sequential(
+            nn.Linear(d_inputs, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 1)
+        )
+        self.average_generator = copy.deepcopy(self.generator).requires_grad_(False)
+        self.register_buffer("average_steps", torch.zeros(()))
+
+    def _generator_input(self, z, c):
+        return z if self.conditioning == "none" else torch.cat([z, c], dim=1)
+
+    def decode_samples(self, z, c):
+        """Spectra (N, n_bins) for latent vectors z (N, latent_dim) and conditions c, from the
+        averaged generator while ``use_average`` is True."""
+        generator = self.average_generator if self.use_average else self.generator
+        return generator(self._generator_input(z, c))
+
+    def forward(self, x, c):
+        """Critic scores (N, 1) of spectra ``x`` (N, n_bins) with conditions ``c``."""
+        h = self.critic(x)
+        return self.critic_head(torch.cat([h, c], dim=1) if self.conditioning == "both" else h)
+
+    def configure_optimizers(self, lr, weight_decay=0.0):
+        critic = [*self.critic.parameters(), *self.critic_head.parameters()]
+        generator = list(self.generator.parameters())
+        if self.clip_value is not None:
+            if weight_decay:
+                raise ValueError(
+                    "weight_decay must be 0 with weight clipping (clip_value), got "
+                    f"{weight_decay!r}; the clip already bounds the critic's weights."
+                )
+            make = lambda p: torch.optim.RMSprop(p, lr=lr, alpha=0.99, eps=1e-8)  # noqa: E731
+        else:
+            make = lambda p: torch.optim.AdamW(  # noqa: E731
+                p, lr=lr, betas=(0.5, 0.9), weight_decay=weight_decay
+            )
+        return {"critic": (make(critic), critic), "generator": (make(generator), generator)}
+
+    def _latent(self, c):
+        shape = (len(c), self.latent_dim)
+        if self.latent_noise == "uniform":
+            return (2 * self.uniform_noise(c, shape) - 1) * 3**0.5
+        return self.normal_noise(c, shape)
+
+    def _fake(self, c):
+        return self.generator(self._generator_input(self._latent(c), c))
+
+    def training_loss(self, x, c, training=False):
+        """Critic loss of a batch, with the Wasserstein estimate and the gradient penalty (0
+        when clipping)."""
+        fake = self._fake(c).detach()
+        distance = self(x, c).mean() - self(fake, c).mean()
+        if self.clip_value is not None:
+            return -distance, {
+                "wasserstein": distance,
+                "gradient_penalty": torch.zeros_like(distance),
+            }
+        eps = self.uniform_noise(x, (len(x), 1))
+        with torch.enable_grad():  # the penalty needs input gradients, in evaluation too
+            mixed = (eps * x + (1 - eps) * fake).requires_grad_(True)
+            (grad,) = torch.autograd.grad(self(mixed, c).sum(), mixed, create_graph=training)
+        penalty = ((grad.norm(dim=1) - 1) ** 2).mean()
+        return -distance + self.gp_weight * penalty, {
+            "wasserstein": distance,
+            "gradient_penalty": penalty,
+        }
+
+    @torch.no_grad()
+    def _update_average(self):
+        t = self.average_steps
+        decay = torch.clamp((1 + t) / (10 + t), max=self.ema_decay)
+        average, raw = list(self.average_generator.parameters()), list(self.generator.parameters())
+        torch._foreach_lerp_(average, raw, 1 - decay)  # a <- a + (1 - d)(p - a)
+        t += 1
+
+    def training_step(self, x, c, optimizers):
+        critic_opt, generator_opt = optimizers["critic"], optimizers["generator"]
+        critic_params = [p for g in critic_opt.param_groups for p in g["params"]]
+        for _ in range(self.n_critic):
+            loss, metrics = self.training_loss(x, c, training=True)
+            critic_opt.zero_grad(set_to_none=True)
+            loss.backward()
+            critic_opt.step()
+            if self.clip_value is not None:
+                with torch.no_grad():
+                    torch._foreach_clamp_min_(critic_params, -self.clip_value)
+                    torch._foreach_clamp_max_(critic_params, self.clip_value)
+        generator_loss = -self(self._fake(c), c).mean()
+        generator_opt.zero_grad(set_to_none=True)
+        generator_loss.backward()
+        generator_opt.step()
+        self._update_average()
+        return {
+            "loss": loss.detach(),
+            "generator_loss": generator_loss.detach(),
+            **{k: v.detach() for k, v in metrics.items()},
+        }
