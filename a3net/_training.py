@@ -377,6 +377,20 @@ def latent_draws(n: int, latent_dim: int, seed: int, noise: str = "normal") -> n
     return rng.standard_normal((n, latent_dim)).astype(np.float32)
 
 
+def latent_vectors(model, n: int, seed: int, latent=None) -> np.ndarray:
+    """The latent vectors ``generate`` decodes: ``latent`` checked as (n, latent_dim) float32,
+    or ``latent_draws`` of the model's noise kind seeded with ``seed``."""
+    if latent is None:
+        return latent_draws(n, model.latent_dim, seed, getattr(model, "latent_noise", "normal"))
+    z = np.asarray(latent, dtype=np.float32)
+    if z.shape != (n, model.latent_dim) or not np.all(np.isfinite(z)):
+        raise ValueError(
+            f"latent must be finite with shape (len(conditions), latent_dim) = "
+            f"({n}, {model.latent_dim}), got {z.shape}."
+        )
+    return z
+
+
 __all__ = [
     "Backend",
     "ModelContract",
@@ -390,6 +404,7 @@ __all__ = [
     "fit_loop",
     "LATENT_NOISES",
     "latent_draws",
+    "latent_vectors",
     "learning_rates",
     "prepare_fit",
 ]

@@ -96,3 +96,28 @@ def test_the_cache_loaders_read_the_registered_real_files(tmp_path, monkeypatch)
     assert {round(s.z, 3) for s in examples.values()} == {0.121, 0.206, 0.123, 0.003}
     loglam, flux, z = templates["spDR2-023"]
     assert loglam.shape == flux.shape and z == pytest.approx(0.0, abs=0.01)
+
+
+def test_the_school_file_loads_as_a_simulator_set_and_preprocesses(tmp_path):
+    """Simulated spectra written in the school's layout come back with the same flux, inverse
+    variance (0 where the error is 0) and labels, and go through the chapters' preprocessing."""
+    from a3net.data.spectra import simulate_spectra
+    from a3net.data.spectra_files import load_school_spectra
+    from a3net.data.spectra_prep import preprocess
+
+    sim = simulate_spectra(40, seed=2, unphysical_fraction=0.05)
+    err = np.where(sim.ivar > 0, 1 / np.sqrt(np.maximum(sim.ivar, 1e-30)), 0.0)
+    with h5py.File(tmp_path / "school.h5", "w") as handle:
+        raw = handle.create_group("raw")
+        raw["spec"], raw["specerr"], raw["wavelength"] = sim.flux, err, 10**sim.loglam
+        for key in SCHOOL_LABELS:
+            raw[key] = sim.labels[key] if key in sim.labels else np.zeros(40)
+    loaded = load_school_spectra(tmp_path / "school.h5")
+    np.testing.assert_allclose(loaded.loglam, sim.loglam, atol=1e-12)
+    np.testing.assert_allclose(loaded.ivar, sim.ivar, rtol=1e-5)
+    np.testing.assert_allclose(loaded.labels.to_numpy(), sim.labels.to_numpy(), rtol=1e-12)
+    assert "plateid" in loaded.truth.columns
+    data, report = preprocess(loaded, n_bins=32)
+    assert report["count"].sum() == 2 and data.flux.shape == (38, 32)  # 5% unphysical removed
+    with pytest.raises(ValueError, match="SCHOOL_FILE is None"):
+        load_school_spectra(None)

@@ -169,3 +169,31 @@ def load_sdss_examples(*, offline: bool | None = None) -> dict:
         name.split("/")[-1].removesuffix(".fits"): read_sdss_spectrum(fetch(name, offline=offline))
         for name in EXAMPLE_SPECTRA
     }
+
+
+def load_school_spectra(source, *, offline: bool | None = None):
+    """The school's HDF5 file as a ``GalaxySpectra`` set, the simulator's format, for the
+    chapters' preprocessing: loglam = log10(wavelength), ivar = 1 / specerr^2 (0 where the error
+    is not a positive finite number), no mask bits, labels z, age, metallicity, smass and the
+    other columns (zerr, plate, MJD, fibre, position) as ``truth``. ``source`` is a path or URL;
+    None says where to put it."""
+    from .spectra import SPECTRUM_LABELS, GalaxySpectra
+
+    if source is None:
+        raise ValueError(
+            "SCHOOL_FILE is None: set it to the path or URL of the school's HDF5 file (group "
+            "'raw'), or use DATA_SOURCE = 'simulator'."
+        )
+    wave, spec, err, labels = read_school_spectra(source, offline=offline)
+    if np.any(wave <= 0) or np.any(np.diff(wave) <= 0):
+        raise ValueError("the school file's wavelength must be positive and increasing.")
+    good = np.isfinite(err) & (err > 0)
+    ivar = np.where(good, 1.0 / np.where(good, err, 1.0) ** 2, 0.0).astype(np.float32)
+    return GalaxySpectra(
+        np.log10(wave),
+        spec,
+        ivar,
+        np.zeros(spec.shape, dtype=np.int32),
+        labels[list(SPECTRUM_LABELS)].astype(float).reset_index(drop=True),
+        labels.drop(columns=list(SPECTRUM_LABELS)).reset_index(drop=True),
+    )

@@ -33,7 +33,7 @@ from .._training import (  # noqa: E402
     ModelContract,
     bind_loops,
     check_use,
-    latent_draws,
+    latent_vectors,
 )
 from ..interpret import _attribution_maps  # noqa: E402
 
@@ -299,16 +299,17 @@ def _gradients(model, xb: np.ndarray, units) -> np.ndarray:
     return tape.gradient(picked, xb).numpy().astype(np.float32)
 
 
-def generate(model, conditions, *, seed: int = 0, batch_size: int = 256) -> np.ndarray:
+def generate(model, conditions, *, seed: int = 0, batch_size: int = 256, latent=None) -> np.ndarray:
     """Samples drawn by a conditional generator for ``conditions`` (N, n_conditions): float32.
 
     The latent vectors are draws from NumPy's generator seeded with ``seed``: standard normal,
     or uniform with unit variance for a model whose ``latent_noise`` is ``"uniform"``; both
-    frameworks decode the same z for the same seed.
+    frameworks decode the same z for the same seed. ``latent`` (N, latent_dim) decodes given
+    latent vectors instead (e.g. points on a path between two draws).
     """
     check_use(BACKEND, model, "generate")
     c = model.check_targets(conditions, len(np.asarray(conditions)), "conditions")
-    z_all = latent_draws(len(c), model.latent_dim, seed, getattr(model, "latent_noise", "normal"))
+    z_all = latent_vectors(model, len(c), seed, latent)
     out = [
         np.asarray(
             model.decode_samples(

@@ -20,7 +20,7 @@ from .._training import (
     ModelContract,
     bind_loops,
     check_use,
-    latent_draws,
+    latent_vectors,
 )
 from ..interpret import _attribution_maps
 
@@ -280,17 +280,18 @@ def _gradients(model, xb: np.ndarray, units) -> np.ndarray:
 
 
 @torch.no_grad()
-def generate(model, conditions, *, seed: int = 0, batch_size: int = 256) -> np.ndarray:
+def generate(model, conditions, *, seed: int = 0, batch_size: int = 256, latent=None) -> np.ndarray:
     """Samples drawn by a conditional generator for ``conditions`` (N, n_conditions): float32.
 
     The latent vectors are draws from NumPy's generator seeded with ``seed``: standard normal,
     or uniform with unit variance for a model whose ``latent_noise`` is ``"uniform"``; both
-    frameworks decode the same z for the same seed.
+    frameworks decode the same z for the same seed. ``latent`` (N, latent_dim) decodes given
+    latent vectors instead (e.g. points on a path between two draws).
     """
     check_use(BACKEND, model, "generate")
     c = model.check_targets(conditions, len(np.asarray(conditions)), "conditions")
+    z_all = latent_vectors(model, len(c), seed, latent)
     model.eval()
-    z_all = latent_draws(len(c), model.latent_dim, seed, getattr(model, "latent_noise", "normal"))
     out = [
         model.decode_samples(
             BACKEND.to_device(z_all[s : s + batch_size]), BACKEND.to_device(c[s : s + batch_size])
