@@ -213,11 +213,12 @@ class KerasBackend(Backend):
         optimizer.learning_rate.assign(rate)
 
     def batch_step(self, model, optimizers, x, y):
-        @tf.function(reduce_retracing=True)
+        # one trace for every batch size (the last batch of an epoch is usually shorter)
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.int64)])
         def compiled(idx):
             return model.training_step(tf.gather(x, idx), tf.gather(y, idx), optimizers)
 
-        return lambda idx: compiled(tf.constant(idx))
+        return lambda idx: compiled(tf.constant(idx, dtype=tf.int64))
 
     def loss_of_batch(self, model, x, y):
         loss, metrics = model.training_loss(tf.constant(x), tf.constant(y), training=False)
