@@ -438,6 +438,8 @@ def write_results(results: dict, out: Path) -> None:
     for key, title in (
         ("cosmology", "Cosmology maps and baselines (chapters E and H)"),
         ("cosmology_training", "Cosmology models, training on the CPU (chapters E and H)"),
+        ("spectra", "Galaxy spectra, preprocessing and the PCA reference (chapters A and B)"),
+        ("spectra_training", "Spectrum models, training on the CPU (chapters A and B)"),
     ):
         if key not in results:  # a results file from before these benchmarks, refreshed in part
             continue
