@@ -124,13 +124,31 @@ def bench_clusters(n_clusters: int = 400, image_sizes=(48, 64, 128)) -> dict:
     return out
 
 
-def bench_cluster_training(n_images: int = 2048, image_size: int = 48, epochs: int = 2) -> dict:
-    """Chapters D/G: training images per second of every cluster model in both frameworks
-    (batch 32, the default profile's image size). Each model first trains one epoch untimed
-    (graph tracing, thread pools); the rate is then (1 + epochs) epochs minus 1 epoch, best of
-    two, so start-up costs cancel."""
+def _training_rates(models: dict, x, y, *, size: dict, batch_size: int, epochs: int, unit: str):
+    """Training samples per second of every model in both frameworks: ``models`` maps a label
+    to (class name, constructor arguments), ``size`` holds the size arguments every model
+    takes. Each model first trains one epoch untimed (graph tracing, thread pools); the rate is
+    then (1 + epochs) epochs minus 1 epoch, best of two, so start-up costs cancel."""
     import a3net
 
+    out = {}
+    for framework in ("torch", "keras"):
+        nn = a3net.framework(framework)
+        for label, (name, kwargs) in models.items():
+
+            def train(k, name=name, kwargs=kwargs, nn=nn):
+                model = getattr(nn, name)(**size, **kwargs)
+                nn.fit(model, x, y, epochs=k, batch_size=batch_size, progress=False)
+
+            train(1)  # warm-up
+            one, more = _best_of(lambda: train(1), 2), _best_of(lambda: train(1 + epochs), 2)
+            out[f"{framework} {label} train {unit}/s"] = epochs * len(x) / (more - one)
+    return out
+
+
+def bench_cluster_training(n_images: int = 2048, image_size: int = 48, epochs: int = 2) -> dict:
+    """Chapters D/G: training images per second of every cluster model in both frameworks
+    (batch 32, the default profile's image size), timed by :func:`_training_rates`."""
     x = np.random.default_rng(0).random((n_images, 1, image_size, image_size), dtype=np.float32)
     y = np.random.default_rng(1).random((n_images, 1), dtype=np.float32)
     models = {
@@ -140,19 +158,15 @@ def bench_cluster_training(n_images: int = 2048, image_size: int = 48, epochs: i
         "DeepClusterCNN 32-64-128 (hack D)": ("DeepClusterCNN", {}),
         "EquivariantClusterCNN": ("EquivariantClusterCNN", {"dropout": 0.0}),
     }
-    out = {}
-    for framework in ("torch", "keras"):
-        nn = a3net.framework(framework)
-        for label, (name, kwargs) in models.items():
-
-            def train(k, name=name, kwargs=kwargs, nn=nn):
-                model = getattr(nn, name)(image_size=image_size, **kwargs)
-                nn.fit(model, x, y, epochs=k, batch_size=32, progress=False)
-
-            train(1)  # warm-up
-            one, more = _best_of(lambda: train(1), 2), _best_of(lambda: train(1 + epochs), 2)
-            out[f"{framework} {label} train images/s"] = epochs * n_images / (more - one)
-    return out
+    return _training_rates(
+        models,
+        x,
+        y,
+        size={"image_size": image_size},
+        batch_size=32,
+        epochs=epochs,
+        unit="images",
+    )
 
 
 def bench_cosmology(n_sims: int = 8, map_size: int = 64, n_maps: int = 3000) -> dict:
@@ -209,10 +223,7 @@ def bench_cosmology(n_sims: int = 8, map_size: int = 64, n_maps: int = 3000) -> 
 
 def bench_cosmology_training(n_images: int = 1024, image_size: int = 64, epochs: int = 2) -> dict:
     """Chapters E/H: training maps per second of every cosmology model in both frameworks
-    (maps of 2 fields, batch 32, two targets). Each model first trains one epoch untimed; the
-    rate is then (1 + epochs) epochs minus 1 epoch, best of two, as in bench_cluster_training."""
-    import a3net
-
+    (maps of 2 fields, batch 32, two targets), timed by :func:`_training_rates`."""
     x = np.random.default_rng(0).random((n_images, 2, image_size, image_size), dtype=np.float32)
     y = np.random.default_rng(1).random((n_images, 2), dtype=np.float32)
     models = {
@@ -222,19 +233,15 @@ def bench_cosmology_training(n_images: int = 1024, image_size: int = 64, epochs:
         "CosmoResNet (hack E)": ("CosmoResNet", {}),
         "CosmoMomentCNN": ("CosmoMomentCNN", {}),
     }
-    out = {}
-    for framework in ("torch", "keras"):
-        nn = a3net.framework(framework)
-        for label, (name, kwargs) in models.items():
-
-            def train(k, name=name, kwargs=kwargs, nn=nn):
-                model = getattr(nn, name)(image_size=image_size, **kwargs)
-                nn.fit(model, x, y, epochs=k, batch_size=32, progress=False)
-
-            train(1)  # warm-up
-            one, more = _best_of(lambda: train(1), 2), _best_of(lambda: train(1 + epochs), 2)
-            out[f"{framework} {label} train maps/s"] = epochs * n_images / (more - one)
-    return out
+    return _training_rates(
+        models,
+        x,
+        y,
+        size={"image_size": image_size},
+        batch_size=32,
+        epochs=epochs,
+        unit="maps",
+    )
 
 
 def bench_spectra(n_spectra: int = 4000, n_bins: int = 128) -> dict:
@@ -266,9 +273,8 @@ def bench_spectra(n_spectra: int = 4000, n_bins: int = 128) -> dict:
 
 def bench_spectra_training(n_spectra: int = 2048, n_bins: int = 128, epochs: int = 2) -> dict:
     """Chapters A/B: training spectra per second of the WGAN (chapter A's default sizes, and the
-    default constructor) and the cVAE in both frameworks, batch 64; timed as the cluster models."""
-    import a3net
-
+    default constructor) and the cVAE in both frameworks, batch 64, timed by
+    :func:`_training_rates`."""
     x = np.random.default_rng(0).standard_normal((n_spectra, n_bins)).astype(np.float32)
     c = np.random.default_rng(1).standard_normal((n_spectra, 4)).astype(np.float32)
     models = {
@@ -279,19 +285,15 @@ def bench_spectra_training(n_spectra: int = 2048, n_bins: int = 128, epochs: int
             "SpectrumWGAN", {"channels": 8, "hidden": 64, "n_critic": 2, "clip_value": 0.03}),
         "SpectrumCVAE (channels 16)": ("SpectrumCVAE", {"channels": 16, "hidden": 64}),
     }  # fmt: skip
-    out = {}
-    for framework in ("torch", "keras"):
-        nn = a3net.framework(framework)
-        for label, (name, kwargs) in models.items():
-
-            def train(k, name=name, kwargs=kwargs, nn=nn):
-                model = getattr(nn, name)(n_bins=n_bins, **kwargs)
-                nn.fit(model, x, c, epochs=k, batch_size=64, progress=False)
-
-            train(1)  # warm-up
-            one, more = _best_of(lambda: train(1), 2), _best_of(lambda: train(1 + epochs), 2)
-            out[f"{framework} {label} train spectra/s"] = epochs * n_spectra / (more - one)
-    return out
+    return _training_rates(
+        models,
+        x,
+        c,
+        size={"n_bins": n_bins},
+        batch_size=64,
+        epochs=epochs,
+        unit="spectra",
+    )
 
 
 def run_chapter(path: Path, profile: str, framework: str, timeout: int = 1800) -> dict:

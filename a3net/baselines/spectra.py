@@ -22,6 +22,7 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
 from .._validation import as_float_array, check_positive_int
+from ..metrics import SpectrumFeatures
 
 __all__ = ["LabelRegressor", "PCASpectrumModel"]
 
@@ -65,19 +66,10 @@ class PCASpectrumModel:
 
     def fit(self, x, c) -> PCASpectrumModel:
         x, c = _pair(x, c)
-        x64, c64 = x.astype(np.float64), c.astype(np.float64)
-        if self.n_components > min(x.shape):
-            raise ValueError(
-                f"n_components ({self.n_components}) must not exceed the number of spectra or "
-                f"bins of x {x.shape}."
-            )
-        self.mean_ = x64.mean(axis=0)
-        vals, vecs = np.linalg.eigh(np.cov(x64, rowvar=False))
-        order = np.argsort(vals)[::-1][: self.n_components]
-        comps = vecs[:, order].T
-        sign = np.sign(comps[np.arange(comps.shape[0]), np.abs(comps).argmax(axis=1)])
-        self.components_ = comps * sign[:, None]  # (K, B)
-        coef = (x64 - self.mean_) @ self.components_.T  # (N, K)
+        c64 = c.astype(np.float64)
+        pca = SpectrumFeatures(self.n_components, whiten=False).fit(x)
+        self.mean_, self.components_ = pca.mean_, pca.components_  # (B,), (K, B)
+        coef = pca.transform(x)  # (N, K)
         self.c_mean_ = c64.mean(axis=0)
         self.c_scale_ = np.where(c64.std(axis=0) > 0, c64.std(axis=0), 1.0)
         self.poly_ = PolynomialFeatures(self.degree, include_bias=True)

@@ -68,6 +68,15 @@ def check(condition, what: str, hint: str = "") -> bool:
     return False
 
 
+def allclose_or_false(value, expected, **tolerances) -> bool:
+    """``np.allclose`` that is False, not an error, for a missing value or another shape (for
+    the exercise checks, which compare a student's result that may be anything)."""
+    if value is None:
+        return False
+    value, expected = np.asarray(value, dtype=float), np.asarray(expected, dtype=float)
+    return value.shape == expected.shape and bool(np.allclose(value, expected, **tolerances))
+
+
 def _as_float_array(value):
     try:
         arr = np.asarray(value, dtype=float)

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..data.cosmology import SLAB_THICKNESS
 from ..data.cosmology_linear import RHO_CRIT
+from .checks import allclose_or_false as _close
 from .checks import call_student, check, check_shape
 
 __all__ = [
@@ -20,14 +21,6 @@ __all__ = [
     "check_r2",
     "check_saliency_by_web",
 ]
-
-
-def _close(value, expected, **tolerances) -> bool:
-    """``np.allclose`` that is False, not an error, for a missing value or another shape."""
-    if value is None:
-        return False
-    value, expected = np.asarray(value, dtype=float), np.asarray(expected, dtype=float)
-    return value.shape == expected.shape and bool(np.allclose(value, expected, **tolerances))
 
 
 def _lognormal_maps(n: int, size: int, rng, *, channels: int | None = None) -> np.ndarray:
