@@ -18,7 +18,6 @@ from .core import (
     saliency,
 )
 from .cosmology import CosmoBatchNormCNN, CosmoCNN, CosmoMomentCNN, CosmoResNet
-from .gan import ConditionalWGAN
 from .layers import P4ConvP4, P4ConvZ2, P4Pool, RandomFlip, RandomRotation
 from .photoz import PhotoZMLP
 from .rings import RingCounterCNN, RingCVAE, RingRegressorCNN, RingRegressorMLP
@@ -41,7 +40,6 @@ __all__ = [
     "predict",
     "saliency",
     "ClusterCNN",
-    "ConditionalWGAN",
     "CosmoBatchNormCNN",
     "CosmoCNN",
     "CosmoMomentCNN",
