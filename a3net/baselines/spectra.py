@@ -22,7 +22,7 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
 from .._validation import as_float_array, check_positive_int
-from ..metrics import SpectrumFeatures
+from ..evaluation.frechet import SpectrumFeatures
 
 __all__ = ["LabelRegressor", "PCASpectrumModel"]
 
