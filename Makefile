@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.a3net-installed
-CHAPTERS := $(sort $(wildcard book/[A-H]_*.ipynb))
+# The chapter notebooks, in order, from the registry a3net/chapters.py (standard library only).
+CHAPTERS := $(shell $(PYTHON) a3net/chapters.py --notebooks)
 
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export TF_CPP_MIN_LOG_LEVEL := 3
@@ -15,7 +16,8 @@ export PYTHONHASHSEED := 0
 export A3NET_DATA ?= $(CURDIR)/_build/data
 REALDATA ?= $(CURDIR)/../shared/realdata
 
-.PHONY: all venv data book book-strict test lint unit notebooks student student-run bench clean
+.PHONY: all venv data book book-strict test lint unit notebooks student student-run bench clean \
+	print-chapters
 
 all: test
 
@@ -44,10 +46,12 @@ book: $(STAMP) data
 ## chapter through nbval in both frameworks.
 test: lint unit data student-run book-strict notebooks
 
-## lint: ruff's checks and its format check over the package, the tests and the notebooks.
+## lint: ruff's checks and its format check over the package, the tests and the notebooks, and
+## no committed outputs in the notebooks: the hooks of .pre-commit-config.yaml, run directly.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) tools/check_notebook_outputs.py book
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -q
@@ -56,6 +60,7 @@ book-strict: $(STAMP)
 	A3NET_STRICT_CHECKS=1 A3NET_PROFILE=smoke $(VENV)/bin/jupyter-book build . --warningiserror --keep-going --path-output _build/smoke
 
 notebooks: $(STAMP)
+	@test -n "$(CHAPTERS)" || { echo "no chapters: $(PYTHON) a3net/chapters.py --notebooks failed"; exit 1; }
 	A3NET_STRICT_CHECKS=1 A3NET_PROFILE=smoke A3NET_FRAMEWORK=torch $(PY) -m pytest --nbval-lax $(CHAPTERS) -q
 	A3NET_STRICT_CHECKS=1 A3NET_PROFILE=smoke A3NET_FRAMEWORK=keras $(PY) -m pytest --nbval-lax $(CHAPTERS) -q
 
@@ -71,6 +76,10 @@ student-run: $(STAMP)
 ## bench: timings and accuracies, written to benchmarks/results/.
 bench: $(STAMP)
 	$(PY) benchmarks/run.py --out benchmarks/results
+
+## print-chapters: the chapter notebooks nbval runs, from a3net/chapters.py.
+print-chapters:
+	@echo $(CHAPTERS)
 
 clean:
 	rm -rf _build student .pytest_cache
