@@ -11,9 +11,11 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from a3net import chapters
 from a3net.exercises.student import (
     STUB_COMMENT,
     StudentRunError,
+    chapter_notebooks,
     execute_student_notebook,
     make_student_notebook,
     run_student_copies,
@@ -22,7 +24,10 @@ from a3net.exercises.student import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTER_F = ROOT / "book" / "F_cherenkov_rings.ipynb"
+CHAPTER_F = ROOT / chapters.by_letter("F").notebook
+# Synthetic chapters take the file names of registry rows: a folder's chapters are those.
+NAME_A = Path(chapters.by_letter("A").notebook).name
+NAME_F = Path(chapters.by_letter("F").notebook).name
 
 SOLUTION_CODE = '''import numpy as np
 
@@ -143,11 +148,11 @@ def test_untagged_solution_directive_is_refused():
 def test_write_student_copies_folder(tmp_path):
     book = tmp_path / "book"
     book.mkdir()
-    nbformat.write(_synthetic_notebook(), book / "F_rings.ipynb")
+    nbformat.write(_synthetic_notebook(), book / NAME_F)
     nbformat.write(_synthetic_notebook(), book / "intro_like.ipynb")  # not a chapter: skipped
     out = tmp_path / "student"
     written = write_student_copies(book, out)
-    assert written == [out / "F_rings.ipynb"]
+    assert written == [out / NAME_F]
     student = nbformat.read(written[0], as_version=4)
     nbformat.validate(student)
     assert not any("solution" in c.metadata.get("tags", []) for c in student.cells)
@@ -162,6 +167,20 @@ def test_write_student_copies_folder(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(ValueError, match="not a notebook"):
         write_student_copies(tmp_path / "notes.txt", tmp_path / "x")
+
+
+def test_folder_chapters_come_from_the_registry(tmp_path):
+    """In book/, every registry notebook, in order; one named like a chapter without a row fails."""
+    assert chapter_notebooks(ROOT / "book") == chapters.notebooks(ROOT)
+    book = tmp_path / "book"
+    book.mkdir()
+    for name in (NAME_F, NAME_A):
+        nbformat.write(_synthetic_notebook(), book / name)
+    assert chapter_notebooks(book) == [book / NAME_A, book / NAME_F]
+    nbformat.write(_synthetic_notebook(), book / "I_ninth.ipynb")
+    with pytest.raises(ValueError, match="I_ninth.ipynb, named like a chapter but without a row"):
+        write_student_copies(book, tmp_path / "student")
+    assert not (tmp_path / "student").exists()
 
 
 def _cli(*args, timeout=120):
@@ -180,10 +199,10 @@ def _cli(*args, timeout=120):
 def test_cli_writes_copies(tmp_path):
     book = tmp_path / "book"
     book.mkdir()
-    nbformat.write(_synthetic_notebook(), book / "A_spectra.ipynb")
+    nbformat.write(_synthetic_notebook(), book / NAME_A)
     result = _cli(str(book), "--out", str(tmp_path / "student"))
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "student" / "A_spectra.ipynb").is_file()
+    assert (tmp_path / "student" / NAME_A).is_file()
     assert "wrote" in result.stdout
 
 
@@ -295,16 +314,16 @@ def _runnable_chapter(check_source):
 def test_run_student_copies_of_a_chapter(tmp_path, capsys):
     book = tmp_path / "book"
     book.mkdir()
-    nbformat.write(_runnable_chapter("print(double(2))"), book / "A_demo.ipynb")
+    nbformat.write(_runnable_chapter("print(double(2))"), book / NAME_A)
     results = run_student_copies(book, tmp_path / "student", timeout=60)
-    assert results == {tmp_path / "student" / "A_demo.ipynb": [1]}  # the stub stopped cell 1
+    assert results == {tmp_path / "student" / NAME_A: [1]}  # the stub stopped cell 1
     assert "1 cell(s) stopped with NotImplementedError" in capsys.readouterr().out
 
 
 def test_cli_run_fails_on_name_error(tmp_path):
     book = tmp_path / "book"
     book.mkdir()
-    nbformat.write(_runnable_chapter("print(doubel(2))"), book / "A_demo.ipynb")
+    nbformat.write(_runnable_chapter("print(doubel(2))"), book / NAME_A)
     result = _cli(str(book), "--out", str(tmp_path / "student"), "--run", "--timeout", "60")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "wrote" in result.stdout

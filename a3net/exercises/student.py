@@ -1,6 +1,7 @@
 """Generate student copies of the chapter notebooks: solutions stripped, outputs cleared.
 
-Conventions of the notebooks in ``book/`` (``<Letter>_<topic>.ipynb``):
+The chapters are the notebooks of the registry :mod:`a3net.chapters`. Conventions of the notebooks
+in ``book/`` (``<Letter>_<slug>.ipynb``):
 
 - a code cell tagged ``solution`` is a solution: it becomes a stub cell tagged
   ``exercise-stub`` holding :data:`STUB_COMMENT` and, for every function or class the solution
@@ -29,12 +30,15 @@ from pathlib import Path
 
 import nbformat
 
+from a3net import chapters
+
 __all__ = [
     "ALLOWED_ERRORS",
-    "CHAPTER_GLOB",
+    "CHAPTER_LIKE",
     "STUB_COMMENT",
     "STUB_TAG",
     "StudentRunError",
+    "chapter_notebooks",
     "execute_student_notebook",
     "main",
     "make_student_notebook",
@@ -48,7 +52,8 @@ CLAIMS_TAG = "claims"
 STUB_TAG = "exercise-stub"
 _FOLDING_TAGS = {"hide-input", "hide-cell", "remove-input", "remove-cell"}
 STUB_COMMENT = "# Your solution here: see the exercise above."
-CHAPTER_GLOB = "[A-H]_*.ipynb"
+# A notebook named like a chapter; each must have its row in a3net/chapters.py.
+CHAPTER_LIKE = "[A-Z]_*.ipynb"
 _SOLUTION_DIRECTIVE = re.compile(r"(```+|:::+)\s*\{solution(-start)?\}")
 # The only error a cell of a student copy may stop with: a stub that is not written yet.
 ALLOWED_ERRORS = ("NotImplementedError",)
@@ -143,32 +148,46 @@ def make_student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return out
 
 
-def _chapter_notebooks(src: Path) -> list[Path]:
+def chapter_notebooks(src: str | Path) -> list[Path]:
+    """The chapter notebooks of ``src``: that notebook, or the registry's notebooks in a folder.
+
+    In a folder, the notebooks named in :mod:`a3net.chapters` are used, in its order; a notebook
+    named like a chapter (``<Letter>_*.ipynb``) without a registry row is an error, so that no
+    chapter is skipped silently.
+    """
+    src = Path(src)
     if not src.exists():
         raise FileNotFoundError(
             f"source path {src} does not exist; give a notebook or the book/ folder."
         )
-    if src.is_dir():
-        found = sorted(src.glob(CHAPTER_GLOB))
-        if not found:
-            raise FileNotFoundError(
-                f"no chapter notebook ({CHAPTER_GLOB}) in {src}; give the book/ folder or a "
-                "notebook."
-            )
-        return found
-    if src.suffix != ".ipynb":
-        raise ValueError(f"source {src} is not a notebook (.ipynb) or a folder of notebooks.")
-    return [src]
+    if not src.is_dir():
+        if src.suffix != ".ipynb":
+            raise ValueError(f"source {src} is not a notebook (.ipynb) or a folder of notebooks.")
+        return [src]
+    names = [Path(chapter.notebook).name for chapter in chapters.CHAPTERS]
+    unknown = sorted(p.name for p in src.glob(CHAPTER_LIKE) if p.name not in names)
+    if unknown:
+        raise ValueError(
+            f"{src} holds {', '.join(unknown)}, named like a chapter but without a row in the "
+            "registry a3net/chapters.py; add its row there (or rename the notebook)."
+        )
+    found = [src / name for name in names if (src / name).is_file()]
+    if not found:
+        raise FileNotFoundError(
+            f"no chapter notebook of the registry a3net/chapters.py (e.g. {names[0]}) in {src}; "
+            "give the book/ folder or a notebook."
+        )
+    return found
 
 
 def write_student_copies(src: str | Path, out: str | Path) -> list[Path]:
     """Write the student copy of each chapter notebook in ``src`` into folder ``out``.
 
-    ``src`` is one notebook or a folder (only its ``[A-H]_*.ipynb`` are used); the copies keep
-    their file names. Returns the written paths; refuses to overwrite a source notebook.
+    ``src`` is one notebook or a folder (its chapters: :func:`chapter_notebooks`); the copies
+    keep their file names. Returns the written paths; refuses to overwrite a source notebook.
     """
     src, out = Path(src), Path(out)
-    notebooks = _chapter_notebooks(src)
+    notebooks = chapter_notebooks(src)
     written = []
     for path in notebooks:
         target = out / path.name
