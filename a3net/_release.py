@@ -5,7 +5,7 @@
 
 Derived places: pyproject.toml reads the version from ``a3net.__version__`` (``dynamic``); the
 README's citation block has ``version = {X.Y.Z}``; the Colab cell (cell 0) of every chapter
-``book/[A-H]_*.ipynb`` installs ``a3net @ git+...@vX.Y.Z``.
+notebook of the registry :mod:`a3net.chapters` installs ``a3net @ git+...@vX.Y.Z``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+from a3net import chapters as registry
+
 ROOT = Path(__file__).resolve().parents[1]
 RELEASE = re.compile(r"\d+\.\d+\.\d+((a|b|rc)\d+)?")
 INIT = re.compile(r'^__version__ = "([^"]*)"$', re.M)
@@ -26,8 +28,8 @@ DYNAMIC = {"attr": "a3net.__version__"}
 
 
 def chapters(root: Path = ROOT) -> list[Path]:
-    """The chapter notebooks, A to H."""
-    return sorted((root / "book").glob("[A-H]_*.ipynb"))
+    """The chapter notebooks of the registry a3net/chapters.py, in order, under ``root``."""
+    return registry.notebooks(root)
 
 
 def read_version(root: Path = ROOT) -> str:

@@ -1,7 +1,7 @@
 """Benchmarks of the course: simulator throughput and chapter wall times, written to a results file.
 
     python benchmarks/run.py --out benchmarks/results [--refresh cluster_training ...] \
-        [--chapters book/E_....ipynb ...] [--profiles smoke default] [--frameworks torch keras]
+        [--chapters E book/F_....ipynb ...] [--profiles smoke default] [--frameworks torch keras]
 
 Writes ``results.json`` and a readable ``results.md`` in ``--out``. Timings live here, never in the
 tests. Each chapter runs in a fresh kernel (nbclient), as CI and the book run it; its claims cell
@@ -23,6 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from a3net import chapters as registry  # noqa: E402
 from a3net import n_threads  # noqa: E402
 from a3net.data import rings  # noqa: E402
 from a3net.data.rings_reference import render_hits_reference  # noqa: E402
@@ -350,7 +351,10 @@ def main(argv=None) -> int:
     parser.add_argument("--profiles", nargs="+", default=["smoke", "default"])
     parser.add_argument("--frameworks", nargs="+", default=["torch", "keras"])
     parser.add_argument(
-        "--chapters", nargs="+", default=None, help="notebook paths (default: every chapter)"
+        "--chapters",
+        nargs="+",
+        default=None,
+        help="chapter letters or notebook paths (default: every chapter of a3net/chapters.py)",
     )
     parser.add_argument(
         "--skip-chapters", action="store_true", help="only the simulator benchmarks"
@@ -368,7 +372,7 @@ def main(argv=None) -> int:
         results = json.loads((args.out / "results.json").read_text())
         for key in args.refresh:
             results[key] = BENCHMARKS[key]()
-        for chapter in [Path(p) for p in args.chapters or []]:
+        for chapter in _chapter_paths(args.chapters or []):
             _run_chapters(results, chapter, args.profiles, args.frameworks)
         write_results(results, args.out)
         return 0
@@ -382,16 +386,19 @@ def main(argv=None) -> int:
         "chapters": {},
     }
     if not args.skip_chapters:
-        chapters = (
-            [Path(p) for p in args.chapters]
-            if args.chapters
-            else sorted((ROOT / "book").glob("[A-H]_*.ipynb"))
-        )
+        chapters = _chapter_paths(args.chapters) if args.chapters else registry.notebooks(ROOT)
         for chapter in chapters:
             _run_chapters(results, chapter, args.profiles, args.frameworks)
 
     write_results(results, args.out)
     return 0
+
+
+def _chapter_paths(names: list[str]) -> list[Path]:
+    """Notebook paths for ``--chapters``: a letter names its registry notebook, else a path."""
+    return [
+        ROOT / registry.by_letter(name).notebook if len(name) == 1 else Path(name) for name in names
+    ]
 
 
 def _run_chapters(results: dict, chapter: Path, profiles, frameworks) -> None:

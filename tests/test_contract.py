@@ -1,10 +1,11 @@
-"""The chapter contract (DESIGN section 3): every book/[A-H]_*.ipynb has the course's shape.
+"""The chapter contract (DESIGN section 3): every chapter in a3net/chapters.py has its shape.
 
 ``chapter_problems`` lists, one sentence each, what a chapter lacks: the Colab install cell, the
 parameters cell, objectives/prerequisites/time near the top, exercises whose solutions are tagged
-and define a function that a self-check from ``a3net.exercises`` is called with, a claims cell with
-at least three asserts, and its entry in _toc.yml. Synthetic chapters missing each part in turn
-prove that every rule can fail.
+and define a function that a self-check from ``a3net.exercises`` is called with, a claims cell that
+records at least three claims in the chapter's ledger (``a3net.claims.Ledger``) and asserts nothing
+itself, and its entry in _toc.yml. Synthetic chapters missing each part in turn prove that every
+rule can fail.
 """
 
 from __future__ import annotations
@@ -20,16 +21,16 @@ import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 import a3net
-from a3net.exercises.student import CHAPTER_GLOB
+from a3net import chapters
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
-CHAPTERS = sorted(BOOK.glob(CHAPTER_GLOB))
+CHAPTERS = chapters.notebooks(ROOT)
 
 TOP_CELLS = 6  # the parameters and objectives cells sit among the first cells
 PARAMETERS = ("PROFILE", "FRAMEWORK", "DATA_SOURCE", "SEED")
 OPENING_LABELS = ("learning objectives", "prerequisites", "time")
-MIN_ASSERTS = 3
+MIN_CLAIMS = 3  # claims recorded with ledger.check in the claims cell
 EXERCISE = re.compile(r"^(`{3,}|:{3,})\s*\{exercise(?:-start)?\}", re.MULTILINE)
 SOLUTION = re.compile(r"^(?:`{3,}|:{3,})\s*\{solution(?:-start)?\}\s*(\S+)", re.MULTILINE)
 DROPDOWN = re.compile(r"^:class:.*\bdropdown\b", re.MULTILINE)
@@ -256,20 +257,54 @@ def _exercise_problems(cells) -> list[str]:
     return problems
 
 
-def _claims_problems(cells) -> list[str]:
+def _calls(tree: ast.AST, attribute: str) -> list[ast.Call]:
+    """The calls ``something.<attribute>(...)`` in ``tree``."""
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == attribute
+    ]
+
+
+def _claims_problems(cells, letter: str) -> list[str]:
+    """The claims cell records every claim in a ledger of this chapter and asserts none itself."""
     claims = [cell for cell in cells if cell.cell_type == "code" and "claims" in _tags(cell)]
     if not claims:
         return ["no code cell is tagged `claims`."]
-    tree = _parse(claims[0].source)
-    n_asserts = sum(isinstance(node, ast.Assert) for node in ast.walk(tree)) if tree else 0
-    if n_asserts < MIN_ASSERTS:
-        return [
-            (
-                f"the claims cell has {n_asserts} assert statement(s); it needs at least "
-                f"{MIN_ASSERTS}."
-            )
-        ]
-    return []
+    tree = _parse(claims[0].source) or ast.Module(body=[], type_ignores=[])
+    ledgers = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] == "Ledger"
+    ]
+    problems = []
+    if not any(
+        node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value == letter
+        for node in ledgers
+    ):
+        problems.append(
+            f'the claims cell opens no ledger of this chapter: Ledger("{letter}", ...) '
+            "from a3net.claims."
+        )
+    n_checks = len(_calls(tree, "check"))
+    if n_checks < MIN_CLAIMS:
+        problems.append(
+            f"the claims cell records {n_checks} claim(s) with ledger.check; it needs at least "
+            f"{MIN_CLAIMS}."
+        )
+    if not _calls(tree, "finish"):
+        problems.append(
+            "the claims cell never calls ledger.finish(), which asserts the recorded claims."
+        )
+    n_asserts = sum(isinstance(node, ast.Assert) for node in ast.walk(tree))
+    if n_asserts:
+        problems.append(
+            f"the claims cell has {n_asserts} bare assert statement(s); record each claim with "
+            "ledger.check so that nothing is asserted that is not recorded."
+        )
+    return problems
 
 
 def toc_entries(toc_path: Path = ROOT / "_toc.yml") -> set[str]:
@@ -295,7 +330,7 @@ def chapter_problems(
         + _parameters_problems(cells)
         + _opening_problems(cells)
         + _exercise_problems(cells)
-        + _claims_problems(cells)
+        + _claims_problems(cells, Path(docname).name[0])
     )
     if docname not in toc:
         problems.append(f"{docname} is not listed in _toc.yml.")
@@ -332,7 +367,14 @@ CHECK_CODE = (
     "demo_checks.check(double is not None, 'given');"
 )
 SOLUTION_MD = "::::{solution} ex-x-double\n:class: dropdown\n\nMultiply by two.\n::::"
-CLAIMS = "assert double(1) == 2\nassert double(0) == 0\nif True:\n    assert double(-1) == -2"
+CLAIMS = """from a3net.claims import Ledger
+
+ledger = Ledger("X", directory=None)
+ledger.check("double of one", double(1), ">=", 2, source="arithmetic")
+ledger.check("double of zero", double(0), "<=", 0, source="arithmetic")
+if True:
+    ledger.check("double of minus one", double(-1), "<", 0, source="arithmetic")
+ledger.finish()"""
 
 
 def _cell(kind, source, *tags):
@@ -450,10 +492,22 @@ BROKEN = {
         ),
         "not given double",
     ),
-    "no claims cell": (_drop("assert double"), "no code cell is tagged `claims`"),
-    "claims with two asserts": (
-        _set("assert double", "assert True\nassert 1"),
-        "has 2 assert statement(s)",
+    "no claims cell": (_drop("Ledger("), "no code cell is tagged `claims`"),
+    "claims with two checks": (
+        _set("Ledger(", CLAIMS.replace("if True:\n    ledger.check", "ledger.summary")),
+        "records 2 claim(s)",
+    ),
+    "claims never finished": (
+        _set("Ledger(", CLAIMS.replace("ledger.finish()", "")),
+        "never calls ledger.finish()",
+    ),
+    "claims with a bare assert": (
+        _set("Ledger(", CLAIMS + "\nassert double(2) == 4"),
+        "1 bare assert statement(s)",
+    ),
+    "ledger of another chapter": (
+        _set("Ledger(", CLAIMS.replace('Ledger("X"', 'Ledger("F"')),
+        'no ledger of this chapter: Ledger("X"',
     ),
 }
 

@@ -13,7 +13,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
 import a3net
-from a3net import _release
+from a3net import _release, chapters
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -81,8 +81,8 @@ def test_every_place_agrees_on_the_version():
     assert _release.check() == []
     version = a3net.__version__
     assert f"version      = {{{version}}}," in (ROOT / "README.md").read_text(encoding="utf-8")
-    notebooks = sorted((ROOT / "book").glob("[A-H]_*.ipynb"))
-    assert notebooks, "no chapter notebooks found in book/"
+    notebooks = chapters.notebooks(ROOT)
+    assert _release.chapters() == notebooks, "the release tool must read a3net/chapters.py"
     for path in notebooks:
         cell = json.loads(path.read_text(encoding="utf-8"))["cells"][0]
         source = "".join(cell["source"])
