@@ -11,6 +11,7 @@ This module imports only the standard library, so it also runs without the virtu
     python3 a3net/chapters.py --notebooks   # book/A_spectra_gan.ipynb ... one per line
     python3 a3net/chapters.py --letters     # A B C D E F G H
     python -m a3net.chapters --json         # every row, for a workflow matrix
+    python -m a3net.chapters --check        # what lacks its counterpart (imports a3net.config)
 """
 
 from __future__ import annotations
@@ -18,11 +19,21 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import re
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-__all__ = ["CHAPTERS", "ROOT", "Chapter", "by_letter", "letters", "main", "notebooks"]
+__all__ = [
+    "CHAPTERS",
+    "ROOT",
+    "Chapter",
+    "by_letter",
+    "letters",
+    "main",
+    "notebooks",
+    "problems",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -159,6 +170,52 @@ def notebooks(root: str | Path | None = None) -> list[Path]:
     return [base / chapter.notebook for chapter in CHAPTERS]
 
 
+# A chapter as the other places name it: book/F_cherenkov_rings (toc) or F_cherenkov_rings (intro).
+_TOC_CHAPTER = re.compile(r"^\s*-?\s*file:\s*(book/[A-Z]_\w+)\s*$", re.M)
+_INTRO_CHAPTER = re.compile(r"\{doc\}`(?:[^`<]*<)?([A-Z]_\w+)>?`")
+
+
+def _mismatch(place: str, found: list[str], expected: list[str]) -> list[str]:
+    """One sentence if ``found`` is not ``expected`` (same items, same order)."""
+    if found == expected:
+        return []
+    extra = [x for x in found if x not in expected]
+    missing = [x for x in expected if x not in found]
+    parts = [f"{extra} without a registry row"] if extra else []
+    parts += [f"{missing} missing"] if missing else []
+    detail = "; ".join(parts) or f"the chapters in another order, {found}"
+    return [f"{place} disagrees with the registry a3net/chapters.py: {detail}."]
+
+
+def problems(root: str | Path | None = None) -> list[str]:
+    """Everything under ``root`` that disagrees with the registry, one sentence each.
+
+    Checks the notebooks ``book/<Letter>_*.ipynb``, the chapter entries of ``_toc.yml``, the
+    chapter links of ``book/intro.md`` and the profiles of :mod:`a3net.config` (imported here:
+    run with the package importable).
+    """
+    base = ROOT if root is None else Path(root)
+    found = []
+    registered = [Path(c.notebook).name for c in CHAPTERS]
+    on_disk = sorted(p.name for p in (base / "book").glob("[A-Z]_*.ipynb"))
+    found += _mismatch("book/", on_disk, registered)
+    toc = _TOC_CHAPTER.findall((base / "_toc.yml").read_text(encoding="utf-8"))
+    found += _mismatch("_toc.yml", toc, [c.docname for c in CHAPTERS])
+    intro = _INTRO_CHAPTER.findall((base / "book" / "intro.md").read_text(encoding="utf-8"))
+    intro = list(dict.fromkeys(intro))  # a chapter linked again further down counts once
+    found += _mismatch("book/intro.md", intro, [Path(c.docname).name for c in CHAPTERS])
+    config = importlib.import_module("a3net.config")
+    found += _mismatch("a3net.config.PROFILES", list(config.PROFILES), letters())
+    for chapter in CHAPTERS:
+        kind = getattr(config, chapter.profile, None)
+        if kind is None or getattr(kind, "chapter", None) != chapter.letter:
+            found.append(
+                f"chapter {chapter.letter} names the profile class {chapter.profile}, but "
+                f"a3net.config has no such class with chapter = {chapter.letter!r}."
+            )
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: print the letters, the notebooks or every row (JSON)."""
     parser = argparse.ArgumentParser(
@@ -168,7 +225,19 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--letters", action="store_true", help="the letters, on one line")
     group.add_argument("--notebooks", action="store_true", help="the notebooks, one a line")
     group.add_argument("--json", action="store_true", help="every row as a JSON list")
+    group.add_argument(
+        "--check", action="store_true", help="name what lacks its counterpart; exit status 1"
+    )
     args = parser.parse_args(argv)
+    if args.check:
+        if str(ROOT) not in sys.path:  # run as a script: make a3net importable
+            sys.path.insert(0, str(ROOT))
+        found = problems()
+        for problem in found:
+            print(problem, file=sys.stderr)
+        if not found:
+            print(f"chapters {' '.join(letters())}: notebooks, toc, intro and profiles agree.")
+        return int(bool(found))
     if args.letters:
         print(" ".join(letters()))
     elif args.notebooks:
