@@ -1,5 +1,6 @@
-"""a3net.comparison and a3net.neural_estimator: the cross-validated table, paired bootstrap
-margins, and a network of either framework inside scikit-learn."""
+"""a3net.evaluation.tables, a3net.evaluation.bootstrap and a3net.neural_estimator: the
+cross-validated table, paired bootstrap margins, and a network of either framework inside
+scikit-learn."""
 
 import numpy as np
 import pandas as pd
@@ -8,7 +9,7 @@ from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import cross_val_score
 
-from a3net import comparison, metrics
+from a3net.evaluation import bootstrap, regression, tables
 from a3net.neural_estimator import NeuralRegressor
 
 
@@ -21,7 +22,7 @@ def _data(n=600, seed=0):
 
 def test_compare_regressors_ranks_a_real_model_above_the_dummy():
     X, y = _data()
-    table = comparison.compare_regressors(
+    table = tables.compare_regressors(
         {"dummy": DummyRegressor(), "ridge": Ridge(1e-3)}, pd.DataFrame(X), y, cv=3
     )
     assert list(table.index) == ["ridge", "dummy"]  # sorted by MAE
@@ -32,15 +33,15 @@ def test_compare_regressors_ranks_a_real_model_above_the_dummy():
 
 def test_compare_regressors_caps_training_rows_and_rejects_bad_input():
     X, y = _data()
-    capped = comparison.compare_regressors({"ridge": Ridge()}, X, y, cv=2, max_train={"ridge": 10})
-    full = comparison.compare_regressors({"ridge": Ridge()}, X, y, cv=2)
+    capped = tables.compare_regressors({"ridge": Ridge()}, X, y, cv=2, max_train={"ridge": 10})
+    full = tables.compare_regressors({"ridge": Ridge()}, X, y, cv=2)
     assert capped.loc["ridge", "MAE"] > full.loc["ridge", "MAE"]  # 10 rows learn less
     with pytest.raises(ValueError, match="one value per row"):
-        comparison.compare_regressors({"r": Ridge()}, X, y[:-1])
+        tables.compare_regressors({"r": Ridge()}, X, y[:-1])
     with pytest.raises(ValueError, match="folds"):
-        comparison.compare_regressors({"r": Ridge()}, X, y, cv=1)
+        tables.compare_regressors({"r": Ridge()}, X, y, cv=1)
     with pytest.raises(TypeError, match="non-empty dict"):
-        comparison.compare_regressors({}, X, y)
+        tables.compare_regressors({}, X, y)
 
 
 def test_bootstrap_difference_sees_a_real_gap_and_not_a_fake_one():
@@ -48,11 +49,11 @@ def test_bootstrap_difference_sees_a_real_gap_and_not_a_fake_one():
     z = rng.uniform(0, 2, 4000)
     good = z + 0.02 * (1 + z) * rng.standard_normal(z.size)
     bad = z + 0.03 * (1 + z) * rng.standard_normal(z.size)
-    diff, err = comparison.bootstrap_difference(z, bad, good, metrics.sigma_nmad, n_boot=200)
+    diff, err = bootstrap.bootstrap_difference(z, bad, good, regression.sigma_nmad, n_boot=200)
     assert diff == pytest.approx(0.01, abs=0.002) and diff > 5 * err
-    same, err_same = comparison.bootstrap_difference(z, good, good, metrics.sigma_nmad)
+    same, err_same = bootstrap.bootstrap_difference(z, good, good, regression.sigma_nmad)
     assert same == 0 and err_same == 0
-    assert 0 < comparison.bootstrap_error(z, good, metrics.sigma_nmad, n_boot=100) < 0.002
+    assert 0 < bootstrap.bootstrap_error(z, good, regression.sigma_nmad, n_boot=100) < 0.002
 
 
 @pytest.mark.parametrize("framework", ["torch", "keras"])
@@ -74,7 +75,7 @@ def test_neural_regressor_learns_inside_scikit_learn(framework):
 
 
 def test_group_bootstrap_resamples_whole_groups():
-    from a3net.comparison import group_bootstrap
+    from a3net.evaluation.bootstrap import group_bootstrap
 
     groups = np.repeat(np.arange(20), 15)  # 20 simulations of 15 maps
     rows = np.arange(groups.size)
@@ -96,7 +97,7 @@ def test_group_bootstrap_resamples_whole_groups():
 
 
 def test_group_bootstrap_rejects_mismatched_rows():
-    from a3net.comparison import group_bootstrap
+    from a3net.evaluation.bootstrap import group_bootstrap
 
     with pytest.raises(ValueError, match="one row per entry of groups"):
         group_bootstrap(np.mean, np.arange(5), groups=np.arange(6))

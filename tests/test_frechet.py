@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 from scipy.linalg import sqrtm
 
-from a3net.metrics import FrechetScore, SpectrumFeatures, frechet_distance, frechet_gaussian
+from a3net.evaluation.frechet import (
+    FrechetScore,
+    SpectrumFeatures,
+    frechet_distance,
+    frechet_gaussian,
+)
 
 
 def _random_cov(rng, d, cond=10.0):

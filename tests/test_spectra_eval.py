@@ -1,4 +1,4 @@
-"""a3net.spectra_eval.GeneratorJudge on simulated spectra: the held-out spectra score 1 against
+"""a3net.evaluation.judge.GeneratorJudge on simulated spectra: the held-out spectra score 1 against
 their own floor, a perfect generator (the simulator redrawn for the same labels) scores below
 it, and labels shuffled between spectra are caught by the read-back, which the Frechet
 distance, a measure of the unconditional distribution, cannot see."""
@@ -8,7 +8,7 @@ import pytest
 
 from a3net.data import spectra_prep as prep
 from a3net.data.spectra import galaxy_templates, simulate_spectra
-from a3net.spectra_eval import GeneratorJudge
+from a3net.evaluation.judge import GeneratorJudge
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
-"""a3net.metrics.xcorr_redshift: Tonry & Davis cross-correlation redshifts, on the real SDSS
-spectra and spDR2 templates in ../shared/realdata, and on spectra built from a template."""
+"""a3net.evaluation.spectra.xcorr_redshift: Tonry & Davis cross-correlation redshifts, on the
+real SDSS spectra and spDR2 templates in ../shared/realdata and on spectra built from a template."""
 
 from pathlib import Path
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from a3net.data.spectra_files import read_sdss_spectrum, read_sdss_template
-from a3net.metrics import best_template_redshift, xcorr_redshift
+from a3net.evaluation.spectra import best_template_redshift, xcorr_redshift
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
 SPECTRA = REALDATA / "sdss_spectra"

@@ -18,4 +18,48 @@ mean removal, standardisation, parameter scaling, splits by simulation, the squa
 Chapters A and B: ``spectra`` (the galaxy-spectrum simulator and its templates), ``spectra_files``
 (SDSS spectra, the spDR2 templates, the school's HDF5 file) and ``spectra_prep`` (cleaning, rest
 frame, common range, flux-conserving rebinning, normalisation).
+
+Every ``simulate_*`` and ``load_*`` function is also importable from ``a3net.data`` itself, as
+astroML's datasets are: ``from a3net.data import simulate_rings``.
 """
+
+from .camels_files import load_camels_maps, load_camels_params
+from .catalogues import load_2slaq, load_3dhst_catalogue, load_sdss_ugriz, load_table
+from .cluster_files import load_cluster_mocks, load_the300_xray
+from .clusters import simulate_clusters
+from .cosmology import simulate_maps
+from .eazy import (
+    load_eazy_filters,
+    load_eazy_templates,
+    load_hdfn,
+    load_prior,
+    load_template_error,
+)
+from .photometry import simulate_catalogue
+from .rings import simulate_rings
+from .spectra import simulate_spectra
+from .spectra_files import load_school_spectra, load_sdss_examples, load_sdss_templates
+
+__all__ = [
+    "load_2slaq",
+    "load_3dhst_catalogue",
+    "load_camels_maps",
+    "load_camels_params",
+    "load_cluster_mocks",
+    "load_eazy_filters",
+    "load_eazy_templates",
+    "load_hdfn",
+    "load_prior",
+    "load_school_spectra",
+    "load_sdss_examples",
+    "load_sdss_templates",
+    "load_sdss_ugriz",
+    "load_table",
+    "load_template_error",
+    "load_the300_xray",
+    "simulate_catalogue",
+    "simulate_clusters",
+    "simulate_maps",
+    "simulate_rings",
+    "simulate_spectra",
+]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._training import saliency_unit
+from .._engine.contract import saliency_unit
 from .._validation import as_float_array, check_positive_int
 
 __all__ = [
