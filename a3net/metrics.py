@@ -1,8 +1,9 @@
 """Re-exports the scores now in a3net.evaluation (regression, masses, rings, spectra, frechet)."""
 
 from .evaluation.frechet import FrechetScore, SpectrumFeatures, frechet_distance, frechet_gaussian
-from .evaluation.masses import NMAD, binned_bias, mass_bias_scatter
+from .evaluation.masses import binned_bias, mass_bias_scatter
 from .evaluation.regression import (
+    NMAD,
     OUTLIER_THRESHOLD,
     majority_accuracy,
     normalized_residuals,

@@ -27,11 +27,11 @@ ROOT = Path(a3net.__file__).resolve().parent.parent
 OLD_HOMES = {
     "a3net.metrics": {
         "regression": [
-            "OUTLIER_THRESHOLD", "majority_accuracy", "normalized_residuals", "outlier_fraction",
-            "parameter_scores", "photoz_scores", "pit", "r2_per_parameter", "redshift_bias",
-            "rmse", "rmse_table", "sigma_nmad",
+            "NMAD", "OUTLIER_THRESHOLD", "majority_accuracy", "normalized_residuals",
+            "outlier_fraction", "parameter_scores", "photoz_scores", "pit", "r2_per_parameter",
+            "redshift_bias", "rmse", "rmse_table", "sigma_nmad",
         ],
-        "masses": ["NMAD", "binned_bias", "mass_bias_scatter"],
+        "masses": ["binned_bias", "mass_bias_scatter"],
         "rings": ["circle_cramer_rao", "ring_fisher_information"],
         "spectra": [
             "CrossCorrelation", "DN4000_BLUE", "DN4000_RED", "best_template_redshift", "dn4000",

@@ -7,10 +7,9 @@ import numpy as np
 import pandas as pd
 
 from .._validation import as_float_array
+from .regression import NMAD
 
-__all__ = ["NMAD", "binned_bias", "mass_bias_scatter"]
-
-NMAD = 1.4826  # makes the median absolute deviation the sd of a Gaussian
+__all__ = ["binned_bias", "mass_bias_scatter"]
 
 
 def _log_mass_residuals(log_m_true, log_m_pred) -> tuple[np.ndarray, np.ndarray]:

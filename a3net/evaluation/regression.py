@@ -17,6 +17,7 @@ import pandas as pd
 from .._validation import as_float_array
 
 __all__ = [
+    "NMAD",
     "OUTLIER_THRESHOLD",
     "majority_accuracy",
     "normalized_residuals",
@@ -73,6 +74,7 @@ def majority_accuracy(y_train, y_test) -> float:
     return float(np.mean(test == values[np.argmax(counts)]))
 
 
+NMAD = 1.4826  # makes the median absolute deviation the sd of a Gaussian
 OUTLIER_THRESHOLD = 0.15  # |dz| above which a photo-z is a catastrophic outlier
 
 
@@ -94,7 +96,7 @@ def sigma_nmad(z_true, z_pred) -> float:
     """Normalised median absolute deviation, ``1.4826 median(|dz - median(dz)|)``: the
     Gaussian-equivalent scatter of dz, insensitive to catastrophic outliers."""
     dz = normalized_residuals(z_true, z_pred)
-    return float(1.4826 * np.median(np.abs(dz - np.median(dz))))
+    return float(NMAD * np.median(np.abs(dz - np.median(dz))))
 
 
 def outlier_fraction(z_true, z_pred, threshold: float = OUTLIER_THRESHOLD) -> float:
