@@ -129,3 +129,47 @@ def test_gpu_workflow_runs_every_chapter_in_full_profile_in_both_frameworks() ->
         s for s in _steps(wf) if str(s.get("uses", "")).startswith("actions/upload-artifact")
     ]
     assert uploads, "gpu.yml must upload the executed notebooks"
+
+
+# ------------------------------------------------------------------ habits: pre-commit = make lint
+
+
+def _lint_recipe() -> str:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    return recipe.replace("$(VENV)/bin/", ".venv/bin/").replace("$(PY) ", "python3 ")
+
+
+def test_pre_commit_hooks_are_the_commands_of_make_lint() -> None:
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    hooks = [hook for repo in config["repos"] for hook in repo["hooks"]]
+    assert {hook["id"] for hook in hooks} == {"ruff", "ruff-format", "notebook-outputs"}
+    recipe = _lint_recipe()
+    for repo in config["repos"]:
+        assert repo["repo"] == "local", "hooks run the tools of .venv: nothing to download"
+    for hook in hooks:
+        assert hook["language"] == "system", hook["id"]
+        command = hook["entry"].replace(" --force-exclude", "")
+        assert command in recipe, f"hook {hook['id']} runs {command!r}, which make lint does not"
+
+
+def test_notebook_output_check_fails_on_outputs(tmp_path: Path) -> None:
+    nbformat = pytest.importorskip("nbformat")
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    clean = new_notebook(cells=[new_code_cell("x = 1")])
+    dirty = new_notebook(
+        cells=[new_code_cell("print(1)", execution_count=1, outputs=[new_output("stream")])]
+    )
+    nbformat.write(clean, tmp_path / "clean.ipynb")
+    script = [sys.executable, str(ROOT / "tools/check_notebook_outputs.py")]
+    ok = subprocess.run([*script, str(tmp_path)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    (tmp_path / "sub").mkdir()
+    nbformat.write(dirty, tmp_path / "sub" / "dirty.ipynb")
+    bad = subprocess.run([*script, str(tmp_path)], capture_output=True, text=True)
+    assert bad.returncode == 1
+    assert "dirty.ipynb: code cells [0] carry outputs" in bad.stderr
+    assert "clean.ipynb" not in bad.stderr
+    book = subprocess.run([*script, str(ROOT / "book")], capture_output=True, text=True)
+    assert book.returncode == 0, book.stderr
