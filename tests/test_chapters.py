@@ -269,3 +269,12 @@ def test_the_instructors_page_names_the_true_places():
     count, places = _instructors_places()
     assert places == list(PLACES), places
     assert count == len(PLACES) <= 5
+
+
+def test_contributing_names_the_same_places():
+    text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    section = text.split("## Adding a chapter", 1)[1].split("\n## ", 1)[0]
+    count, _ = _instructors_places()
+    assert re.search(rf"touches {[k for k, v in NUMBERS.items() if v == count][0]} places", section)
+    listed = re.findall(r"^\d+\. `([^`]+)`", section, re.M)
+    assert listed == list(PLACES), listed
