@@ -46,12 +46,14 @@ book: $(STAMP) data
 ## chapter through nbval in both frameworks.
 test: lint unit data student-run book-strict notebooks
 
-## lint: ruff's checks and its format check over the package, the tests and the notebooks, and
-## no committed outputs in the notebooks: the hooks of .pre-commit-config.yaml, run directly.
+## lint: ruff's checks and its format check over the package, the tests and the notebooks, no
+## committed outputs in the notebooks, every chapter in all its places (a3net/chapters.py --check):
+## the hooks of .pre-commit-config.yaml, run directly.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) tools/check_notebook_outputs.py book
+	$(PY) a3net/chapters.py --check
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -q

@@ -233,7 +233,8 @@ def test_the_student_generator_writes_the_ninth_chapter(ninth):
     assert not any("claims" in c["metadata"].get("tags", []) for c in copy["cells"])
 
 
-def test_the_release_tool_versions_the_ninth_chapter(ninth):
+def test_the_release_tool_versions_the_ninth_chapter(tmp_path):
+    ninth = _copy_repository(tmp_path)  # its own copy: --set rewrites the version
     code = "from a3net import _release; print(*_release.chapters(), sep='\\n')"
     listed = _run([sys.executable, "-c", code], ninth).split()
     assert listed[-1] == str(ninth / NINTH.notebook)

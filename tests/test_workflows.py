@@ -143,7 +143,7 @@ def _lint_recipe() -> str:
 def test_pre_commit_hooks_are_the_commands_of_make_lint() -> None:
     config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
     hooks = [hook for repo in config["repos"] for hook in repo["hooks"]]
-    assert {hook["id"] for hook in hooks} == {"ruff", "ruff-format", "notebook-outputs"}
+    assert {hook["id"] for hook in hooks} == {"ruff", "ruff-format", "notebook-outputs", "chapters"}
     recipe = _lint_recipe()
     for repo in config["repos"]:
         assert repo["repo"] == "local", "hooks run the tools of .venv: nothing to download"
