@@ -100,9 +100,11 @@ class Ledger:
     ):
         import a3net
 
+        from a3net.chapters import by_letter
+
         if not isinstance(chapter, str) or len(chapter) != 1 or not chapter.isupper():
             raise ValueError(f"chapter must be one capital letter such as 'F', got {chapter!r}.")
-        self.chapter = chapter
+        self.chapter = by_letter(chapter).letter
         self.profile = a3net.profile_name(profile)
         self.framework = a3net.framework_name(framework)
         self.data_source = str(data_source)
@@ -126,7 +128,7 @@ class Ledger:
         profiles: Iterable[str] | None = None,
         text: str = "",
     ) -> bool:
-        """Record one claim and return whether it passed (it is asserted by :meth:`finish`).
+        """Record one claim and return whether its test held (asserted by :meth:`finish`).
 
         ``value`` is the measured number (or array); ``error`` its standard error (bootstrap
         over test objects, spread over seeds); the claim holds when ``value`` beats
@@ -234,20 +236,21 @@ class Ledger:
         os.replace(tmp, self.path)
 
 
-def _fmt(x) -> str:
+def format_number(x) -> str:
+    """A number to 4 significant digits; a list element by element; None as nan."""
     if x is None:
         return "nan"
     if isinstance(x, list):
-        return "[" + ", ".join(_fmt(v) for v in x) + "]"
+        return "[" + ", ".join(format_number(v) for v in x) + "]"
     return f"{x:.4g}"
 
 
 def format_claim(claim: dict) -> str:
     """``value ± error > threshold (by 3σ)`` for one recorded claim."""
-    text = _fmt(claim["value"])
+    text = format_number(claim["value"])
     if claim["error"] is not None:
-        text += f" ± {_fmt(claim['error'])}"
-    text += f" {claim['op']} {_fmt(claim['threshold'])}"
+        text += f" ± {format_number(claim['error'])}"
+    text += f" {claim['op']} {format_number(claim['threshold'])}"
     if claim["sigmas"]:
         text += f" (by {claim['sigmas']:g}σ)"
     return text
@@ -279,5 +282,6 @@ __all__ = [
     "claims_dir",
     "claims_file",
     "format_claim",
+    "format_number",
     "read_claims",
 ]
