@@ -20,8 +20,6 @@ FRAMEWORKS = ("torch", "keras")
 from . import config  # noqa: E402
 from ._threads import configure_threads, n_threads  # noqa: E402
 
-configure_threads()
-
 
 def profile_name(name: str | None = None) -> str:
     """The active profile name: ``name`` if given, else ``A3NET_PROFILE``, else ``default``."""

@@ -1,12 +1,16 @@
-"""Thread counts for BLAS/OpenMP, torch and TensorFlow, set once from the cores available.
+"""Thread counts and matrix-product precision, set by one explicit call: :func:`configure`.
 
 Oversubscribed threads (each library starting one pool per core, nested) were seen to slow
-training twenty-fold on a 2-core machine, so a3net sets every pool explicitly.
+training twenty-fold on a 2-core machine, so a3net sets every pool explicitly. Importing a3net,
+``a3net.torch`` or ``a3net.keras`` changes no process-wide setting; the first model built and
+every ``fit`` call :func:`configure` for its framework, which acts once per process.
 """
 
 from __future__ import annotations
 
 import os
+
+_CONFIGURED: set[str] = set()
 
 
 def n_threads() -> int:
@@ -28,15 +32,55 @@ def n_threads() -> int:
 
 def configure_threads() -> int:
     """Set OpenMP/BLAS thread counts: environment variables for libraries not yet loaded,
-    threadpoolctl for loaded ones."""
+    threadpoolctl for loaded ones. Returns the count."""
     n = n_threads()
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, str(n))
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(n)
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
         pass
+    return n
+
+
+def _configure_torch(n: int) -> None:
+    import torch
+
+    torch.set_num_threads(n)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # already set, or inter-op work already started, in this process
+        pass
+    # TF32 products on CUDA GPUs, as TensorFlow does; the CPU (oneDNN) keeps full float32, which
+    # torch.set_float32_matmul_precision("high") would not: it also sets oneDNN to TF32.
+    torch.backends.cuda.matmul.fp32_precision = "tf32"
+
+
+def _configure_tensorflow(n: int) -> None:
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(min(2, n))
+    except RuntimeError:  # TensorFlow already initialised its thread pools
+        pass
+
+
+def configure(framework: str) -> int:
+    """Set the BLAS/OpenMP pools and ``framework``'s ("torch" or "keras") threads and precision
+    (TF32 products on CUDA GPUs, float32 on CPUs), once per process; returns the thread count.
+
+    TensorFlow fixes its pools when it first runs an op, so Keras models call this when built.
+    """
+    setters = {"torch": _configure_torch, "keras": _configure_tensorflow}
+    if framework not in setters:
+        raise ValueError(f"framework must be 'torch' or 'keras', got {framework!r}.")
+    n = n_threads()
+    if framework not in _CONFIGURED:
+        if not _CONFIGURED:
+            configure_threads()
+        setters[framework](n)
+        _CONFIGURED.add(framework)
     return n

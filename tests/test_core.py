@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import a3net
-from a3net._training import learning_rates
+from a3net._engine.training import learning_rates
 from a3net.data.splits import random_split, stratified_split
 
 
@@ -53,10 +53,63 @@ def test_seed_everything_seeds_python_and_numpy_but_not_the_hash_seed(monkeypatc
 def test_threads_are_set_explicitly(monkeypatch):
     import torch
 
+    tnn = a3net.framework("torch")
+    tnn.RingRegressorMLP(n_outputs=1, hidden=(4,))  # the first model sets the threads
     assert torch.get_num_threads() == a3net.n_threads()
     monkeypatch.setenv("A3NET_THREADS", "0")
     with pytest.raises(ValueError, match="A3NET_THREADS"):
         a3net.n_threads()
+
+
+IMPORT_CHECK = """
+import os, sys
+os.environ["A3NET_THREADS"] = "1"
+import torch
+torch.set_num_threads(2)
+before = (torch.get_num_threads(), torch.backends.cuda.matmul.fp32_precision,
+          os.environ.get("OMP_NUM_THREADS"))
+import a3net, a3net.torch
+after_import = (torch.get_num_threads(), torch.backends.cuda.matmul.fp32_precision,
+                os.environ.get("OMP_NUM_THREADS"))
+a3net.torch.RingRegressorMLP(n_outputs=1, hidden=(4,))
+built = (torch.get_num_threads(), torch.backends.cuda.matmul.fp32_precision)
+print(before == after_import, built == (1, "tf32"), before, after_import, built)
+"""
+
+
+def test_importing_a_framework_changes_no_process_setting():
+    """import a3net.torch leaves torch's threads, TF32 and the OpenMP variables alone; the
+    first model built sets them (a3net._threads.configure)."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    out = subprocess.run(
+        [sys.executable, "-c", IMPORT_CHECK], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[:2] == ["True", "True"], out.stdout
+
+
+KERAS_IMPORT_CHECK = """
+import os
+os.environ["A3NET_THREADS"] = "1"
+import tensorflow as tf
+import a3net.keras
+tf.config.threading.set_intra_op_parallelism_threads(3)  # still free to set: nothing was
+print(tf.config.threading.get_intra_op_parallelism_threads())
+"""
+
+
+def test_importing_keras_side_changes_no_process_setting():
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", KERAS_IMPORT_CHECK], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-1] == "3", out.stdout
 
 
 def test_learning_rate_schedules():

@@ -472,6 +472,8 @@ def test_bad_input_gets_one_clear_sentence(nn):
 
 
 def test_cpu_products_stay_full_float32():
-    """TF32 is for CUDA only: oneDNN on the CPU keeps exact float32 products."""
+    """TF32 is for CUDA only: oneDNN on the CPU keeps exact float32 products (set when the
+    first model is built, not on import)."""
+    tnn.RingRegressorMLP()
     assert torch.backends.mkldnn.matmul.fp32_precision == "none"
     assert torch.backends.cuda.matmul.fp32_precision == "tf32"

@@ -1,10 +1,12 @@
-"""Keras 3 side (TensorFlow backend): base classes, fit / predict / evaluate / saliency / generate.
+"""Keras 3 side (TensorFlow backend): the device, the base classes and the engine's primitives.
 
 Same public names, signatures and conventions as ``a3net.torch``: NumPy float32 in and out,
 images (N, C, H, W) channels first at the boundary (models transpose to channels last inside).
-``fit`` and ``evaluate`` are the loops of ``a3net._training``, shared with PyTorch; this module
-supplies their :class:`KerasBackend`, whose batch step is a compiled ``tf.function`` over index
-batches of tensors kept on the device.
+``fit``, ``evaluate``, ``predict``, ``saliency``, ``generate`` and ``count_parameters`` are
+written once in ``a3net._engine``; this module supplies their :class:`KerasBackend`, whose batch
+step is a compiled ``tf.function`` over index batches of tensors kept on the device, and the
+primitives of :class:`A3Model`. Importing it changes no process-wide setting: TensorFlow's
+thread pools are set when the first model is built or trained (``a3net._threads.configure``).
 """
 
 from __future__ import annotations
@@ -27,27 +29,16 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
-from .._threads import n_threads  # noqa: E402
-from .._training import (  # noqa: E402
-    Backend,
-    ModelContract,
-    bind_loops,
-    check_use,
-    latent_vectors,
-)
-from ..interpret import _attribution_maps  # noqa: E402
+from .._engine.api import bind_api  # noqa: E402
+from .._engine.contract import GenerativeContract, ModelContract  # noqa: E402
+from .._engine.training import Backend  # noqa: E402
+from .._threads import configure  # noqa: E402
 
 if keras.backend.backend() != "tensorflow":
     raise ImportError(
         "a3net.keras needs the TensorFlow backend of Keras, but KERAS_BACKEND is "
         f"{keras.backend.backend()!r}; set KERAS_BACKEND=tensorflow before importing keras."
     )
-
-try:
-    tf.config.threading.set_intra_op_parallelism_threads(n_threads())
-    tf.config.threading.set_inter_op_parallelism_threads(min(2, n_threads()))
-except RuntimeError:  # TensorFlow already initialised its thread pools
-    pass
 
 
 def device() -> str:
@@ -82,33 +73,9 @@ class A3Model(ModelContract, keras.Model):
     """Base of every a3net model: its contract, its optimisers, its batch step and its noise."""
 
     def __init__(self):
+        configure("keras")  # before TensorFlow's first op fixes its thread pools
         super().__init__()
         self.noise = keras.random.SeedGenerator(0)
-
-    def training_loss(self, x, y, training: bool = False):
-        """Mean loss of a batch and a dict of metric tensors to log.
-
-        ``training`` says whether the batch trains (dropout on); ``fit`` passes True and
-        ``evaluate`` False.
-        """
-        raise NotImplementedError
-
-    def configure_optimizers(self, lr: float, weight_decay: float = 0.0) -> dict:
-        """One optimiser per parameter group, ``{name: (optimizer, parameters)}``: Adam(W) here."""
-        if weight_decay:
-            opt = keras.optimizers.AdamW(learning_rate=lr, weight_decay=weight_decay)
-        else:
-            opt = keras.optimizers.Adam(learning_rate=lr)
-        return {"model": (opt, list(self.trainable_variables))}
-
-    def training_step(self, x, y, optimizers: dict) -> dict:
-        """One gradient step on a batch; returns ``{"loss": ..., **metrics}`` as tensors."""
-        (opt,) = optimizers.values()
-        with tf.GradientTape() as tape:
-            loss, metrics = self.training_loss(x, y, training=True)
-        grads = tape.gradient(loss, self.trainable_variables)
-        opt.apply_gradients(zip(grads, self.trainable_variables, strict=True))
-        return {"loss": loss, **metrics}
 
     def reset_noise(self, seed: int = 0) -> None:
         """Restart the model's own random stream (the latent samples of generative models)."""
@@ -135,6 +102,70 @@ class A3Model(ModelContract, keras.Model):
             yield self
         finally:
             self.noise.state.assign(saved)
+
+    # --- primitives of the shared engine (documented on ModelContract) -------------------------
+
+    def _parameters_of(self, *modules):
+        return [v for m in modules for v in m.trainable_variables]
+
+    def _optimizer(self, parameters, lr, *, weight_decay=0.0, kind="adam", betas=(0.9, 0.999)):
+        if kind == "rmsprop":
+            return keras.optimizers.RMSprop(lr, rho=0.99, epsilon=1e-8)
+        if weight_decay:
+            return keras.optimizers.AdamW(
+                lr, weight_decay=weight_decay, beta_1=betas[0], beta_2=betas[1]
+            )
+        return keras.optimizers.Adam(lr, beta_1=betas[0], beta_2=betas[1])
+
+    def _gradient_step(self, groups, loss_fn):
+        with tf.GradientTape() as tape:
+            loss, metrics = loss_fn()
+        grads = tape.gradient(loss, [v for _, params in groups for v in params])
+        start = 0
+        for opt, params in groups:
+            opt.apply_gradients(zip(grads[start : start + len(params)], params, strict=True))
+            start += len(params)
+        return loss, metrics
+
+    def _repeat(self, n, body, initial):
+        initial = tf.nest.map_structure(lambda v: tf.constant(v, tf.float32), initial)
+        # a graph loop: the body is traced once
+        _, value = tf.while_loop(lambda i, _: i < n, lambda i, _: (i + 1, body()), (0, initial))
+        return value
+
+    def _clip(self, parameters, value):
+        for v in parameters:
+            v.assign(tf.clip_by_value(v, -value, value))
+
+    def _input_gradient(self, fn, x, create_graph):
+        with tf.GradientTape() as tape:  # an outer tape, if any, differentiates through it
+            tape.watch(x)
+            score = fn(x)
+        return tape.gradient(score, x)
+
+    def _call(self, layer, *inputs, training=False):
+        return layer(*inputs, training=training)
+
+    def _rows(self, x):
+        return tf.shape(x)[0]
+
+    def _mean(self, x):
+        return tf.reduce_mean(x)
+
+    def _sum(self, x):
+        return tf.reduce_sum(x)
+
+    def _row_norm(self, x):
+        return tf.norm(x, axis=1)
+
+    def _concat(self, tensors):
+        return tf.concat(tensors, axis=1)
+
+    def _stop_gradient(self, x):
+        return tf.stop_gradient(x)
+
+    def _zeros_like(self, x):
+        return tf.zeros_like(x)
 
     def _build_with_zeros(self, *extra_inputs):
         """Create the weights by one call on zeros (Keras builds lazily), then initialise them as
@@ -168,27 +199,18 @@ class Regressor(A3Model):
         return loss, {"mae": tf.reduce_mean(tf.abs(pred - y))}
 
 
-class ConditionalGenerator(A3Model):
+class ConditionalGenerator(GenerativeContract, A3Model):
     """A conditional generative model: trained on (samples, conditions); draws with ``generate``."""
-
-    task = "generative"
-    latent_dim = 1
-
-    def decode_samples(self, z, c):
-        """Samples (N, *sample_shape) for latent vectors z (N, latent_dim) and conditions c."""
-        raise NotImplementedError
-
-
-def count_parameters(model) -> int:
-    """Number of trainable parameters."""
-    return int(sum(int(np.prod(v.shape)) for v in model.trainable_variables))
 
 
 class KerasBackend(Backend):
-    """The Keras pieces of the shared training loop."""
+    """The Keras pieces of the shared engine."""
 
     name = "keras"
     optimizer_type = keras.optimizers.Optimizer
+
+    def configure(self):
+        configure("keras")
 
     def check_model(self, model):
         if not isinstance(model, A3Model):
@@ -224,99 +246,23 @@ class KerasBackend(Backend):
         loss, metrics = model.training_loss(tf.constant(x), tf.constant(y), training=False)
         return {"loss": loss, **metrics}
 
+    def outputs(self, model, x):
+        return np.asarray(tf.cast(model(tf.constant(x), training=False), tf.float32))
+
+    def input_gradients(self, model, x, units):
+        x = tf.constant(np.ascontiguousarray(x))
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            out = tf.cast(model(x, training=False), tf.float32)
+            unit = tf.argmax(out, axis=1) if units is None else tf.constant(units, tf.int64)
+            picked = tf.reduce_sum(tf.gather(out, unit, axis=1, batch_dims=1))
+        return tape.gradient(picked, x).numpy().astype(np.float32)
+
+    def decode(self, model, z, c):
+        return np.asarray(model.decode_samples(tf.constant(z), tf.constant(c)), np.float32)
+
 
 BACKEND = KerasBackend()
-
-
-fit, evaluate = bind_loops(BACKEND)
-
-
-def predict(model, x, *, batch_size: int = 256) -> np.ndarray:
-    """Outputs of ``model`` for NumPy ``x``: logits (classifiers) or values (regressors)."""
-    check_use(BACKEND, model, "predict")
-    x = model.check_inputs(x)
-    out = [
-        np.asarray(model(tf.constant(x[s : s + batch_size]), training=False), np.float32)
-        for s in range(0, len(x), batch_size)
-    ]
-    return np.concatenate(out)
-
-
-def saliency(
-    model,
-    x,
-    *,
-    output: int | None = None,
-    batch_size: int = 64,
-    method: str = "gradient",
-    n_samples: int = 16,
-    noise: float = 0.1,
-    steps: int = 32,
-    baseline=None,
-    seed: int = 0,
-    signed: bool = False,
-) -> np.ndarray:
-    """Saliency maps of ``model`` for NumPy ``x`` (N, ...): float32, same shape as ``x``.
-
-    ``method``:
-
-    * ``"gradient"``: |d out / d x| (Simonyan et al. 2014).
-    * ``"smoothgrad"`` (Smilkov et al. 2017): |mean of d out / d x| over ``n_samples`` copies
-      of each image with Gaussian noise of sd ``noise`` * (max - min of that image) added; the
-      gradients are averaged first, as in the paper, so noise that flips their sign cancels.
-      The noise comes from NumPy's generator seeded with ``seed``: both frameworks see the
-      same noisy inputs.
-    * ``"integrated_gradients"`` (Sundararajan et al. 2017): |(x - baseline) * mean gradient|
-      at the ``steps`` midpoints baseline + (k + 1/2) / steps * (x - baseline) of the straight
-      path; ``baseline`` is a number, one sample or an array like ``x``, zeros (no photons) by
-      default. Signed, the attributions of an image sum to about out(x) - out(baseline).
-
-    ``output`` picks the output unit; ``None`` means each sample's predicted class (at ``x``)
-    for classifiers and output 0 for regressors. ``signed=True`` returns the signed gradient,
-    mean gradient or attribution instead of its absolute value. ``batch_size`` counts the
-    model inputs per pass, noisy copies and path points included.
-    """
-    check_use(BACKEND, model, "saliency")
-    x = model.check_inputs(x)
-    return _attribution_maps(
-        x, model.task, lambda xb: _outputs(model, xb), lambda xb, u: _gradients(model, xb, u),
-        output=output, batch_size=batch_size, method=method, n_samples=n_samples, noise=noise,
-        steps=steps, baseline=baseline, seed=seed, signed=signed,
-    )  # fmt: skip
-
-
-def _outputs(model, xb: np.ndarray) -> np.ndarray:
-    return np.asarray(tf.cast(model(tf.constant(xb), training=False), tf.float32))
-
-
-def _gradients(model, xb: np.ndarray, units) -> np.ndarray:
-    """d out[i, units[i]] / d xb[i] for a batch; ``units=None``: each row's largest output."""
-    xb = tf.constant(np.ascontiguousarray(xb))
-    with tf.GradientTape() as tape:
-        tape.watch(xb)
-        out = tf.cast(model(xb, training=False), tf.float32)
-        unit = tf.argmax(out, axis=1) if units is None else tf.constant(units, tf.int64)
-        picked = tf.reduce_sum(tf.gather(out, unit, axis=1, batch_dims=1))
-    return tape.gradient(picked, xb).numpy().astype(np.float32)
-
-
-def generate(model, conditions, *, seed: int = 0, batch_size: int = 256, latent=None) -> np.ndarray:
-    """Samples drawn by a conditional generator for ``conditions`` (N, n_conditions): float32.
-
-    The latent vectors are draws from NumPy's generator seeded with ``seed``: standard normal,
-    or uniform with unit variance for a model whose ``latent_noise`` is ``"uniform"``; both
-    frameworks decode the same z for the same seed. ``latent`` (N, latent_dim) decodes given
-    latent vectors instead (e.g. points on a path between two draws).
-    """
-    check_use(BACKEND, model, "generate")
-    c = model.check_targets(conditions, len(np.asarray(conditions)), "conditions")
-    z_all = latent_vectors(model, len(c), seed, latent)
-    out = [
-        np.asarray(
-            model.decode_samples(
-                tf.constant(z_all[s : s + batch_size]), tf.constant(c[s : s + batch_size])
-            )
-        )
-        for s in range(0, len(c), batch_size)
-    ]
-    return np.concatenate(out).astype(np.float32)
+_API = bind_api(BACKEND)
+fit, evaluate, predict = _API.fit, _API.evaluate, _API.predict
+saliency, generate, count_parameters = _API.saliency, _API.generate, _API.count_parameters

@@ -13,11 +13,9 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-from .._training import LATENT_NOISES
-from .._validation import check_non_negative, check_option, check_positive_int, check_rate
+from .._engine.gan import WassersteinSteps
+from .._validation import check_positive_int, check_rate
 from .core import ConditionalGenerator
-
-CONDITIONINGS = ("both", "generator", "none")
 
 
 def _init_like_torch(variables) -> None:
@@ -80,7 +78,7 @@ class ResidualCBAM1d(layers.Layer):
         return self.act(x + self.attention(self.conv2(self.act(self.conv1(x)))))
 
 
-class SpectrumWGAN(ConditionalGenerator):
+class SpectrumWGAN(WassersteinSteps, ConditionalGenerator):
     """Conditional WGAN of spectra (N, n_bins) given conditions (N, n_conditions).
 
     Generator G: dense [z, c] -> ``hidden`` (ReLU) -> ``channels`` x n_bins/8 (ReLU), three
@@ -121,31 +119,10 @@ class SpectrumWGAN(ConditionalGenerator):
         ema_decay: float = 0.999,
     ):
         super().__init__()
-        n_bins = check_positive_int(n_bins, "n_bins", minimum=8)
-        if n_bins % 8:
-            raise ValueError(
-                f"n_bins must be a multiple of 8 (three x2 up/downsamplings), got {n_bins}; "
-                "resample the spectra onto such a grid."
-            )
-        self.sample_shape = (n_bins,)
-        self.n_conditions = check_positive_int(n_conditions, "n_conditions")
-        self.conditioning = check_option(conditioning, "conditioning", CONDITIONINGS)
-        self.latent_noise = check_option(noise, "noise", LATENT_NOISES)
-        self.latent_dim = check_positive_int(
-            latent_dim, "latent_dim", minimum=1 if conditioning == "none" else 0
-        )
-        self.n_critic = check_positive_int(n_critic, "n_critic")
-        self.gp_weight = check_non_negative(gp_weight, "gp_weight")
-        self.clip_value = (
-            None if clip_value is None else check_non_negative(clip_value, "clip_value")
-        )
-        if self.clip_value == 0:
-            raise ValueError("clip_value must be positive (or None for the gradient penalty).")
-        self.ema_decay = check_rate(ema_decay, "ema_decay")
-        self.use_average = True
-        hidden = check_positive_int(hidden, "hidden")
-        channels = check_positive_int(channels, "channels")
-        g_inputs = self.latent_dim + (self.n_conditions if conditioning != "none" else 0)
+        n_bins, hidden, channels, g_inputs, d_inputs = self._check_wgan_arguments(
+            n_bins, n_conditions, latent_dim, hidden, channels, n_critic, gp_weight, clip_value,
+            noise, conditioning, ema_decay,
+        )  # fmt: skip
 
         def generator():
             return keras.Sequential(
@@ -203,68 +180,11 @@ class SpectrumWGAN(ConditionalGenerator):
         ):
             average.assign(raw)
 
-    def _generator_input(self, z, c):
-        return z if self.conditioning == "none" else tf.concat([z, c], axis=1)
-
-    def decode_samples(self, z, c):
-        """Spectra (N, n_bins) for latent vectors z (N, latent_dim) and conditions c, from the
-        averaged generator while ``use_average`` is True."""
-        generator = self.average_generator if self.use_average else self.generator
-        return generator(self._generator_input(z, c))
-
     def call(self, x, c, training=False):
         """Critic scores (N, 1) of spectra ``x`` (N, n_bins) with conditions ``c``."""
         h = self.critic(x, training=training)
         h = tf.concat([h, c], axis=1) if self.conditioning == "both" else h
         return self.critic_head(h, training=training)
-
-    def configure_optimizers(self, lr, weight_decay=0.0):
-        critic = [*self.critic.trainable_variables, *self.critic_head.trainable_variables]
-        generator = list(self.generator.trainable_variables)
-        if self.clip_value is not None:
-            if weight_decay:
-                raise ValueError(
-                    "weight_decay must be 0 with weight clipping (clip_value), got "
-                    f"{weight_decay!r}; the clip already bounds the critic's weights."
-                )
-            make = lambda: keras.optimizers.RMSprop(lr, rho=0.99, epsilon=1e-8)  # noqa: E731
-        elif weight_decay:
-            make = lambda: keras.optimizers.AdamW(  # noqa: E731
-                lr, weight_decay=weight_decay, beta_1=0.5, beta_2=0.9
-            )
-        else:
-            make = lambda: keras.optimizers.Adam(lr, beta_1=0.5, beta_2=0.9)  # noqa: E731
-        return {"critic": (make(), critic), "generator": (make(), generator)}
-
-    def _latent(self, c):
-        shape = (tf.shape(c)[0], self.latent_dim)
-        if self.latent_noise == "uniform":
-            return (2 * self.uniform_noise(c, shape) - 1) * 3**0.5
-        return self.normal_noise(c, shape)
-
-    def _fake(self, c, training=False):
-        return self.generator(self._generator_input(self._latent(c), c), training=training)
-
-    def training_loss(self, x, c, training=False):
-        """Critic loss of a batch, with the Wasserstein estimate and the gradient penalty (0
-        when clipping)."""
-        fake = tf.stop_gradient(self._fake(c, training))
-        distance = tf.reduce_mean(self(x, c, training=training)) - tf.reduce_mean(
-            self(fake, c, training=training)
-        )
-        if self.clip_value is not None:
-            return -distance, {"wasserstein": distance, "gradient_penalty": tf.zeros_like(distance)}
-        eps = self.uniform_noise(x, (tf.shape(x)[0], 1))
-        mixed = eps * x + (1 - eps) * fake
-        with tf.GradientTape() as tape:
-            tape.watch(mixed)
-            score = tf.reduce_sum(self(mixed, c, training=training))
-        grad = tape.gradient(score, mixed)
-        penalty = tf.reduce_mean(tf.square(tf.norm(grad, axis=1) - 1))
-        return -distance + self.gp_weight * penalty, {
-            "wasserstein": distance,
-            "gradient_penalty": penalty,
-        }
 
     def _update_average(self):
         t = self.average_steps
@@ -274,25 +194,3 @@ class SpectrumWGAN(ConditionalGenerator):
         ):
             average.assign(raw + decay * (average - raw))  # exactly raw for decay 0
         t.assign_add(1.0)
-
-    def training_step(self, x, c, optimizers):
-        critic_opt, generator_opt = optimizers["critic"], optimizers["generator"]
-        critic_vars = [*self.critic.trainable_variables, *self.critic_head.trainable_variables]
-        generator_vars = self.generator.trainable_variables
-        loss = tf.zeros(())
-        metrics = {"wasserstein": loss, "gradient_penalty": loss}
-        for _ in tf.range(self.n_critic):  # a graph loop: the critic step is traced once
-            with tf.GradientTape() as tape:
-                loss, metrics = self.training_loss(x, c, training=True)
-            critic_opt.apply_gradients(
-                zip(tape.gradient(loss, critic_vars), critic_vars, strict=True)
-            )
-            if self.clip_value is not None:
-                for v in critic_vars:
-                    v.assign(tf.clip_by_value(v, -self.clip_value, self.clip_value))
-        with tf.GradientTape() as tape:
-            generator_loss = -tf.reduce_mean(self(self._fake(c, True), c, training=True))
-        grads = tape.gradient(generator_loss, generator_vars)
-        generator_opt.apply_gradients(zip(grads, generator_vars, strict=True))
-        self._update_average()
-        return {"loss": loss, "generator_loss": generator_loss, **metrics}

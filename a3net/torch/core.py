@@ -1,9 +1,12 @@
-"""PyTorch side: the device, base classes and fit / predict / evaluate / saliency / generate.
+"""PyTorch side: the device, the base classes and the primitives of the shared engine.
 
 Data stay NumPy float32 at the boundary ((N, C, H, W) images); inside ``fit`` the whole training
 set is moved to the device once and batches are cut from it by index, with no DataLoader and no
-per-sample Python loop. The epoch loop itself is ``a3net._training.fit_loop``, shared with Keras;
-this module supplies its :class:`TorchBackend`.
+per-sample Python loop. ``fit``, ``evaluate``, ``predict``, ``saliency``, ``generate`` and
+``count_parameters`` are written once in ``a3net._engine``; this module supplies their
+:class:`TorchBackend` and the primitives of :class:`A3Model`. Importing it changes no
+process-wide setting: threads and TF32 products are set when the first model is built or
+trained (``a3net._threads.configure``).
 """
 
 from __future__ import annotations
@@ -14,24 +17,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._threads import n_threads
-from .._training import (
-    Backend,
-    ModelContract,
-    bind_loops,
-    check_use,
-    latent_vectors,
-)
-from ..interpret import _attribution_maps
-
-torch.set_num_threads(n_threads())
-try:
-    torch.set_num_interop_threads(1)
-except RuntimeError:  # already set once in this process
-    pass
-# TF32 products on CUDA GPUs, as TensorFlow does; the CPU (oneDNN) keeps full float32, which
-# torch.set_float32_matmul_precision("high") would not: it also sets oneDNN to TF32.
-torch.backends.cuda.matmul.fp32_precision = "tf32"
+from .._engine.api import bind_api
+from .._engine.contract import GenerativeContract, ModelContract
+from .._engine.training import Backend
+from .._threads import configure
 
 
 def device() -> str:
@@ -48,30 +37,9 @@ class A3Model(ModelContract, nn.Module):
     """Base of every a3net model: its contract, its optimisers, its batch step and its noise."""
 
     def __init__(self):
+        configure("torch")
         super().__init__()
         self.reset_noise(0)
-
-    def training_loss(self, x, y, training: bool = False):
-        """Mean loss of a batch and a dict of metric tensors to log.
-
-        ``training`` says whether the batch trains; PyTorch layers read the module's mode,
-        which ``fit`` and ``evaluate`` set, so the flag is there for the Keras twin's sake.
-        """
-        raise NotImplementedError
-
-    def configure_optimizers(self, lr: float, weight_decay: float = 0.0) -> dict:
-        """One optimiser per parameter group, ``{name: (optimizer, parameters)}``: Adam(W) here."""
-        params = [p for p in self.parameters() if p.requires_grad]
-        return {"model": (torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay), params)}
-
-    def training_step(self, x, y, optimizers: dict) -> dict:
-        """One gradient step on a batch; returns ``{"loss": ..., **metrics}`` as tensors."""
-        (opt,) = optimizers.values()
-        loss, metrics = self.training_loss(x, y, training=True)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        return {"loss": loss.detach(), **{k: v.detach() for k, v in metrics.items()}}
 
     def reset_noise(self, seed: int = 0) -> None:
         """Restart the model's own random stream (the latent samples of generative models)."""
@@ -108,6 +76,66 @@ class A3Model(ModelContract, nn.Module):
         finally:
             self._noise_seed, self._noise_generators = saved
 
+    # --- primitives of the shared engine (documented on ModelContract) -------------------------
+
+    def _parameters_of(self, *modules):
+        return [p for m in modules for p in m.parameters() if p.requires_grad]
+
+    def _optimizer(self, parameters, lr, *, weight_decay=0.0, kind="adam", betas=(0.9, 0.999)):
+        if kind == "rmsprop":
+            return torch.optim.RMSprop(parameters, lr=lr, alpha=0.99, eps=1e-8)
+        return torch.optim.AdamW(parameters, lr=lr, betas=betas, weight_decay=weight_decay)
+
+    def _gradient_step(self, groups, loss_fn):
+        loss, metrics = loss_fn()
+        for opt, _ in groups:
+            opt.zero_grad(set_to_none=True)
+        loss.backward()
+        for opt, _ in groups:
+            opt.step()
+        return loss.detach(), {k: v.detach() for k, v in metrics.items()}
+
+    def _repeat(self, n, body, initial):
+        value = initial
+        for _ in range(n):
+            value = body()
+        return value
+
+    @torch.no_grad()
+    def _clip(self, parameters, value):
+        torch._foreach_clamp_min_(parameters, -value)
+        torch._foreach_clamp_max_(parameters, value)
+
+    def _input_gradient(self, fn, x, create_graph):
+        with torch.enable_grad():  # input gradients are needed in evaluation too
+            x = x.detach().requires_grad_(True)
+            (grad,) = torch.autograd.grad(fn(x), x, create_graph=create_graph)
+        return grad
+
+    def _call(self, layer, *inputs, training=False):
+        return layer(*inputs)  # the mode is the module's, set by fit and evaluate
+
+    def _rows(self, x):
+        return len(x)
+
+    def _mean(self, x):
+        return x.mean()
+
+    def _sum(self, x):
+        return x.sum()
+
+    def _row_norm(self, x):
+        return x.norm(dim=1)
+
+    def _concat(self, tensors):
+        return torch.cat(tensors, dim=1)
+
+    def _stop_gradient(self, x):
+        return x.detach()
+
+    def _zeros_like(self, x):
+        return torch.zeros_like(x)
+
 
 class Classifier(A3Model):
     """A model whose output is one logit per class; trained with cross-entropy."""
@@ -132,27 +160,18 @@ class Regressor(A3Model):
         return loss, {"mae": (pred - y).abs().mean()}
 
 
-class ConditionalGenerator(A3Model):
+class ConditionalGenerator(GenerativeContract, A3Model):
     """A conditional generative model: trained on (samples, conditions); draws with ``generate``."""
-
-    task = "generative"
-    latent_dim = 1
-
-    def decode_samples(self, z, c):
-        """Samples (N, *sample_shape) for latent vectors z (N, latent_dim) and conditions c."""
-        raise NotImplementedError
-
-
-def count_parameters(model) -> int:
-    """Number of trainable parameters."""
-    return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
 
 
 class TorchBackend(Backend):
-    """The PyTorch pieces of the shared training loop."""
+    """The PyTorch pieces of the shared engine."""
 
     name = "torch"
     optimizer_type = torch.optim.Optimizer
+
+    def configure(self):
+        configure("torch")
 
     def check_model(self, model):
         if not isinstance(model, A3Model):
@@ -198,106 +217,26 @@ class TorchBackend(Backend):
         loss, metrics = model.training_loss(self.to_device(x), self.to_device(y), training=False)
         return {"loss": loss.float(), **{k: v.float() for k, v in metrics.items()}}
 
+    @torch.no_grad()
+    def outputs(self, model, x):
+        return model(self.to_device(x)).float().cpu().numpy()
+
+    def input_gradients(self, model, x, units):
+        x = self.to_device(np.ascontiguousarray(x)).requires_grad_(True)
+        out = model(x).float()
+        if units is None:
+            unit = out.argmax(dim=1)
+        else:
+            unit = torch.as_tensor(units, dtype=torch.long, device=x.device)
+        (grad,) = torch.autograd.grad(out.gather(1, unit[:, None]).sum(), x)
+        return grad.float().cpu().numpy()
+
+    @torch.no_grad()
+    def decode(self, model, z, c):
+        return model.decode_samples(self.to_device(z), self.to_device(c)).float().cpu().numpy()
+
 
 BACKEND = TorchBackend()
-
-
-fit, evaluate = bind_loops(BACKEND)
-
-
-@torch.no_grad()
-def predict(model, x, *, batch_size: int = 256) -> np.ndarray:
-    """Outputs of ``model`` for NumPy ``x``: logits (classifiers) or values (regressors)."""
-    check_use(BACKEND, model, "predict")
-    x = model.check_inputs(x)
-    model.eval()
-    out = [
-        model(BACKEND.to_device(x[s : s + batch_size])).float().cpu()
-        for s in range(0, len(x), batch_size)
-    ]
-    return torch.cat(out).numpy()
-
-
-def saliency(
-    model,
-    x,
-    *,
-    output: int | None = None,
-    batch_size: int = 64,
-    method: str = "gradient",
-    n_samples: int = 16,
-    noise: float = 0.1,
-    steps: int = 32,
-    baseline=None,
-    seed: int = 0,
-    signed: bool = False,
-) -> np.ndarray:
-    """Saliency maps of ``model`` for NumPy ``x`` (N, ...): float32, same shape as ``x``.
-
-    ``method``:
-
-    * ``"gradient"``: |d out / d x| (Simonyan et al. 2014).
-    * ``"smoothgrad"`` (Smilkov et al. 2017): |mean of d out / d x| over ``n_samples`` copies
-      of each image with Gaussian noise of sd ``noise`` * (max - min of that image) added; the
-      gradients are averaged first, as in the paper, so noise that flips their sign cancels.
-      The noise comes from NumPy's generator seeded with ``seed``: both frameworks see the
-      same noisy inputs.
-    * ``"integrated_gradients"`` (Sundararajan et al. 2017): |(x - baseline) * mean gradient|
-      at the ``steps`` midpoints baseline + (k + 1/2) / steps * (x - baseline) of the straight
-      path; ``baseline`` is a number, one sample or an array like ``x``, zeros (no photons) by
-      default. Signed, the attributions of an image sum to about out(x) - out(baseline).
-
-    ``output`` picks the output unit; ``None`` means each sample's predicted class (at ``x``)
-    for classifiers and output 0 for regressors. ``signed=True`` returns the signed gradient,
-    mean gradient or attribution instead of its absolute value. ``batch_size`` counts the
-    model inputs per pass, noisy copies and path points included.
-    """
-    check_use(BACKEND, model, "saliency")
-    x = model.check_inputs(x)
-    model.eval()
-    return _attribution_maps(
-        x, model.task, lambda xb: _outputs(model, xb), lambda xb, u: _gradients(model, xb, u),
-        output=output, batch_size=batch_size, method=method, n_samples=n_samples, noise=noise,
-        steps=steps, baseline=baseline, seed=seed, signed=signed,
-    )  # fmt: skip
-
-
-@torch.no_grad()
-def _outputs(model, xb: np.ndarray) -> np.ndarray:
-    return model(BACKEND.to_device(xb)).float().cpu().numpy()
-
-
-def _gradients(model, xb: np.ndarray, units) -> np.ndarray:
-    """d out[i, units[i]] / d xb[i] for a batch; ``units=None``: each row's largest output."""
-    xb = BACKEND.to_device(np.ascontiguousarray(xb)).requires_grad_(True)
-    out = model(xb).float()
-    if units is None:
-        unit = out.argmax(dim=1)
-    else:
-        unit = torch.as_tensor(units, dtype=torch.long, device=xb.device)
-    (grad,) = torch.autograd.grad(out.gather(1, unit[:, None]).sum(), xb)
-    return grad.float().cpu().numpy()
-
-
-@torch.no_grad()
-def generate(model, conditions, *, seed: int = 0, batch_size: int = 256, latent=None) -> np.ndarray:
-    """Samples drawn by a conditional generator for ``conditions`` (N, n_conditions): float32.
-
-    The latent vectors are draws from NumPy's generator seeded with ``seed``: standard normal,
-    or uniform with unit variance for a model whose ``latent_noise`` is ``"uniform"``; both
-    frameworks decode the same z for the same seed. ``latent`` (N, latent_dim) decodes given
-    latent vectors instead (e.g. points on a path between two draws).
-    """
-    check_use(BACKEND, model, "generate")
-    c = model.check_targets(conditions, len(np.asarray(conditions)), "conditions")
-    z_all = latent_vectors(model, len(c), seed, latent)
-    model.eval()
-    out = [
-        model.decode_samples(
-            BACKEND.to_device(z_all[s : s + batch_size]), BACKEND.to_device(c[s : s + batch_size])
-        )
-        .float()
-        .cpu()
-        for s in range(0, len(c), batch_size)
-    ]
-    return torch.cat(out).numpy()
+_API = bind_api(BACKEND)
+fit, evaluate, predict = _API.fit, _API.evaluate, _API.predict
+saliency, generate, count_parameters = _API.saliency, _API.generate, _API.count_parameters

@@ -15,11 +15,9 @@ import copy
 import torch
 from torch import nn
 
-from .._training import LATENT_NOISES
-from .._validation import check_non_negative, check_option, check_positive_int, check_rate
+from .._engine.gan import WassersteinSteps
+from .._validation import check_positive_int, check_rate
 from .core import ConditionalGenerator
-
-CONDITIONINGS = ("both", "generator", "none")
 
 
 class CBAM1d(nn.Module):
@@ -65,7 +63,7 @@ class ResidualCBAM1d(nn.Module):
         return self.act(x + self.attention(self.conv2(self.act(self.conv1(x)))))
 
 
-class SpectrumWGAN(ConditionalGenerator):
+class SpectrumWGAN(WassersteinSteps, ConditionalGenerator):
     """Conditional WGAN of spectra (N, n_bins) given conditions (N, n_conditions).
 
     Generator G: dense [z, c] -> ``hidden`` (ReLU) -> ``channels`` x n_bins/8 (ReLU), three
@@ -106,32 +104,10 @@ class SpectrumWGAN(ConditionalGenerator):
         ema_decay: float = 0.999,
     ):
         super().__init__()
-        n_bins = check_positive_int(n_bins, "n_bins", minimum=8)
-        if n_bins % 8:
-            raise ValueError(
-                f"n_bins must be a multiple of 8 (three x2 up/downsamplings), got {n_bins}; "
-                "resample the spectra onto such a grid."
-            )
-        self.sample_shape = (n_bins,)
-        self.n_conditions = check_positive_int(n_conditions, "n_conditions")
-        self.conditioning = check_option(conditioning, "conditioning", CONDITIONINGS)
-        self.latent_noise = check_option(noise, "noise", LATENT_NOISES)
-        self.latent_dim = check_positive_int(
-            latent_dim, "latent_dim", minimum=1 if conditioning == "none" else 0
-        )
-        self.n_critic = check_positive_int(n_critic, "n_critic")
-        self.gp_weight = check_non_negative(gp_weight, "gp_weight")
-        self.clip_value = (
-            None if clip_value is None else check_non_negative(clip_value, "clip_value")
-        )
-        if self.clip_value == 0:
-            raise ValueError("clip_value must be positive (or None for the gradient penalty).")
-        self.ema_decay = check_rate(ema_decay, "ema_decay")
-        self.use_average = True
-        hidden = check_positive_int(hidden, "hidden")
-        channels = check_positive_int(channels, "channels")
-        g_inputs = self.latent_dim + (self.n_conditions if conditioning != "none" else 0)
-        d_inputs = channels * (n_bins // 8) + (self.n_conditions if conditioning == "both" else 0)
+        n_bins, hidden, channels, g_inputs, d_inputs = self._check_wgan_arguments(
+            n_bins, n_conditions, latent_dim, hidden, channels, n_critic, gp_weight, clip_value,
+            noise, conditioning, ema_decay,
+        )  # fmt: skip
         self.generator = nn.Sequential(
             nn.Linear(g_inputs, hidden),
             nn.ReLU(),
@@ -172,64 +148,10 @@ class SpectrumWGAN(ConditionalGenerator):
         self.average_generator = copy.deepcopy(self.generator).requires_grad_(False)
         self.register_buffer("average_steps", torch.zeros(()))
 
-    def _generator_input(self, z, c):
-        return z if self.conditioning == "none" else torch.cat([z, c], dim=1)
-
-    def decode_samples(self, z, c):
-        """Spectra (N, n_bins) for latent vectors z (N, latent_dim) and conditions c, from the
-        averaged generator while ``use_average`` is True."""
-        generator = self.average_generator if self.use_average else self.generator
-        return generator(self._generator_input(z, c))
-
     def forward(self, x, c):
         """Critic scores (N, 1) of spectra ``x`` (N, n_bins) with conditions ``c``."""
         h = self.critic(x)
         return self.critic_head(torch.cat([h, c], dim=1) if self.conditioning == "both" else h)
-
-    def configure_optimizers(self, lr, weight_decay=0.0):
-        critic = [*self.critic.parameters(), *self.critic_head.parameters()]
-        generator = list(self.generator.parameters())
-        if self.clip_value is not None:
-            if weight_decay:
-                raise ValueError(
-                    "weight_decay must be 0 with weight clipping (clip_value), got "
-                    f"{weight_decay!r}; the clip already bounds the critic's weights."
-                )
-            make = lambda p: torch.optim.RMSprop(p, lr=lr, alpha=0.99, eps=1e-8)  # noqa: E731
-        else:
-            make = lambda p: torch.optim.AdamW(  # noqa: E731
-                p, lr=lr, betas=(0.5, 0.9), weight_decay=weight_decay
-            )
-        return {"critic": (make(critic), critic), "generator": (make(generator), generator)}
-
-    def _latent(self, c):
-        shape = (len(c), self.latent_dim)
-        if self.latent_noise == "uniform":
-            return (2 * self.uniform_noise(c, shape) - 1) * 3**0.5
-        return self.normal_noise(c, shape)
-
-    def _fake(self, c):
-        return self.generator(self._generator_input(self._latent(c), c))
-
-    def training_loss(self, x, c, training=False):
-        """Critic loss of a batch, with the Wasserstein estimate and the gradient penalty (0
-        when clipping)."""
-        fake = self._fake(c).detach()
-        distance = self(x, c).mean() - self(fake, c).mean()
-        if self.clip_value is not None:
-            return -distance, {
-                "wasserstein": distance,
-                "gradient_penalty": torch.zeros_like(distance),
-            }
-        eps = self.uniform_noise(x, (len(x), 1))
-        with torch.enable_grad():  # the penalty needs input gradients, in evaluation too
-            mixed = (eps * x + (1 - eps) * fake).requires_grad_(True)
-            (grad,) = torch.autograd.grad(self(mixed, c).sum(), mixed, create_graph=training)
-        penalty = ((grad.norm(dim=1) - 1) ** 2).mean()
-        return -distance + self.gp_weight * penalty, {
-            "wasserstein": distance,
-            "gradient_penalty": penalty,
-        }
 
     @torch.no_grad()
     def _update_average(self):
@@ -238,26 +160,3 @@ class SpectrumWGAN(ConditionalGenerator):
         average, raw = list(self.average_generator.parameters()), list(self.generator.parameters())
         torch._foreach_lerp_(average, raw, 1 - decay)  # a <- a + (1 - d)(p - a)
         t += 1
-
-    def training_step(self, x, c, optimizers):
-        critic_opt, generator_opt = optimizers["critic"], optimizers["generator"]
-        critic_params = [p for g in critic_opt.param_groups for p in g["params"]]
-        for _ in range(self.n_critic):
-            loss, metrics = self.training_loss(x, c, training=True)
-            critic_opt.zero_grad(set_to_none=True)
-            loss.backward()
-            critic_opt.step()
-            if self.clip_value is not None:
-                with torch.no_grad():
-                    torch._foreach_clamp_min_(critic_params, -self.clip_value)
-                    torch._foreach_clamp_max_(critic_params, self.clip_value)
-        generator_loss = -self(self._fake(c), c).mean()
-        generator_opt.zero_grad(set_to_none=True)
-        generator_loss.backward()
-        generator_opt.step()
-        self._update_average()
-        return {
-            "loss": loss.detach(),
-            "generator_loss": generator_loss.detach(),
-            **{k: v.detach() for k, v in metrics.items()},
-        }

@@ -1,0 +1,37 @@
+"""Latent vectors of generative models, drawn with NumPy: both frameworks decode the same z."""
+
+from __future__ import annotations
+
+import numpy as np
+
+LATENT_NOISES = ("normal", "uniform")
+
+
+def latent_draws(n: int, latent_dim: int, seed: int, noise: str = "normal") -> np.ndarray:
+    """Latent vectors (n, latent_dim) float32 from NumPy, the same in both frameworks.
+
+    ``noise`` is ``"normal"`` (standard normal) or ``"uniform"`` (uniform on [-sqrt(3), sqrt(3)],
+    zero mean and unit variance like the normal draws).
+    """
+    if noise not in LATENT_NOISES:
+        raise ValueError(
+            f"noise must be one of {', '.join(map(repr, LATENT_NOISES))}, got {noise!r}."
+        )
+    rng = np.random.default_rng(seed)
+    if noise == "uniform":
+        return rng.uniform(-np.sqrt(3.0), np.sqrt(3.0), (n, latent_dim)).astype(np.float32)
+    return rng.standard_normal((n, latent_dim)).astype(np.float32)
+
+
+def latent_vectors(model, n: int, seed: int, latent=None) -> np.ndarray:
+    """The latent vectors ``generate`` decodes: ``latent`` checked as (n, latent_dim) float32,
+    or ``latent_draws`` of the model's noise kind seeded with ``seed``."""
+    if latent is None:
+        return latent_draws(n, model.latent_dim, seed, getattr(model, "latent_noise", "normal"))
+    z = np.asarray(latent, dtype=np.float32)
+    if z.shape != (n, model.latent_dim) or not np.all(np.isfinite(z)):
+        raise ValueError(
+            f"latent must be finite with shape (len(conditions), latent_dim) = "
+            f"({n}, {model.latent_dim}), got {z.shape}."
+        )
+    return z
