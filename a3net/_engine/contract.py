@@ -161,3 +161,13 @@ def saliency_unit(task: str, output: int | None, n_outputs: int) -> int | None:
     ):
         raise ValueError(f"output must be between 0 and {n_outputs - 1}, got {output!r}.")
     return int(output)
+
+
+def public_names(namespace: dict) -> list[str]:
+    """The public names of a framework package's namespace, its submodules left out: its
+    ``__all__``, which the parity tests walk."""
+    return sorted(
+        name
+        for name, value in namespace.items()
+        if not name.startswith("_") and type(value).__name__ != "module"
+    )

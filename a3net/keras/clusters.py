@@ -11,15 +11,9 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from .._validation import (
-    check_channels,
-    check_output_activation,
-    check_positive_int,
-    check_rate,
-    valid_conv_side,
-)
+from .._engine import checks
 from .core import Regressor
-from .layers import FILL_MODES, P4ConvP4, P4ConvZ2, P4Pool, RandomFlip, RandomRotation
+from .layers import P4ConvP4, P4ConvZ2, P4Pool, RandomFlip, RandomRotation
 
 _TO_CHANNELS_LAST = (2, 3, 1)
 
@@ -44,12 +38,9 @@ class ClusterCNN(Regressor):
         n_outputs: int = 1,
     ):
         super().__init__()
-        self.n_outputs = check_positive_int(n_outputs, "n_outputs")
-        self.sample_shape = (1, check_positive_int(image_size, "image_size"), image_size)
-        channels, dense = check_channels(channels), check_channels(dense, "dense")
-        dropout = check_rate(dropout, "dropout")
-        output = check_output_activation(output)
-        valid_conv_side(image_size, [(1, True)] * len(channels))
+        channels, dense, dropout, output = checks.cluster_cnn(
+            self, image_size, channels, dense, dropout, output, n_outputs
+        )
         blocks = [layers.Permute(_TO_CHANNELS_LAST)]  # (N, S, S, 1)
         for ch in channels:
             blocks += [
@@ -91,23 +82,12 @@ class DeepClusterCNN(Regressor):
         channels=(32, 64, 128),
     ):
         super().__init__()
-        self.n_outputs = 1
-        channels = check_channels(channels)
-        if len(channels) != 3:
-            raise ValueError(
-                f"channels must be three widths, one per pair of convolutions, got {channels!r}."
-            )
-        c1, c2, c3 = channels
-        self.sample_shape = (1, check_positive_int(image_size, "image_size"), image_size)
-        dropout = check_rate(dropout, "dropout")
-        side = valid_conv_side(image_size, [(2, True), (2, True), (2, False)])
+        (c1, c2, c3), dropout, side, rotation_factor = checks.deep_cluster_cnn(
+            self, image_size, rotation_factor, random_flip, fill_mode, dropout, channels
+        )
         augment = [layers.Permute(_TO_CHANNELS_LAST)]  # (N, S, S, 1)
-        if check_rate(rotation_factor, "rotation_factor") > 0:
+        if rotation_factor > 0:
             augment.append(RandomRotation(rotation_factor, fill_mode=fill_mode))
-        elif fill_mode not in FILL_MODES:
-            RandomRotation(fill_mode=fill_mode)  # the same error
-        if not isinstance(random_flip, bool):
-            raise TypeError(f"random_flip must be True or False, got {random_flip!r}.")
         if random_flip:
             augment.append(RandomFlip())
         self.net = keras.Sequential(
@@ -154,15 +134,9 @@ class EquivariantClusterCNN(Regressor):
         self, image_size: int = 64, channels=(8, 16, 16), dense=(64, 32), dropout: float = 0.1
     ):
         super().__init__()
-        self.n_outputs = 1
-        self.sample_shape = (1, check_positive_int(image_size, "image_size"), image_size)
-        channels, dense = check_channels(channels), check_channels(dense, "dense")
-        dropout = check_rate(dropout, "dropout")
-        if image_size % 2 ** len(channels):
-            raise ValueError(
-                f"image_size must be a multiple of {2 ** len(channels)} for {len(channels)} "
-                f"2x2 poolings that keep the 90-degree symmetry exact, got {image_size}."
-            )
+        channels, dense, dropout = checks.equivariant_cluster_cnn(
+            self, image_size, channels, dense, dropout
+        )
         self.convs = [P4ConvZ2(1, channels[0])]  # lifting: image -> p4 maps (N, S, S, C, 4)
         self.convs += [P4ConvP4(a, b) for a, b in zip(channels, channels[1:], strict=False)]
         self.pool = layers.MaxPooling2D(2)

@@ -19,18 +19,10 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from .._validation import (
-    check_channels,
-    check_option,
-    check_positive_int,
-    check_rate,
-    check_side_multiple,
-    check_targets,
-)
+from .._engine import checks
+from .._validation import check_positive_int, check_targets
 from .core import Regressor, init_like_torch
 
-NORMS = ("layer", "group", "batch", "none")
-PADDINGS = ("zeros", "circular")
 _TO_CHANNELS_LAST = (2, 3, 1)
 
 
@@ -97,16 +89,9 @@ class CosmoCNN(Regressor):
     ):
         super().__init__()
         self.n_outputs = check_positive_int(n_outputs, "n_outputs")
-        channels, dense = check_channels(channels), check_positive_int(dense, "dense")
-        image_size = check_side_multiple(
-            image_size, 2 ** len(channels), f"{len(channels)} 2x2 poolings"
+        image_size, channels, dense, norm, padding, dropout = checks.cosmo_cnn(
+            self, image_size, in_channels, channels, dense, norm, padding, dropout
         )
-        self.sample_shape = (check_positive_int(in_channels, "in_channels"), image_size, image_size)
-        norm, padding = (
-            check_option(norm, "norm", NORMS),
-            check_option(padding, "padding", PADDINGS),
-        )
-        dropout = check_rate(dropout, "dropout")
         blocks = [layers.Permute(_TO_CHANNELS_LAST)]  # (N, S, S, in_channels)
         for ch in channels:
             blocks += [
@@ -144,11 +129,9 @@ class CosmoBatchNormCNN(Regressor):
         padding: str = "zeros",
     ):
         super().__init__()
-        self.n_outputs = check_positive_int(n_outputs, "n_outputs")
-        image_size = check_side_multiple(image_size, 8, "three 2x2 poolings")
-        self.sample_shape = (check_positive_int(in_channels, "in_channels"), image_size, image_size)
-        dropout = check_rate(dropout, "dropout")
-        padding = check_option(padding, "padding", PADDINGS)
+        image_size, dropout, padding = checks.cosmo_batchnorm_cnn(
+            self, image_size, in_channels, n_outputs, dropout, padding
+        )
         self.net = keras.Sequential(
             [
                 layers.Permute(_TO_CHANNELS_LAST),  # (N, S, S, in_channels)
@@ -202,14 +185,9 @@ class CosmoResNet(Regressor):
         padding: str = "zeros",
     ):
         super().__init__()
-        self.n_outputs = check_positive_int(n_outputs, "n_outputs")
-        stages = check_channels(stages, "stages")
-        n_blocks = check_positive_int(blocks_per_stage, "blocks_per_stage")
-        image_size = check_side_multiple(
-            image_size, 4 * 2 ** (len(stages) - 1), f"the stem and {len(stages)} stages"
+        stages, n_blocks, padding = checks.cosmo_resnet(
+            self, image_size, in_channels, stages, blocks_per_stage, n_outputs, padding
         )
-        self.sample_shape = (check_positive_int(in_channels, "in_channels"), image_size, image_size)
-        padding = check_option(padding, "padding", PADDINGS)
         self.stem = keras.Sequential(
             [
                 layers.Permute(_TO_CHANNELS_LAST),  # (N, S, S, in_channels)
@@ -296,16 +274,9 @@ class CosmoMomentCNN(Regressor):
         super().__init__()
         self.n_params = check_positive_int(n_params, "n_params")
         self.n_outputs = 2 * self.n_params
-        channels, dense = check_channels(channels), check_positive_int(dense, "dense")
-        image_size = check_side_multiple(
-            image_size, 2 ** len(channels), f"{len(channels)} 2x2 poolings"
+        image_size, channels, dense, norm, padding, dropout = checks.cosmo_cnn(
+            self, image_size, in_channels, channels, dense, norm, padding, dropout
         )
-        self.sample_shape = (check_positive_int(in_channels, "in_channels"), image_size, image_size)
-        norm, padding = (
-            check_option(norm, "norm", NORMS),
-            check_option(padding, "padding", PADDINGS),
-        )
-        dropout = check_rate(dropout, "dropout")
         blocks = [layers.Permute(_TO_CHANNELS_LAST)]  # (N, S, S, in_channels)
         for ch in channels:
             blocks += [

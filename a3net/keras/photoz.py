@@ -11,7 +11,7 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-from .._validation import check_channels, check_positive_int, check_rate
+from .._engine import checks
 from .core import Regressor
 
 
@@ -20,15 +20,16 @@ class PhotoZMLP(Regressor):
     (the mean absolute error, as the hack did: robust to the catastrophic outliers that a squared
     loss would chase). Hidden layers ``hidden`` (the hack's 256-256-256) with ReLU and dropout."""
 
+    example_args = {"n_features": 13}  # the hack's 13 features (parity tests build it so)
+
     def __init__(self, n_features: int, hidden=(256, 256, 256), dropout: float = 0.0):
         super().__init__()
-        self.n_outputs = 1
-        self.sample_shape = (check_positive_int(n_features, "n_features"),)
+        hidden, dropout = checks.photoz_mlp(self, n_features, hidden, dropout)
         stack = []
-        for width in check_channels(hidden, "hidden"):
+        for width in hidden:
             stack += [
                 layers.Dense(width, activation="relu"),
-                layers.Dropout(check_rate(dropout, "dropout")),
+                layers.Dropout(dropout),
             ]
         stack.append(layers.Dense(1))
         self.net = keras.Sequential(stack)

@@ -10,19 +10,12 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-from .._validation import check_channels, check_positive_int, check_rate
+from .._engine import checks
+from .._validation import check_positive_int
 from .core import Classifier, ConditionalGenerator, Regressor
 
 _TO_CHANNELS_LAST = (2, 3, 1)
 _TO_CHANNELS_FIRST = (3, 1, 2)
-
-
-def _pooled_side(image_size: int, n_pools: int) -> int:
-    """Side of the feature maps after ``n_pools`` 2x2 max-poolings (28 -> 14 -> 7 -> 3)."""
-    side = image_size // 2**n_pools
-    if side < 1:
-        raise ValueError(f"image_size is too small for {n_pools} 2x2 poolings.")
-    return side
 
 
 class RingCounterCNN(Classifier):
@@ -42,9 +35,9 @@ class RingCounterCNN(Classifier):
     ):
         super().__init__()
         self.n_classes = check_positive_int(max_rings, "max_rings")
-        self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
-        channels, hidden = check_channels(channels), check_positive_int(hidden, "hidden")
-        _pooled_side(image_size, len(channels))
+        channels, hidden, dropout, side = checks.ring_cnn(
+            self, image_size, channels, hidden, dropout
+        )
         blocks = [layers.Permute(_TO_CHANNELS_LAST)]  # (N, 28, 28, 1)
         for ch in channels:
             blocks += [
@@ -56,7 +49,7 @@ class RingCounterCNN(Classifier):
                 *blocks,
                 layers.Flatten(),  # (N, side * side * channels[-1])
                 layers.Dense(hidden, activation="relu"),
-                layers.Dropout(check_rate(dropout, "dropout")),
+                layers.Dropout(dropout),
                 layers.Dense(self.n_classes),
             ]
         )
@@ -85,9 +78,9 @@ class RingRegressorCNN(Regressor):
     ):
         super().__init__()
         self.n_outputs = check_positive_int(n_outputs, "n_outputs")
-        self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
-        channels, hidden = check_channels(channels), check_positive_int(hidden, "hidden")
-        _pooled_side(image_size, len(channels))
+        channels, hidden, dropout, side = checks.ring_cnn(
+            self, image_size, channels, hidden, dropout
+        )
         blocks = [layers.Permute(_TO_CHANNELS_LAST)]  # (N, 28, 28, 1)
         for ch in channels:
             blocks += [
@@ -99,7 +92,7 @@ class RingRegressorCNN(Regressor):
                 *blocks,
                 layers.Flatten(),  # (N, side * side * channels[-1])
                 layers.Dense(hidden, activation="relu"),
-                layers.Dropout(check_rate(dropout, "dropout")),
+                layers.Dropout(dropout),
                 layers.Dense(self.n_outputs),
             ]
         )
@@ -118,11 +111,9 @@ class RingRegressorMLP(Regressor):
         self, n_outputs: int = 5, image_size: int = 28, hidden=(256, 128), dropout: float = 0.0
     ):
         super().__init__()
-        self.n_outputs = check_positive_int(n_outputs, "n_outputs")
-        self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
-        dropout = check_rate(dropout, "dropout")
+        hidden, dropout = checks.ring_mlp(self, n_outputs, image_size, hidden, dropout)
         stack = [layers.Flatten()]
-        for width in check_channels(hidden, "hidden"):
+        for width in hidden:
             stack += [layers.Dense(width, activation="relu"), layers.Dropout(dropout)]
         stack.append(layers.Dense(self.n_outputs))
         self.net = keras.Sequential(stack)
@@ -151,17 +142,8 @@ class RingCVAE(ConditionalGenerator):
         beta: float = 1.0,
     ):
         super().__init__()
-        self.n_conditions = check_positive_int(n_conditions, "n_conditions")
-        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
-        image_size = check_positive_int(image_size, "image_size", minimum=8)
-        if image_size % 4:
-            raise ValueError(f"image_size must be a multiple of 4 for the cVAE, got {image_size}.")
-        hidden = check_positive_int(hidden, "hidden")
-        if not beta >= 0:
-            raise ValueError(f"beta must be non-negative, got {beta!r}.")
-        self.beta = float(beta)
-        self.sample_shape = (1, image_size, image_size)
-        self.side = side = image_size // 4
+        hidden, side = checks.ring_cvae(self, n_conditions, latent_dim, image_size, hidden, beta)
+        self.side = side
         self.encoder = keras.Sequential(
             [
                 layers.Permute(_TO_CHANNELS_LAST),  # (N, 28, 28, 1)

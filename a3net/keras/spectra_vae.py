@@ -14,29 +14,11 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-from .._validation import check_positive_int
+from .._engine import checks
+from .._engine.vae import LearnedNoiseSteps
 from .core import ConditionalGenerator
 
 _LOG_2PI = math.log(2 * math.pi)
-
-
-def _check_arguments(n_bins, channels, beta) -> tuple[int, int, float]:
-    """``n_bins`` (a multiple of 8), ``channels`` (a multiple of 4) and ``beta`` (>= 0), checked."""
-    n_bins = check_positive_int(n_bins, "n_bins", minimum=8)
-    if n_bins % 8:
-        raise ValueError(
-            f"n_bins must be a multiple of 8 for the three 2x down- and upsamplings, got "
-            f"{n_bins}; resample the spectra onto {8 * round(n_bins / 8) or 8} bins."
-        )
-    channels = check_positive_int(channels, "channels", minimum=4)
-    if channels % 4:
-        raise ValueError(
-            f"channels must be a multiple of 4 (the stages have channels/4, channels/2 and "
-            f"channels), got {channels}."
-        )
-    if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not beta >= 0:
-        raise ValueError(f"beta must be a non-negative number, got {beta!r}.")
-    return n_bins, channels, float(beta)
 
 
 def _init_conv1d_like_torch(model) -> None:
@@ -53,7 +35,7 @@ def _init_conv1d_like_torch(model) -> None:
                 weight.assign(keras.random.uniform(weight.shape, -bound, bound))
 
 
-class SpectrumCVAE(ConditionalGenerator):
+class SpectrumCVAE(LearnedNoiseSteps, ConditionalGenerator):
     """Conditional VAE (Sohn et al. 2015) of spectra with a learned global noise (sigma-VAE).
 
     Encoder q(z | x, c): the spectrum (N, n_bins) as one channel through three stride-2
@@ -73,8 +55,6 @@ class SpectrumCVAE(ConditionalGenerator):
     it reaches the noise level within a few hundred steps. Metrics: reconstruction, kl, sigma.
     """
 
-    sigma_lr_factor = 10.0
-
     def __init__(
         self,
         n_bins: int = 256,
@@ -85,11 +65,9 @@ class SpectrumCVAE(ConditionalGenerator):
         beta: float = 1.0,
     ):
         super().__init__()
-        n_bins, channels, self.beta = _check_arguments(n_bins, channels, beta)
-        self.n_conditions = check_positive_int(n_conditions, "n_conditions")
-        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
-        hidden = check_positive_int(hidden, "hidden")
-        self.sample_shape = (n_bins,)
+        n_bins, channels, hidden = checks.spectrum_cvae(
+            self, n_bins, n_conditions, latent_dim, channels, hidden, beta
+        )
         self.length = length = n_bins // 8  # bins after three 2x downsamplings
         c1, c2, c3 = channels // 4, channels // 2, channels
         self.encoder = keras.Sequential(
@@ -155,21 +133,6 @@ class SpectrumCVAE(ConditionalGenerator):
         z = mean + self.normal_noise(mean) * tf.exp(0.5 * logvar)
         return self.decode(z, c), mean, logvar
 
-    def _network_variables(self) -> list:
-        """The trainable variables other than log sigma: the encoder's and the decoder's."""
-        return [v for v in self.trainable_variables if v is not self.log_sigma]
-
-    def configure_optimizers(self, lr, weight_decay=0.0):
-        if weight_decay:
-            opt = keras.optimizers.AdamW(learning_rate=lr, weight_decay=weight_decay)
-        else:
-            opt = keras.optimizers.Adam(learning_rate=lr)
-        sigma_opt = keras.optimizers.Adam(learning_rate=lr * self.sigma_lr_factor)
-        return {
-            "model": (opt, self._network_variables()),
-            "sigma": (sigma_opt, [self.log_sigma]),
-        }
-
     def training_loss(self, x, c, training=False):
         mu, mean, logvar = self(x, c, training=training)
         log_sigma = tf.cast(self.log_sigma, tf.float32)
@@ -181,12 +144,3 @@ class SpectrumCVAE(ConditionalGenerator):
         )
         sigma = tf.stop_gradient(tf.exp(log_sigma))
         return rec + self.beta * kl, {"reconstruction": rec, "kl": kl, "sigma": sigma}
-
-    def training_step(self, x, c, optimizers):
-        network = self._network_variables()
-        with tf.GradientTape() as tape:
-            loss, metrics = self.training_loss(x, c, training=True)
-        *grads, sigma_grad = tape.gradient(loss, [*network, self.log_sigma])
-        optimizers["model"].apply_gradients(zip(grads, network, strict=True))
-        optimizers["sigma"].apply_gradients([(sigma_grad, self.log_sigma)])
-        return {"loss": loss, **metrics}

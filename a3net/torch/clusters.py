@@ -15,15 +15,9 @@ import warnings
 
 from torch import nn
 
-from .._validation import (
-    check_channels,
-    check_output_activation,
-    check_positive_int,
-    check_rate,
-    valid_conv_side,
-)
+from .._engine import checks
 from .core import Regressor
-from .layers import FILL_MODES, RandomFlip, RandomRotation
+from .layers import RandomFlip, RandomRotation
 
 # e2cnn 0.2.3 indexes with uint8 masks, which torch 2 warns about for every convolution it builds
 warnings.filterwarnings("ignore", message="indexing with dtype torch.uint8", category=UserWarning)
@@ -49,12 +43,9 @@ class ClusterCNN(Regressor):
         n_outputs: int = 1,
     ):
         super().__init__()
-        self.n_outputs = check_positive_int(n_outputs, "n_outputs")
-        self.sample_shape = (1, check_positive_int(image_size, "image_size"), image_size)
-        channels, dense = check_channels(channels), check_channels(dense, "dense")
-        dropout = check_rate(dropout, "dropout")
-        output = check_output_activation(output)
-        valid_conv_side(image_size, [(1, True)] * len(channels))
+        channels, dense, dropout, output = checks.cluster_cnn(
+            self, image_size, channels, dense, dropout, output, n_outputs
+        )
         blocks, prev = [], 1
         for ch in channels:
             blocks += [nn.Conv2d(prev, ch, 3), nn.ReLU(), nn.MaxPool2d(2)]  # 'valid'
@@ -95,23 +86,12 @@ class DeepClusterCNN(Regressor):
         channels=(32, 64, 128),
     ):
         super().__init__()
-        self.n_outputs = 1
-        channels = check_channels(channels)
-        if len(channels) != 3:
-            raise ValueError(
-                f"channels must be three widths, one per pair of convolutions, got {channels!r}."
-            )
-        c1, c2, c3 = channels
-        self.sample_shape = (1, check_positive_int(image_size, "image_size"), image_size)
-        dropout = check_rate(dropout, "dropout")
-        side = valid_conv_side(image_size, [(2, True), (2, True), (2, False)])
+        (c1, c2, c3), dropout, side, rotation_factor = checks.deep_cluster_cnn(
+            self, image_size, rotation_factor, random_flip, fill_mode, dropout, channels
+        )
         augment = []
-        if check_rate(rotation_factor, "rotation_factor") > 0:
+        if rotation_factor > 0:
             augment.append(RandomRotation(rotation_factor, fill_mode=fill_mode))
-        elif fill_mode not in FILL_MODES:
-            RandomRotation(fill_mode=fill_mode)  # the same error
-        if not isinstance(random_flip, bool):
-            raise TypeError(f"random_flip must be True or False, got {random_flip!r}.")
         if random_flip:
             augment.append(RandomFlip())
         self.net = nn.Sequential(
@@ -174,15 +154,9 @@ class EquivariantClusterCNN(Regressor):
                 "EquivariantClusterCNN needs e2cnn, which is not installed; "
                 "pip install 'a3net[e2cnn]'."
             ) from None
-        self.n_outputs = 1
-        self.sample_shape = (1, check_positive_int(image_size, "image_size"), image_size)
-        channels, dense = check_channels(channels), check_channels(dense, "dense")
-        dropout = check_rate(dropout, "dropout")
-        if image_size % 2 ** len(channels):
-            raise ValueError(
-                f"image_size must be a multiple of {2 ** len(channels)} for {len(channels)} "
-                f"2x2 poolings that keep the 90-degree symmetry exact, got {image_size}."
-            )
+        channels, dense, dropout = checks.equivariant_cluster_cnn(
+            self, image_size, channels, dense, dropout
+        )
         c4 = gspaces.Rot2dOnR2(N=4)  # the four 90-degree turns of the plane
         field = enn.FieldType(c4, [c4.trivial_repr])  # the image: one scalar field
         blocks = []

@@ -18,18 +18,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._validation import (
-    check_channels,
-    check_option,
-    check_positive_int,
-    check_rate,
-    check_side_multiple,
-    check_targets,
-)
+from .._engine import checks
+from .._validation import check_positive_int, check_targets
 from .core import Regressor
-
-NORMS = ("layer", "group", "batch", "none")
-PADDINGS = ("zeros", "circular")
 
 
 def _norm(norm: str, channels: int, side: int) -> nn.Module:
@@ -69,16 +60,9 @@ class CosmoCNN(Regressor):
     ):
         super().__init__()
         self.n_outputs = check_positive_int(n_outputs, "n_outputs")
-        channels, dense = check_channels(channels), check_positive_int(dense, "dense")
-        image_size = check_side_multiple(
-            image_size, 2 ** len(channels), f"{len(channels)} 2x2 poolings"
+        image_size, channels, dense, norm, padding, dropout = checks.cosmo_cnn(
+            self, image_size, in_channels, channels, dense, norm, padding, dropout
         )
-        self.sample_shape = (check_positive_int(in_channels, "in_channels"), image_size, image_size)
-        norm, padding = (
-            check_option(norm, "norm", NORMS),
-            check_option(padding, "padding", PADDINGS),
-        )
-        dropout = check_rate(dropout, "dropout")
         blocks, prev, side = [], in_channels, image_size
         for ch in channels:
             blocks += [
@@ -116,11 +100,9 @@ class CosmoBatchNormCNN(Regressor):
         padding: str = "zeros",
     ):
         super().__init__()
-        self.n_outputs = check_positive_int(n_outputs, "n_outputs")
-        image_size = check_side_multiple(image_size, 8, "three 2x2 poolings")
-        self.sample_shape = (check_positive_int(in_channels, "in_channels"), image_size, image_size)
-        dropout = check_rate(dropout, "dropout")
-        padding = check_option(padding, "padding", PADDINGS)
+        image_size, dropout, padding = checks.cosmo_batchnorm_cnn(
+            self, image_size, in_channels, n_outputs, dropout, padding
+        )
         side = image_size // 8
         self.net = nn.Sequential(
             nn.Conv2d(in_channels, 8, 5, padding=2, padding_mode=padding),  # 'same'
@@ -173,14 +155,9 @@ class CosmoResNet(Regressor):
         padding: str = "zeros",
     ):
         super().__init__()
-        self.n_outputs = check_positive_int(n_outputs, "n_outputs")
-        stages = check_channels(stages, "stages")
-        n_blocks = check_positive_int(blocks_per_stage, "blocks_per_stage")
-        image_size = check_side_multiple(
-            image_size, 4 * 2 ** (len(stages) - 1), f"the stem and {len(stages)} stages"
+        stages, n_blocks, padding = checks.cosmo_resnet(
+            self, image_size, in_channels, stages, blocks_per_stage, n_outputs, padding
         )
-        self.sample_shape = (check_positive_int(in_channels, "in_channels"), image_size, image_size)
-        padding = check_option(padding, "padding", PADDINGS)
         # after the ReLU every value is >= 0, so zero padding before the max-pooling is the
         # -inf padding of ResNet's MaxPool2d(3, 2, padding=1)
         pool_pad = nn.CircularPad2d(1) if padding == "circular" else nn.ZeroPad2d(1)
@@ -268,16 +245,9 @@ class CosmoMomentCNN(Regressor):
         super().__init__()
         self.n_params = check_positive_int(n_params, "n_params")
         self.n_outputs = 2 * self.n_params
-        channels, dense = check_channels(channels), check_positive_int(dense, "dense")
-        image_size = check_side_multiple(
-            image_size, 2 ** len(channels), f"{len(channels)} 2x2 poolings"
+        image_size, channels, dense, norm, padding, dropout = checks.cosmo_cnn(
+            self, image_size, in_channels, channels, dense, norm, padding, dropout
         )
-        self.sample_shape = (check_positive_int(in_channels, "in_channels"), image_size, image_size)
-        norm, padding = (
-            check_option(norm, "norm", NORMS),
-            check_option(padding, "padding", PADDINGS),
-        )
-        dropout = check_rate(dropout, "dropout")
         blocks, prev, side = [], in_channels, image_size
         for ch in channels:
             blocks += [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from .._validation import check_channels, check_positive_int, check_rate
+from .._engine import checks
 from .core import Regressor
 
 
@@ -18,16 +18,17 @@ class PhotoZMLP(Regressor):
     (the mean absolute error, as the hack did: robust to the catastrophic outliers that a squared
     loss would chase). Hidden layers ``hidden`` (the hack's 256-256-256) with ReLU and dropout."""
 
+    example_args = {"n_features": 13}  # the hack's 13 features (parity tests build it so)
+
     def __init__(self, n_features: int, hidden=(256, 256, 256), dropout: float = 0.0):
         super().__init__()
-        self.n_outputs = 1
-        self.sample_shape = (check_positive_int(n_features, "n_features"),)
+        hidden, dropout = checks.photoz_mlp(self, n_features, hidden, dropout)
         layers, prev = [], self.sample_shape[0]
-        for width in check_channels(hidden, "hidden"):
+        for width in hidden:
             layers += [
                 nn.Linear(prev, width),
                 nn.ReLU(),
-                nn.Dropout(check_rate(dropout, "dropout")),
+                nn.Dropout(dropout),
             ]
             prev = width
         layers.append(nn.Linear(prev, 1))

@@ -10,16 +10,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._validation import check_channels, check_positive_int, check_rate
+from .._engine import checks
+from .._validation import check_positive_int
 from .core import Classifier, ConditionalGenerator, Regressor
-
-
-def _pooled_side(image_size: int, n_pools: int) -> int:
-    """Side of the feature maps after ``n_pools`` 2x2 max-poolings (28 -> 14 -> 7 -> 3)."""
-    side = image_size // 2**n_pools
-    if side < 1:
-        raise ValueError(f"image_size is too small for {n_pools} 2x2 poolings.")
-    return side
 
 
 class RingCounterCNN(Classifier):
@@ -39,9 +32,9 @@ class RingCounterCNN(Classifier):
     ):
         super().__init__()
         self.n_classes = check_positive_int(max_rings, "max_rings")
-        self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
-        channels, hidden = check_channels(channels), check_positive_int(hidden, "hidden")
-        side = _pooled_side(image_size, len(channels))
+        channels, hidden, dropout, side = checks.ring_cnn(
+            self, image_size, channels, hidden, dropout
+        )
         blocks, prev = [], 1
         for ch in channels:
             blocks += [nn.Conv2d(prev, ch, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
@@ -51,7 +44,7 @@ class RingCounterCNN(Classifier):
             nn.Flatten(),  # (N, channels[-1] * side * side)
             nn.Linear(prev * side * side, hidden),
             nn.ReLU(),
-            nn.Dropout(check_rate(dropout, "dropout")),
+            nn.Dropout(dropout),
             nn.Linear(hidden, self.n_classes),
         )
 
@@ -78,9 +71,9 @@ class RingRegressorCNN(Regressor):
     ):
         super().__init__()
         self.n_outputs = check_positive_int(n_outputs, "n_outputs")
-        self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
-        channels, hidden = check_channels(channels), check_positive_int(hidden, "hidden")
-        side = _pooled_side(image_size, len(channels))
+        channels, hidden, dropout, side = checks.ring_cnn(
+            self, image_size, channels, hidden, dropout
+        )
         blocks, prev = [], 1
         for ch in channels:
             blocks += [nn.Conv2d(prev, ch, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
@@ -90,7 +83,7 @@ class RingRegressorCNN(Regressor):
             nn.Flatten(),  # (N, channels[-1] * side * side)
             nn.Linear(prev * side * side, hidden),
             nn.ReLU(),
-            nn.Dropout(check_rate(dropout, "dropout")),
+            nn.Dropout(dropout),
             nn.Linear(hidden, self.n_outputs),
         )
 
@@ -107,11 +100,9 @@ class RingRegressorMLP(Regressor):
         self, n_outputs: int = 5, image_size: int = 28, hidden=(256, 128), dropout: float = 0.0
     ):
         super().__init__()
-        self.n_outputs = check_positive_int(n_outputs, "n_outputs")
-        self.sample_shape = (1, check_positive_int(image_size, "image_size", minimum=8), image_size)
-        dropout = check_rate(dropout, "dropout")
+        hidden, dropout = checks.ring_mlp(self, n_outputs, image_size, hidden, dropout)
         layers, prev = [nn.Flatten()], image_size * image_size
-        for width in check_channels(hidden, "hidden"):
+        for width in hidden:
             layers += [nn.Linear(prev, width), nn.ReLU(), nn.Dropout(dropout)]
             prev = width
         layers.append(nn.Linear(prev, self.n_outputs))
@@ -140,17 +131,8 @@ class RingCVAE(ConditionalGenerator):
         beta: float = 1.0,
     ):
         super().__init__()
-        self.n_conditions = check_positive_int(n_conditions, "n_conditions")
-        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
-        image_size = check_positive_int(image_size, "image_size", minimum=8)
-        if image_size % 4:
-            raise ValueError(f"image_size must be a multiple of 4 for the cVAE, got {image_size}.")
-        hidden = check_positive_int(hidden, "hidden")
-        if not beta >= 0:
-            raise ValueError(f"beta must be non-negative, got {beta!r}.")
-        self.beta = float(beta)
-        self.sample_shape = (1, image_size, image_size)
-        self.side = side = image_size // 4
+        hidden, side = checks.ring_cvae(self, n_conditions, latent_dim, image_size, hidden, beta)
+        self.side = side
         self.encoder = nn.Sequential(
             nn.Conv2d(1, 32, 3, padding=1),
             nn.ReLU(),

@@ -13,32 +13,14 @@ import math
 import torch
 from torch import nn
 
-from .._validation import check_positive_int
+from .._engine import checks
+from .._engine.vae import LearnedNoiseSteps
 from .core import ConditionalGenerator
 
 _LOG_2PI = math.log(2 * math.pi)
 
 
-def _check_arguments(n_bins, channels, beta) -> tuple[int, int, float]:
-    """``n_bins`` (a multiple of 8), ``channels`` (a multiple of 4) and ``beta`` (>= 0), checked."""
-    n_bins = check_positive_int(n_bins, "n_bins", minimum=8)
-    if n_bins % 8:
-        raise ValueError(
-            f"n_bins must be a multiple of 8 for the three 2x down- and upsamplings, got "
-            f"{n_bins}; resample the spectra onto {8 * round(n_bins / 8) or 8} bins."
-        )
-    channels = check_positive_int(channels, "channels", minimum=4)
-    if channels % 4:
-        raise ValueError(
-            f"channels must be a multiple of 4 (the stages have channels/4, channels/2 and "
-            f"channels), got {channels}."
-        )
-    if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not beta >= 0:
-        raise ValueError(f"beta must be a non-negative number, got {beta!r}.")
-    return n_bins, channels, float(beta)
-
-
-class SpectrumCVAE(ConditionalGenerator):
+class SpectrumCVAE(LearnedNoiseSteps, ConditionalGenerator):
     """Conditional VAE (Sohn et al. 2015) of spectra with a learned global noise (sigma-VAE).
 
     Encoder q(z | x, c): the spectrum (N, n_bins) as one channel through three stride-2
@@ -58,8 +40,6 @@ class SpectrumCVAE(ConditionalGenerator):
     it reaches the noise level within a few hundred steps. Metrics: reconstruction, kl, sigma.
     """
 
-    sigma_lr_factor = 10.0
-
     def __init__(
         self,
         n_bins: int = 256,
@@ -70,11 +50,9 @@ class SpectrumCVAE(ConditionalGenerator):
         beta: float = 1.0,
     ):
         super().__init__()
-        n_bins, channels, self.beta = _check_arguments(n_bins, channels, beta)
-        self.n_conditions = check_positive_int(n_conditions, "n_conditions")
-        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
-        hidden = check_positive_int(hidden, "hidden")
-        self.sample_shape = (n_bins,)
+        n_bins, channels, hidden = checks.spectrum_cvae(
+            self, n_bins, n_conditions, latent_dim, channels, hidden, beta
+        )
         self.length = length = n_bins // 8  # bins after three 2x downsamplings
         c1, c2, c3 = channels // 4, channels // 2, channels
         self.encoder = nn.Sequential(
@@ -138,14 +116,6 @@ class SpectrumCVAE(ConditionalGenerator):
         z = mean + self.normal_noise(mean) * torch.exp(0.5 * logvar)
         return self.decode(z, c), mean, logvar
 
-    def configure_optimizers(self, lr, weight_decay=0.0):
-        params = [p for p in self.parameters() if p is not self.log_sigma]
-        sigma = [self.log_sigma]
-        return {
-            "model": (torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay), params),
-            "sigma": (torch.optim.Adam(sigma, lr=lr * self.sigma_lr_factor), sigma),
-        }
-
     def training_loss(self, x, c, training=False):
         mu, mean, logvar = self(x, c)
         log_sigma = self.log_sigma.float()
@@ -154,12 +124,3 @@ class SpectrumCVAE(ConditionalGenerator):
         kl = (-0.5 * (1 + logvar - mean**2 - logvar.exp()).sum(dim=1)).mean()
         sigma = torch.exp(log_sigma).detach()
         return rec + self.beta * kl, {"reconstruction": rec, "kl": kl, "sigma": sigma}
-
-    def training_step(self, x, c, optimizers):
-        loss, metrics = self.training_loss(x, c, training=True)
-        for opt in optimizers.values():
-            opt.zero_grad(set_to_none=True)
-        loss.backward()
-        for opt in optimizers.values():
-            opt.step()
-        return {"loss": loss.detach(), **{k: v.detach() for k, v in metrics.items()}}
