@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import a3net
-from a3net import _training
+from a3net._engine import latent as _training
 
 tnn = a3net.framework("torch")
 knn = a3net.framework("keras")
@@ -341,7 +341,7 @@ def test_layers_are_written_in_the_class():
 def test_generate_decodes_given_latent_vectors(nn, gan):
     """generate(latent=...) decodes the given vectors: the seeded draws give the same spectra
     as passing those draws, and a wrong shape is refused."""
-    from a3net._training import latent_draws
+    from a3net._engine.latent import latent_draws
 
     model = gan.SpectrumWGAN(n_bins=32, channels=4, hidden=8, latent_dim=3, noise="uniform")
     c = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)

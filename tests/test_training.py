@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import a3net
-from a3net import _training
+from a3net._engine import training as _training
 
 tnn = a3net.framework("torch")
 knn = a3net.framework("keras")
@@ -162,13 +162,42 @@ def test_broken_hooks_get_one_clear_sentence(nn, hook, error, message):
 
 
 def test_the_loop_is_written_once():
-    """Both frameworks' fit and evaluate hand over to the shared loop."""
+    """Both frameworks' public functions are the engine's, bound to their backends; the WGAN's
+    and the sigma-VAE's steps are one function each."""
     import inspect
 
     for nn in (tnn, knn):
         assert "fit_loop(" in inspect.getsource(nn.fit)
         assert "evaluate_loop(" in inspect.getsource(nn.evaluate)
         assert isinstance(nn.core.BACKEND, _training.Backend)
+    for name in ("fit", "evaluate", "predict", "saliency", "generate", "count_parameters"):
+        assert getattr(tnn, name).__code__ is getattr(knn, name).__code__, name
+    for model, hook in [
+        ("SpectrumWGAN", "training_step"),
+        ("SpectrumWGAN", "training_loss"),
+        ("SpectrumWGAN", "configure_optimizers"),
+        ("SpectrumCVAE", "training_step"),
+        ("RingRegressorCNN", "training_step"),
+    ]:
+        assert getattr(getattr(tnn, model), hook) is getattr(getattr(knn, model), hook), hook
+
+
+ENGINE_IMPORT = """
+import sys
+import a3net._engine.api, a3net._engine.checks, a3net._engine.gan, a3net._engine.vae
+print(sorted({"torch", "tensorflow", "keras"} & set(sys.modules)))
+"""
+
+
+def test_the_engine_imports_no_framework():
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", ENGINE_IMPORT], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"
 
 
 @FRAMEWORKS
