@@ -196,3 +196,62 @@ def check_positive_number(value, name: str) -> float:
     if not np.isfinite(out) or out <= 0:
         raise ValueError(f"{name} must be a positive finite number, got {value!r}.")
     return out
+
+
+SEED_LIMIT = 2**32
+"""Seeds are whole numbers in [0, 2**32): what NumPy, torch and TensorFlow all accept."""
+
+
+def check_seed(seed, name: str = "seed", *, generator: bool = False, none: bool = False):
+    """``seed`` as a Python int in [0, 2**32) (NumPy integers accepted); with ``generator`` a
+    ``numpy.random.Generator`` is passed through, with ``none`` so is None. Bools, floats,
+    strings and negative or too large numbers get a TypeError or ValueError naming ``name``."""
+    if generator and isinstance(seed, np.random.Generator):
+        return seed
+    if none and seed is None:
+        return None
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        kinds = "a whole number in [0, 2**32)"
+        if generator:
+            kinds += " or a numpy Generator"
+        raise TypeError(f"{name} must be {kinds}, got {type(seed).__name__} {seed!r}.")
+    if not 0 <= seed < SEED_LIMIT:
+        raise ValueError(f"{name} must be a whole number in [0, 2**32), got {seed}.")
+    return int(seed)
+
+
+MEMORY_ENV = "A3NET_MAX_GB"
+DEFAULT_MAX_GB = 8.0
+_GIB = 2.0**30
+
+
+def memory_limit_gb() -> float:
+    """The memory limit of :func:`check_memory` in GiB: ``A3NET_MAX_GB`` or 8."""
+    import os
+
+    raw = os.environ.get(MEMORY_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_GB
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(
+            f"the environment variable {MEMORY_ENV} must be a positive number of GiB, got {raw!r}."
+        )
+    return value
+
+
+def check_memory(n_bytes, what: str, *, limit: float | None = None) -> float:
+    """Refuse, before allocating, work that needs more than ``limit`` GiB (default: the
+    environment variable ``A3NET_MAX_GB``, else 8): a MemoryError that says how much ``what``
+    needs and how to raise the limit. Returns the estimate in GiB."""
+    gib = float(n_bytes) / _GIB
+    limit = memory_limit_gb() if limit is None else float(limit)
+    if not gib <= limit:
+        raise MemoryError(
+            f"{what} would need about {gib:.3g} GiB of memory, above the limit of {limit:g} GiB; "
+            f"use smaller sizes or raise the limit with the environment variable {MEMORY_ENV}."
+        )
+    return gib
