@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from . import fetch as _fetch
+from ._open import read_text
 from .cosmology import (
     FIELDS,
     LOG_UNIFORM,
@@ -156,10 +157,11 @@ def _locate(
 
 def _read_params(path: Path) -> pd.DataFrame:
     """The (R, 6) parameter table of a CMD params file, checked."""
+    text = read_text(path, f"params file {path.name}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "input contained no data" for an empty file
-            values = np.loadtxt(path, ndmin=2, dtype=np.float64)
+            values = np.loadtxt(text.splitlines(), ndmin=2, dtype=np.float64)
     except ValueError as exc:
         reason = " ".join(str(exc).split())[:120].rstrip(" .")
         raise ValueError(

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import fetch as _fetch
+from ._open import existing_file, read_csv, read_text, reading
 from .sed import AB_ZEROPOINT
 
 __all__ = [
@@ -77,26 +78,29 @@ def read_ascii_table(path, *, names=None, return_comments: bool = False):
     such as EAZY's ``# id F10 E10 ...`` or FAST's comment block, are kept as comments). With
     ``return_comments`` the ``#`` lines at the top are returned too: ``(df, comments)``.
     """
-    path = _as_path(path, "path")
-    if not path.is_file():
-        raise FileNotFoundError(f"the table {str(path)!r} does not exist or is not a file.")
+    path = existing_file(_as_path(path, "path"), "the table")
     comments: list[str] = []
-    with open(path) as fh:
-        for line in fh:
-            text = line.strip()
-            if not text:
-                continue
-            if not text.startswith("#"):
-                break
-            comments.append(text)
+    for line in read_text(path).splitlines():
+        text = line.strip()
+        if not text:
+            continue
+        if not text.startswith("#"):
+            break
+        comments.append(text)
     try:
-        df = pd.read_csv(path, sep=r"\s+", comment="#", header=None)
-    except pd.errors.EmptyDataError:
-        df = None
-    except pd.errors.ParserError as exc:
-        raise ValueError(
-            f"{path.name}: the rows do not all have the same number of columns ({exc})."
-        ) from None
+        with reading(path, "text"):
+            df = pd.read_csv(path, sep=r"\s+", comment="#", header=None)
+    except ValueError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, pd.errors.EmptyDataError):
+            df = None
+        elif isinstance(cause, pd.errors.ParserError):
+            raise ValueError(
+                f"{path.name}: the rows do not all have the same number of columns "
+                f"({' '.join(str(cause).split())[:100]})."
+            ) from None
+        else:
+            raise
 
     if names is not None:
         names = [str(n) for n in names]
@@ -128,7 +132,36 @@ def read_ascii_table(path, *, names=None, return_comments: bool = False):
         df = pd.DataFrame(columns=names)
     else:
         df.columns = names
+        _refuse_text_among_numbers(df, path)
     return (df, comments) if return_comments else df
+
+
+_MISSING_WORDS = {"", "nan", "na", "n/a", "null", "none", "-", "--", "inf", "-inf", "+inf"}
+
+
+def _text_values(values: pd.Series) -> pd.Series:
+    """The entries of an object column that are neither numbers nor a word for "missing"."""
+    text = values.dropna().astype(str).str.strip()
+    numeric = pd.to_numeric(text, errors="coerce").notna()
+    return text[~numeric & ~text.str.lower().isin(_MISSING_WORDS)]
+
+
+def _refuse_text_among_numbers(df: pd.DataFrame, path: Path) -> None:
+    """A column of numbers with some text in it (a damaged or hand-edited file) is refused,
+    naming the column, rather than read as strings that later pass as missing values."""
+    for col in df.columns:
+        if df[col].dtype != object:
+            continue
+        present = df[col].dropna()
+        if present.map(lambda v: isinstance(v, bytes)).any():
+            continue
+        text = _text_values(present)
+        if len(text) and len(text) < len(present) - len(text):
+            raise ValueError(
+                f"{path.name}: column {str(col)!r} holds numbers but also text such as "
+                f"{text.iloc[0]!r} (row {text.index[0]}, {len(text)} such rows); fix or drop "
+                "those rows."
+            )
 
 
 def load_table(path, **kwargs) -> pd.DataFrame:
@@ -136,16 +169,22 @@ def load_table(path, **kwargs) -> pd.DataFrame:
     passed on), FITS ``.fits``/``.fit``/``.fits.gz`` (a binary table via astropy; ``kwargs`` to
     ``Table.read``, e.g. ``hdu=2``), anything else a whitespace ASCII table with a ``#`` header
     line (:func:`read_ascii_table`; ``kwargs``: ``names``)."""
-    path = _as_path(path, "path")
-    if not path.is_file():
-        raise FileNotFoundError(f"the table {str(path)!r} does not exist or is not a file.")
+    path = existing_file(_as_path(path, "path"), "the table")
     name = path.name.lower()
     if name.endswith(".csv") or name.endswith(".csv.gz"):
-        return pd.read_csv(path, **kwargs)
+        df = read_csv(path, **kwargs)
+        if df.shape[1] == 0:
+            raise ValueError(f"{path.name} has no columns; pass a CSV file with a header line.")
+        _refuse_text_among_numbers(df, path)
+        return df
     if name.endswith((".fits", ".fit", ".fits.gz", ".fit.gz", ".fts")):
+        import warnings
+
         from astropy.table import Table
 
-        table = Table.read(path, format="fits", **kwargs)
+        with reading(path, "fits"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # astropy's unit warnings of odd headers
+            table = Table.read(path, format="fits", **kwargs)
         multi = [c for c in table.colnames if len(table[c].shape) > 1]
         if multi:
             raise ValueError(
@@ -186,7 +225,7 @@ def load_2slaq() -> pd.DataFrame:
     Columns ``u g r i z`` (AB magnitudes; -666 in all five for 4 objects without photometry,
     left for :func:`clean_catalogue` to count) and ``z_spec``; no magnitude errors.
     """
-    df = pd.read_csv(_fetch.fetch("photoz/2slaq_small.csv"))
+    df = read_csv(_fetch.fetch("photoz/2slaq_small.csv"))
     df = df.rename(columns={**{f"mag_{b}": b for b in SDSS_BANDS}, "redshift": "z_spec"})
     df.attrs = {"bands": list(SDSS_BANDS), "source": "photoz/2slaq_small.csv"}
     return df
@@ -392,6 +431,16 @@ def clean_catalogue(
         raise
     if needed:
         raise ValueError(f"missing required columns: {', '.join(needed)}.")
+    for _band, _kind, value, error in resolved:
+        for col in (value, error):
+            if col is None or df[col].dtype != object:
+                continue
+            text = _text_values(df[col])
+            if len(text):
+                raise ValueError(
+                    f"column {col!r} holds text such as {text.iloc[0]!r} (row {text.index[0]}, "
+                    f"{len(text)} such rows) where numbers are expected; fix or drop those rows."
+                )
 
     n = len(df)
     nodata_all = np.ones(n, dtype=bool)

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from . import fetch as _fetch
+from ._open import open_fits
 
 __all__ = [
     "KEV_ERG",
@@ -62,15 +63,7 @@ _RHO_CRIT0 = 2.775e11  # critical density today [h^2 Msun / Mpc^3] = [Msun/h / (
 
 def _read_cube(path: Path) -> np.ndarray:
     """The (N, H, W) cube of the primary HDU or the first image HDU with data, as float32."""
-    from astropy.io import fits
-
-    try:
-        hdul = fits.open(path, memmap=False)
-    except OSError as exc:
-        raise ValueError(
-            f"images: {path.name} is not a readable FITS file ({exc}); pass a FITS image cube."
-        ) from None
-    with hdul:
+    with open_fits(path, what=f"images: {path.name}") as hdul:
         found = [
             (i, h) for i, h in enumerate(hdul) if h.is_image and h.data is not None and h.data.size
         ]
@@ -300,12 +293,10 @@ def load_the300_xray(path=None, *, offline: bool | None = None):
     ``halo_id``, ``band`` ('0.1-15 keV'), ``flux_total`` (sum of the pixels), ``cosmology``,
     ``source`` (the file read).
     """
-    from astropy.io import fits
-
     if path is None:
         path = _fetch.fetch("clusters/The300_Xray.fits", offline=offline)
     path = _fetch.resolve_source(path, "path", offline=offline)
-    with fits.open(path, ignore_missing_simple=True, memmap=False) as hdul:
+    with open_fits(path, what=f"path: {path.name}", ignore_missing_simple=True) as hdul:
         header = hdul[0].header
         data = hdul[0].data
         if data is None or data.ndim != 2:
@@ -326,7 +317,13 @@ def load_the300_xray(path=None, *, offline: bool | None = None):
             )
         info[key] = found[0]
     for key in ("redshift", "log_m200", "r200_kpc", "pixel_kpc"):
-        info[key] = float(info[key])
+        try:
+            info[key] = float(info[key])
+        except ValueError:
+            raise ValueError(
+                f"path: the header of {path.name} gives {key} = {info[key]!r}, not a number; the "
+                "file is damaged: download it again."
+            ) from None
     z = info["redshift"]
     info["r200_kpc_proper"] = info["r200_kpc"] / (1 + z)
     info["pixel_kpc_proper"] = info["pixel_kpc"] / (1 + z)

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from . import fetch as _fetch
+from ._open import existing_file, read_text, reading
 from .catalogues import read_ascii_table
 from .sed import FilterCurve
 
@@ -71,10 +72,7 @@ _FILTER_TOKEN = re.compile(r"^([FE])(\d+)$", re.IGNORECASE)
 
 
 def _existing_file(path, what: str) -> Path:
-    path = Path(os.fspath(path)).expanduser()
-    if not path.is_file():
-        raise FileNotFoundError(f"{what} {str(path)!r} does not exist or is not a file.")
-    return path
+    return existing_file(path, what)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -93,7 +91,7 @@ def read_filter_res(path) -> dict[int, FilterCurve]:
     block) raises ValueError naming the filter number and its header.
     """
     path = _existing_file(path, "FILTER.RES file")
-    lines = path.read_text().splitlines()
+    lines = read_text(path, kind="FILTER.RES text").splitlines()
     headers: list[tuple[int, int, str]] = []  # (line number, row count, description)
     data: list[str] = []
     i = 0
@@ -228,7 +226,7 @@ def read_template_param(path) -> list[TemplateSpec]:
     """
     path = _existing_file(path, "template parameter file")
     specs: list[TemplateSpec] = []
-    for line_no, line in enumerate(path.read_text().splitlines(), start=1):
+    for line_no, line in enumerate(read_text(path).splitlines(), start=1):
         text = line.split("#", 1)[0].strip()
         if not text:
             continue
@@ -268,11 +266,15 @@ def read_template_param(path) -> list[TemplateSpec]:
 
 
 def _read_two_columns(path: Path, what: str) -> tuple[np.ndarray, np.ndarray]:
+    text = read_text(path, what=f"{what} {path.name}")
     try:
-        table = np.loadtxt(path, comments="#", usecols=(0, 1), ndmin=2)
+        with reading(path, "text", f"{what} {path.name}"):
+            table = np.loadtxt(text.splitlines(), comments="#", usecols=(0, 1), ndmin=2)
     except ValueError as exc:
+        reason = " ".join(str(exc.__cause__ or exc).split())[:100].rstrip(" .")
         raise ValueError(
-            f"{what} {path.name}: expected at least two numeric columns (lambda, value): {exc}"
+            f"{what} {path.name}: expected at least two numeric columns (lambda, value) in "
+            f"every row ({reason})."
         ) from None
     if table.shape[0] < 2:
         raise ValueError(f"{what} {path.name} has fewer than 2 rows.")
@@ -406,7 +408,9 @@ def read_prior(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """An EAZY apparent-magnitude prior (``prior_R_zmax7.dat``): ``(z (Z,), mags (M,), p (Z, M))``
     where ``p[:, j]`` is p(z | m_j) on the redshift grid (as in the file, not renormalised)."""
     path = _existing_file(path, "prior file")
-    lines = [line for line in path.read_text().splitlines() if line.strip()]
+    lines = [
+        line for line in read_text(path, f"prior file {path.name}").splitlines() if line.strip()
+    ]
     if not lines:
         raise ValueError(f"prior file {path.name} is empty.")
     header = lines[0].lstrip("#").split()
@@ -445,7 +449,7 @@ def read_prior(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _read_translate(path) -> dict[str, str]:
     path = _existing_file(path, "translate file")
     mapping: dict[str, str] = {}
-    for line_no, line in enumerate(path.read_text().splitlines(), start=1):
+    for line_no, line in enumerate(read_text(path).splitlines(), start=1):
         text = line.split("#", 1)[0].strip()
         if not text:
             continue

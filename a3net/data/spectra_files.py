@@ -21,6 +21,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from ._open import open_fits, open_hdf5
 from .fetch import resolve_source
 
 SCHOOL_LABELS = (
@@ -60,14 +61,32 @@ def _column(table, names, path, what):
     )
 
 
+def _table_hdu(hdul, path):
+    """The spectrum's table: HDU ``COADD`` if there is one, else the first table HDU."""
+    names = [h.name for h in hdul]
+    if "COADD" in names:
+        candidates = [hdul["COADD"]]
+    else:
+        candidates = [h for h in hdul[1:] if getattr(h, "columns", None) is not None]
+    if not candidates or getattr(candidates[0], "columns", None) is None:
+        raise ValueError(
+            f"{path.name} holds no spectrum table (HDU 'COADD' or a binary table after the "
+            "primary HDU); pass an SDSS spec-PLATE-MJD-FIBER.fits file."
+        )
+    table = candidates[0].data
+    if table is None or len(table) == 0:
+        raise ValueError(
+            f"{path.name}: the spectrum table is empty; pass a complete spectrum file."
+        )
+    return table
+
+
 def read_sdss_spectrum(source, *, offline: bool | None = None) -> SdssSpectrum:
     """Read an SDSS spectrum file (see the module docstring for the two layouts)."""
-    from astropy.io import fits
-
     path = resolve_source(source, "the SDSS spectrum", offline=offline)
-    with fits.open(path) as hdul:
+    with open_fits(path) as hdul:
         names = [h.name for h in hdul]
-        table = hdul["COADD"].data if "COADD" in names else hdul[1].data
+        table = _table_hdu(hdul, path)
         flux = _column(table, ("flux",), path, "flux")
         if "loglam" in table.columns.names:
             loglam = _column(table, ("loglam",), path, "loglam")
@@ -87,17 +106,28 @@ def read_sdss_spectrum(source, *, offline: bool | None = None) -> SdssSpectrum:
             obj = hdul["SPECOBJ"].data
             z, z_err = float(obj["Z"][0]), float(obj["Z_ERR"][0])
             kind = str(obj["CLASS"][0]).strip()
+    if not (np.isfinite(loglam).all() and np.any(np.isfinite(flux))):
+        raise ValueError(
+            f"{path.name}: the wavelength grid has NaN values or the flux is all NaN; the file is "
+            "damaged: download it again."
+        )
     if np.any(np.diff(loglam) <= 0):
         raise ValueError(f"{path.name}: the wavelength grid does not increase.")
     return SdssSpectrum(loglam, flux, ivar, mask, z, z_err, kind)
 
 
 def read_sdss_template(source, *, row: int = 0, offline: bool | None = None):
-    """(log10 lambda/A (L,), flux (L,), z) of an SDSS spDR2 template; ``row`` 0 is the flux."""
-    from astropy.io import fits
-
+    """(log10 lambda/A (L,), flux (L,), z) of an SDSS spDR2 template; ``row`` 0 is the flux
+    (the other rows, where a file has them, are its eigenspectra or errors)."""
+    if isinstance(row, bool) or not isinstance(row, (int, np.integer)):
+        raise TypeError(f"row must be a whole number (0 is the flux), got {row!r}.")
+    if row < 0:
+        raise ValueError(
+            f"row must be >= 0 (0 is the flux), got {row}; negative rows are not counted from "
+            "the end."
+        )
     path = resolve_source(source, "the SDSS template", offline=offline)
-    with fits.open(path) as hdul:
+    with open_fits(path) as hdul:
         head, data = hdul[0].header, hdul[0].data
         missing = [k for k in ("COEFF0", "COEFF1") if k not in head]
         if data is None or data.ndim != 2 or missing:
@@ -105,17 +135,34 @@ def read_sdss_template(source, *, row: int = 0, offline: bool | None = None):
                 f"{path.name} is not an spDR2 template: it needs a 2-D image and the header "
                 f"keys COEFF0 and COEFF1 (missing: {missing or 'none'})."
             )
-        loglam = head["COEFF0"] + head["COEFF1"] * np.arange(data.shape[1])
-        return loglam, np.asarray(data[row], dtype=np.float64), float(head.get("Z", 0.0))
+        if row >= data.shape[0]:
+            raise ValueError(
+                f"row must be between 0 and {data.shape[0] - 1}: {path.name} has {data.shape[0]} "
+                f"rows, got row={row}."
+            )
+        coeffs = []
+        for key in ("COEFF0", "COEFF1", "Z"):
+            value = head.get(key, 0.0)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+                raise ValueError(
+                    f"{path.name}: header key {key} must be a number, got {value!r}; the file is "
+                    "damaged or not an spDR2 template."
+                )
+            coeffs.append(float(value))
+        if not (np.isfinite(coeffs).all() and coeffs[1] > 0):
+            raise ValueError(
+                f"{path.name}: COEFF0/COEFF1 ({coeffs[0]}, {coeffs[1]}) do not make an increasing "
+                "wavelength grid; the file is damaged or not an spDR2 template."
+            )
+        loglam = coeffs[0] + coeffs[1] * np.arange(data.shape[1])
+        return loglam, np.asarray(data[row], dtype=np.float64), coeffs[2]
 
 
 def read_school_spectra(source, *, offline: bool | None = None):
     """The school's HDF5 file: (wavelength (L,) [A], spec (N, L), specerr (N, L), labels
     DataFrame with one row per spectrum and the columns of ``SCHOOL_LABELS``)."""
-    import h5py
-
     path = resolve_source(source, "the school's spectra file", offline=offline)
-    with h5py.File(path, "r") as handle:
+    with open_hdf5(path) as handle:
         if "raw" not in handle:
             raise ValueError(f"{path.name} has no group 'raw'; its groups are {list(handle)}.")
         raw = handle["raw"]
@@ -125,7 +172,14 @@ def read_school_spectra(source, *, offline: bool | None = None):
         spec = np.asarray(raw["spec"], dtype=np.float32)
         err = np.asarray(raw["specerr"], dtype=np.float32)
         wave = np.asarray(raw["wavelength"], dtype=np.float64).ravel()
-        labels = pd.DataFrame({k: np.asarray(raw[k]).ravel() for k in SCHOOL_LABELS})
+        columns = {k: np.asarray(raw[k]).ravel() for k in SCHOOL_LABELS}
+        sizes = {k: v.size for k, v in columns.items()}
+        if len(set(sizes.values())) > 1:
+            raise ValueError(
+                f"{path.name}: the labels in group 'raw' have different lengths ({sizes}); every "
+                "label needs one value per spectrum."
+            )
+        labels = pd.DataFrame(columns)
     if spec.ndim != 2 or spec.shape != err.shape or spec.shape[1] != wave.size:
         raise ValueError(
             f"{path.name}: spec {spec.shape} and specerr {err.shape} must be (N, L) with L = "
