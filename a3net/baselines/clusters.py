@@ -45,7 +45,31 @@ def _config_for(images, config) -> ClusterConfig:
 
 def aperture_counts(images, r500_pix, *, inner: float = 0.0, background: float = 0.0):
     """Background-subtracted counts (N,) of each image in the annulus inner x R500 < r < R500
-    about the image centre; ``r500_pix`` (N,) in pixels, ``background`` counts per pixel."""
+    about the image centre; ``r500_pix`` (N,) in pixels, ``background`` counts per pixel.
+
+    ``images`` are count images (N, 1, S, S); ``r500_pix`` positive and finite (one radius for
+    all or one per image); ``inner`` in [0, 1); ``background`` finite and >= 0."""
+    arr = check_cluster_images(images)
+    try:
+        radii = np.asarray(r500_pix, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"r500_pix must be numbers of pixels, got {r500_pix!r}.") from None
+    if radii.ndim > 1 or (radii.ndim == 1 and len(radii) not in (1, len(arr))):
+        raise ValueError(
+            f"r500_pix must be one radius or one per image ({len(arr)}), got shape {radii.shape}."
+        )
+    if not (np.isfinite(radii).all() and np.all(radii > 0)):
+        raise ValueError("r500_pix must hold positive, finite radii [px]; drop NaN rows first.")
+    inner = float(inner) if isinstance(inner, (int, float, np.number)) else np.nan
+    if not 0 <= inner < 1:
+        raise ValueError("inner must be a fraction of R500 in [0, 1).")
+    if not (isinstance(background, (int, float, np.number)) and 0 <= background < np.inf):
+        raise ValueError(f"background must be a finite number of counts >= 0, got {background!r}.")
+    return _aperture_counts(arr, np.broadcast_to(radii, (len(arr),)), inner, float(background))
+
+
+def _aperture_counts(images, r500_pix, inner: float, background: float) -> np.ndarray:
+    """:func:`aperture_counts` on checked arguments."""
     arr = np.asarray(images, dtype=np.float32)[:, 0]
     size = arr.shape[-1]
     axis = np.arange(size) - (size - 1) / 2
@@ -77,9 +101,7 @@ class LuminosityMassRelation(RegressorMixin, BaseEstimator):
 
     def _counts(self, images, log_m, cfg):
         inner = float(self.core) if self.core_excised else 0.0
-        counts = aperture_counts(
-            images, cfg.r500_pixels(log_m), inner=inner, background=cfg.background_per_pixel
-        )
+        counts = _aperture_counts(images, cfg.r500_pixels(log_m), inner, cfg.background_per_pixel)
         return np.log10(np.maximum(counts, 1.0))
 
     def fit(self, X, y) -> LuminosityMassRelation:

@@ -43,7 +43,7 @@ import scipy.fft
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_positive_number
+from .._validation import check_positive_number, check_seed
 from ..data.cosmology_linear import OMEGA_B
 from ..data.gaussian_maps import _map_size, _squared_index, projected_power
 
@@ -577,7 +577,7 @@ class PowerSpectrumRegressor(RegressorMixin, BaseEstimator):
         kernel = Nystroem(
             gamma=float(self.gamma) / features.shape[1],
             n_components=n_components,
-            random_state=self.random_state,
+            random_state=check_seed(self.random_state, "random_state", none=True),
         )
         ridge = RidgeCV(alphas=np.asarray(self.alphas, dtype=np.float64))
         self.model_ = TransformedTargetRegressor(

@@ -16,7 +16,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import as_float_array, check_positive_int, check_targets
+from .._validation import as_float_array, check_positive_int, check_seed, check_targets
 
 
 def _check_images(images, name="images") -> np.ndarray:
@@ -65,12 +65,13 @@ class PCASVMCounter(ClassifierMixin, BaseEstimator):
                 "allow; lower it."
             )
         labels = check_targets(y, len(x), "y", classification=True)
+        random_state = check_seed(self.random_state, "random_state", none=True)
         self.pipeline_ = Pipeline(
             [
                 ("flatten", FunctionTransformer(flatten_images)),
-                ("pca", PCA(n_components=n_components, random_state=self.random_state)),
+                ("pca", PCA(n_components=n_components, random_state=random_state)),
                 ("scale", StandardScaler()),
-                ("svm", SVC(C=self.C, gamma=self.gamma, random_state=self.random_state)),
+                ("svm", SVC(C=self.C, gamma=self.gamma, random_state=random_state)),
             ]
         ).fit(x, labels)
         self.classes_ = self.pipeline_.classes_

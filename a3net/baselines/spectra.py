@@ -21,7 +21,7 @@ from sklearn.decomposition import PCA
 from sklearn.neural_network import MLPRegressor
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
-from .._validation import as_float_array, check_positive_int
+from .._validation import as_float_array, check_positive_int, check_seed
 from ..evaluation.frechet import SpectrumFeatures
 
 __all__ = ["LabelRegressor", "PCASpectrumModel"]
@@ -116,7 +116,7 @@ class PCASpectrumModel:
         """Spectra (N, B) float32 drawn for conditions ``c`` (N, P); the same seed gives the same
         spectra."""
         a = self.predict_coefficients(c)
-        eps = np.random.default_rng(seed).standard_normal(a.shape)
+        eps = np.random.default_rng(check_seed(seed)).standard_normal(a.shape)
         return (self.mean_ + (a + eps @ self.residual_root_) @ self.components_).astype(np.float32)
 
 
@@ -145,7 +145,7 @@ class LabelRegressor:
         self.hidden = tuple(check_positive_int(h, "hidden") for h in hidden)
         self.alpha = float(alpha)
         self.max_iter = check_positive_int(max_iter, "max_iter")
-        self.seed = int(seed)
+        self.seed = check_seed(seed)
 
     def fit(self, x, y) -> LabelRegressor:
         x, y = _pair(x, y, "y")

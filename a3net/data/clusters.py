@@ -44,6 +44,8 @@ import numpy as np
 import pandas as pd
 from scipy import integrate, special
 
+from .._validation import check_memory, check_seed
+
 __all__ = [
     "ClusterConfig",
     "CATALOGUE_COLUMNS",
@@ -220,11 +222,8 @@ def check_cluster_images(images, *, name: str = "images") -> np.ndarray:
 
 
 def _rng(seed) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
-        return np.random.default_rng(int(seed))
-    raise ValueError(f"seed must be a non-negative integer or a numpy Generator, got {seed!r}.")
+    seed = check_seed(seed, generator=True)
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def _whole(value, name: str, minimum: int = 1) -> int:
@@ -245,6 +244,7 @@ def sample_masses(
     2008). Inverse-CDF sampling on a fine grid.
     """
     n = _whole(n, "n")
+    check_memory(16 * n, f"sample_masses({n})")
     lo, hi = log_m500_range
     grid = np.linspace(lo, hi, 2001)
     density = 10 ** (-slope * (grid - lo)) * np.exp(-(10 ** (grid - log_m_cut)))
@@ -431,6 +431,10 @@ def simulate_clusters(
     chunk = _whole(chunk, "chunk")
     if not isinstance(config, ClusterConfig):
         raise TypeError(f"config must be a ClusterConfig, got {type(config).__name__}.")
+    n_images, pixels = n_clusters * projections, config.image_size**2
+    # the images and catalogue, and the float64 working arrays of one chunk of images
+    need = n_images * (4 * pixels + 600) + min(n_images, chunk) * pixels * 8 * 20 + 5e7
+    check_memory(need, f"simulate_clusters({n_clusters}, projections={projections})")
     rng = _rng(seed)
     clusters = _sample_clusters(n_clusters, config, rng)
     owner = np.repeat(np.arange(n_clusters), projections)

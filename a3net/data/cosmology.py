@@ -59,6 +59,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.stats import qmc
 
+from .._validation import check_memory, check_seed
 from .cosmology_linear import DELTA_C, OMEGA_B, RHO_CRIT, lagrangian_radius, linear_power
 
 PARAMETER_NAMES = ("omega_m", "sigma_8", "a_sn1", "a_agn1", "a_sn2", "a_agn2")
@@ -132,6 +133,8 @@ def latin_hypercube(n_sims: int, *, seed: int = 0) -> np.ndarray:
     """(n_sims, 6) parameters on a Latin hypercube over the CAMELS ranges (feedback log-uniform)."""
     if isinstance(n_sims, bool) or not isinstance(n_sims, (int, np.integer)) or n_sims < 1:
         raise ValueError(f"n_sims must be a positive integer, got {n_sims!r}.")
+    seed = check_seed(seed)
+    check_memory(n_sims * len(PARAMETER_NAMES) * 8 * 4, f"latin_hypercube({n_sims})")
     unit = qmc.LatinHypercube(d=len(PARAMETER_NAMES), seed=seed).random(int(n_sims))
     out = np.empty_like(unit)
     for j, key in enumerate(PARAMETER_NAMES):
@@ -433,9 +436,16 @@ def simulate_maps(
         raise ValueError(f"fields must be a non-empty subset of {FIELDS}, got {fields!r}.")
     if isinstance(map_size, bool) or not isinstance(map_size, (int, np.integer)) or map_size < 8:
         raise ValueError(f"map_size must be an integer of at least 8, got {map_size!r}.")
+    if grid is not None and (isinstance(grid, bool) or not isinstance(grid, (int, np.integer))):
+        raise TypeError(f"grid must be a whole number of particles per side, got {grid!r}.")
     grid = int(grid) if grid is not None else max(int(map_size), 32)
     if grid < 16:
         raise ValueError(f"grid must be at least 16 particles per side, got {grid}.")
+    seed = check_seed(seed)
+    # the maps, the particles of one box (about 600 bytes each) and its deposit grid
+    need = params.shape[0] * MAPS_PER_SIMULATION * len(fields) * 4 * map_size**2
+    need += 600 * grid**3 + 32 * map_size**3
+    check_memory(need, f"simulate_maps with map_size={map_size} and grid={grid}")
     path = _cache_path(params, suite, fields, map_size, grid, seed) if cache else None
     if path is not None and path.exists():
         maps = np.load(path)

@@ -37,7 +37,7 @@ import pandas as pd
 import scipy.fft
 from scipy.interpolate import CubicSpline
 
-from .._validation import check_positive_number
+from .._validation import check_memory, check_positive_number, check_seed
 from .cosmology import MAPS_PER_SIMULATION, N_SLABS, PARAMETER_NAMES
 from .cosmology_linear import OMEGA_B, linear_power
 
@@ -105,6 +105,7 @@ def grid_wavenumbers(map_size: int, box_size: float = 25.0, *, half: bool = True
     Mpc/h: shape (S, S // 2 + 1) in ``numpy.fft.rfft2``'s layout (``half``), else (S, S)."""
     size = _map_size(map_size)
     box = check_positive_number(box_size, "box_size")
+    check_memory(24 * size * size, f"grid_wavenumbers({size})")
     return 2 * np.pi / box * np.sqrt(_squared_index(size, half))
 
 
@@ -121,6 +122,7 @@ def mode_power(
     0 at k = 0. Evaluated once per distinct |k|."""
     size = _map_size(map_size)
     box = check_positive_number(box_size, "box_size")
+    check_memory(40 * size * size, f"mode_power with map_size={size}")
     index = _squared_index(size, half)
     unique, inverse = np.unique(index, return_inverse=True)
     p2d = projected_power(2 * np.pi / box * np.sqrt(unique), omega_m, sigma_8, thickness=thickness)
@@ -178,11 +180,14 @@ def gaussian_control_maps(
         raise ValueError(
             f"maps_per_simulation must lie in 1..{MAPS_PER_SIMULATION}, got {per_sim}."
         )
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be a whole number, got {seed!r}.")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}.")
+    seed = check_seed(seed)
     n_sims = len(arr)
+    # the maps, then per chunk of simulations noise, modes and field (~16 bytes a pixel), and the
+    # scale and mode index of one map (12 bytes a pixel)
+    pixels = size * size
+    chunk_pixels = min(n_sims * per_sim * pixels, max(2**22, per_sim * pixels))
+    need = 4 * n_sims * per_sim * pixels + 16 * chunk_pixels + 12 * pixels
+    check_memory(need, f"gaussian_control_maps with map_size={size} for {n_sims} simulations")
     unique, inverse = np.unique(_squared_index(size, True), return_inverse=True)
     inverse = inverse.reshape(size, size // 2 + 1)
     k = 2 * np.pi / box * np.sqrt(unique)

@@ -49,7 +49,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .._validation import check_positive_int
+from .._validation import check_memory, check_positive_int, check_seed
 from .sed import (
     C_ANGSTROM_PER_S,
     FilterCurve,
@@ -846,10 +846,9 @@ def simulate_catalogue(
         raise ValueError(
             f"bands must include {_DETECTION_BAND}, the detection band, got {list(bands)}."
         )
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be a whole number, got {type(seed).__name__} {seed!r}.")
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative whole number, got {seed}.")
+    seed = check_seed(seed)
+    # the catalogue, its truth and the candidates drawn to detect them (about 4 per galaxy)
+    check_memory(n * 300 * (len(bands) + 10) + 1e8, f"simulate_catalogue({n})")
     rng = np.random.default_rng(seed)
     table = _flux_table(bands)
     det = bands.index(_DETECTION_BAND)

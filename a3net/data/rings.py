@@ -54,6 +54,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import erf
 
+from .._validation import check_memory, check_seed
+
 RING_PARAMETERS = ("x", "y", "radius", "thickness", "deformation")
 """The regression targets of one ring: x, y, radius, thickness and deformation (all px)."""
 
@@ -145,11 +147,8 @@ def _check_config(cfg: RingConfig) -> None:
 
 
 def _rng(seed) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None or (isinstance(seed, (int, np.integer)) and seed >= 0):
-        return np.random.default_rng(seed)
-    raise ValueError(f"seed must be a non-negative integer or a numpy Generator, got {seed!r}.")
+    seed = check_seed(seed, generator=True, none=True)
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def _check_count(name: str, value) -> int:
@@ -368,6 +367,13 @@ def simulate_rings(
     ``config`` changes the geometry and physics (see ``RingConfig``); ``seed`` fixes everything.
     """
     config = RingConfig() if config is None else config
+    if not isinstance(config, RingConfig):
+        raise TypeError(f"config must be a RingConfig, got {type(config).__name__}.")
+    n = _check_count("n", n)
+    max_rings = _check_count("max_rings", max_rings)
+    # images, labels (about 3 kB per ring) and the hits of one chunk of 256 images
+    per_image = 4 * config.image_size**2 + 3000 * max_rings
+    check_memory(n * per_image + 7e7, f"simulate_rings({n}, max_rings={max_rings})")
     rng = _rng(seed)
     labels = sample_ring_parameters(
         n, max_rings=max_rings, min_rings=min_rings, config=config, seed=rng

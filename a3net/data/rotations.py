@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from .._validation import check_seed
+
 FILL_MODES = {"constant": "constant", "nearest": "nearest", "reflect": "mirror"}
 """Fill modes for pixels that come from outside the image, and scipy's names for them."""
 
@@ -27,12 +29,34 @@ __all__ = ["FILL_MODES", "augment_rotations", "flip_images", "rotate90", "rotate
 
 
 def _check_stack(images, name: str = "images") -> np.ndarray:
-    arr = np.asarray(images, dtype=np.float32)
+    try:
+        arr = np.asarray(images, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{name} must be a numeric array (N, C, H, W), got {type(images).__name__}."
+        ) from None
     if arr.ndim != 4 or arr.shape[0] == 0:
         raise ValueError(f"{name} must have shape (N, C, H, W), got {arr.shape}.")
     if arr.shape[2] != arr.shape[3]:
         raise ValueError(f"{name} must be square to be rotated, got H x W = {arr.shape[2:]}.")
     return arr
+
+
+def _per_image(value, n: int, name: str, dtype) -> np.ndarray:
+    """``value`` (one for all, or one per image) as an (n,) array of ``dtype``."""
+    try:
+        arr = np.asarray(value)
+        if dtype is int and not (
+            np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.bool_)
+        ):
+            raise TypeError
+        arr = arr.astype(dtype)
+    except (TypeError, ValueError):
+        kind = "whole numbers" if dtype is int else "true/false values"
+        raise TypeError(f"{name} must be {kind}, got {value!r}.") from None
+    if arr.ndim > 1 or (arr.ndim == 1 and len(arr) not in (1, n)):
+        raise ValueError(f"{name} must be one value or one per image ({n}), got shape {arr.shape}.")
+    return np.broadcast_to(arr, (n,))
 
 
 def rotate_images(images, angles, *, order: int = 1, fill: str = "constant", cval: float = 0.0):
@@ -45,7 +69,17 @@ def rotate_images(images, angles, *, order: int = 1, fill: str = "constant", cva
     arr = _check_stack(images)
     if fill not in FILL_MODES:
         raise ValueError(f"fill must be one of {', '.join(FILL_MODES)}, got {fill!r}.")
-    theta = np.deg2rad(np.broadcast_to(np.asarray(angles, dtype=float), (len(arr),)))
+    try:
+        angles = np.asarray(angles, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"angles must be numbers of degrees, got {type(angles).__name__}."
+        ) from None
+    if angles.ndim > 1 or (angles.ndim == 1 and len(angles) not in (1, len(arr))):
+        raise ValueError(
+            f"angles must be one angle or one per image ({len(arr)}), got shape {angles.shape}."
+        )
+    theta = np.deg2rad(np.broadcast_to(angles, (len(arr),)))
     if not np.isfinite(theta).all():
         raise ValueError("angles must be finite numbers of degrees.")
     n, c, size, _ = arr.shape
@@ -73,7 +107,7 @@ def rotate90(images, k=1):
     """Images (N, C, S, S) turned by ``k`` quarter turns counter-clockwise: one k for all, or
     one per image (N,). No interpolation, nothing filled."""
     arr = _check_stack(images)
-    turns = np.broadcast_to(np.asarray(k, dtype=int) % 4, (len(arr),))
+    turns = _per_image(k, len(arr), "k", int) % 4
     out = np.empty_like(arr)
     for quarter in range(4):  # four vectorised groups, not a loop over images
         picked = turns == quarter
@@ -85,8 +119,8 @@ def flip_images(images, horizontal, vertical):
     """Images (N, C, H, W) mirrored left-right where ``horizontal`` (N,) and top-bottom where
     ``vertical`` (N,) are true."""
     arr = _check_stack(images).copy()
-    h = np.broadcast_to(np.asarray(horizontal, dtype=bool), (len(arr),))
-    v = np.broadcast_to(np.asarray(vertical, dtype=bool), (len(arr),))
+    h = _per_image(horizontal, len(arr), "horizontal", bool)
+    v = _per_image(vertical, len(arr), "vertical", bool)
     arr[h] = arr[h][..., ::-1]
     arr[v] = arr[v][..., ::-1, :]
     return arr
@@ -114,7 +148,7 @@ def augment_rotations(
         raise ValueError(f"targets has {len(y)} rows but images has {len(arr)}; they must match.")
     if isinstance(copies, bool) or not isinstance(copies, (int, np.integer)) or copies < 1:
         raise ValueError(f"copies must be a whole number of at least 1, got {copies!r}.")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     stack = np.concatenate([arr] * copies)
     angles = rng.uniform(-rotation_range, rotation_range, len(stack))
     out = rotate_images(stack, angles, fill=fill)

@@ -63,6 +63,8 @@ import numpy as np
 import pandas as pd
 from scipy import fft, special
 
+from .._validation import check_memory, check_seed
+
 __all__ = [
     "MASK_BITS",
     "SIMULATOR_VERSION",
@@ -563,7 +565,9 @@ def simulate_spectra(
     name made of every argument and ``SIMULATOR_VERSION`` and read back instead.
     """
     n = _check_int(n, "n", 1)
-    seed = _check_int(seed, "seed", 0)
+    seed = check_seed(seed)
+    # flux, ivar, masks and the working arrays of a chunk: about 24 bytes a pixel
+    check_memory(n * observed_loglam().size * 24 + 1e8, f"simulate_spectra({n})")
     z_range = _check_z_range(z_range)
     unphysical_fraction = float(unphysical_fraction)
     if not 0 <= unphysical_fraction <= 0.5:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_positive_int
+from .._validation import check_positive_int, check_seed
 
 
 def _check_fraction(test_fraction: float) -> float:
@@ -27,7 +27,7 @@ def _check_fraction(test_fraction: float) -> float:
 def random_split(n: int, test_fraction: float = 0.2, seed: int = 0):
     """Indices (train, test) of a seeded random split of ``n`` samples."""
     n = check_positive_int(n, "n", minimum=2)
-    order = np.random.default_rng(seed).permutation(n)
+    order = np.random.default_rng(check_seed(seed)).permutation(n)
     n_test = max(1, min(n - 1, int(round(_check_fraction(test_fraction) * n))))
     return np.sort(order[n_test:]), np.sort(order[:n_test])
 
@@ -40,7 +40,7 @@ def stratified_split(labels, test_fraction: float = 0.2, seed: int = 0):
             f"labels must be a 1-D array of at least 2 class labels, got shape {labels.shape}."
         )
     frac = _check_fraction(test_fraction)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     train, test = [], []
     for value in np.unique(labels):
         idx = rng.permutation(np.flatnonzero(labels == value))
@@ -131,9 +131,12 @@ def _random_test_groups(n_groups: int, n_test: int, seed: int) -> np.ndarray:
 
 
 def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative whole number, got {seed!r}.")
-    return int(seed)
+    return check_seed(seed)
+
+
+def _next_seed(seed: int) -> int:
+    """The seed of a second draw, still below 2**32 (scikit-learn's limit)."""
+    return (seed + 1) % 2**32
 
 
 def _n_test_groups(test_fraction: float, n_groups: int) -> int:
@@ -208,13 +211,13 @@ def train_val_test_split(
         gv = _group_values(values, inverse, unique)
         test = _choose_test_groups(gv, n_test, n_bins, seed)
         rest = np.flatnonzero(~test)
-        val_in_rest = _choose_test_groups(gv[rest], n_val, n_bins, seed + 1)
+        val_in_rest = _choose_test_groups(gv[rest], n_val, n_bins, _next_seed(seed))
     else:
         if values is not None:
             _group_values(values, inverse, unique)  # same checks, unused
         test = _random_test_groups(n_groups, n_test, seed)
         rest = np.flatnonzero(~test)
-        val_in_rest = _random_test_groups(len(rest), n_val, seed + 1)
+        val_in_rest = _random_test_groups(len(rest), n_val, _next_seed(seed))
     val = np.zeros(n_groups, dtype=bool)
     val[rest[val_in_rest]] = True
     train = ~(test | val)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import check_seed
+
 __all__ = ["bootstrap_difference", "bootstrap_error", "group_bootstrap"]
 
 
@@ -15,15 +17,13 @@ def bootstrap_difference(
     """``statistic(z_true, pred_a) - statistic(z_true, pred_b)`` on the same galaxies, and its
     standard error from ``n_boot`` paired bootstrap resamplings of the galaxies. A comparison
     holds when the difference is several standard errors away from zero."""
-    t = np.asarray(z_true, dtype=float).ravel()
-    a = np.asarray(pred_a, dtype=float).ravel()
-    b = np.asarray(pred_b, dtype=float).ravel()
+    t, a, b = _vector(z_true, "z_true"), _vector(pred_a, "pred_a"), _vector(pred_b, "pred_b")
     if not (t.shape == a.shape == b.shape):
         raise ValueError(
             f"z_true, pred_a and pred_b must have the same length, got {t.size}, {a.size}, "
             f"{b.size}."
         )
-    rng = np.random.default_rng(seed)
+    n_boot, rng = _resampling(n_boot, seed, t.size)
     diffs = np.empty(n_boot)
     for k in range(n_boot):  # a few hundred resamplings; each is vectorised over galaxies
         idx = rng.integers(0, t.size, t.size)
@@ -33,11 +33,10 @@ def bootstrap_difference(
 
 def bootstrap_error(z_true, pred, statistic, *, n_boot: int = 300, seed: int = 0) -> float:
     """Standard error of ``statistic(z_true, pred)`` from ``n_boot`` bootstrap resamplings."""
-    t = np.asarray(z_true, dtype=float).ravel()
-    p = np.asarray(pred, dtype=float).ravel()
+    t, p = _vector(z_true, "z_true"), _vector(pred, "pred")
     if t.shape != p.shape:
         raise ValueError(f"z_true and pred must have the same length, got {t.size}, {p.size}.")
-    rng = np.random.default_rng(seed)
+    n_boot, rng = _resampling(n_boot, seed, t.size)
     values = [statistic(t[idx], p[idx]) for idx in rng.integers(0, t.size, (n_boot, t.size))]
     return float(np.std(values, ddof=1))
 
@@ -56,13 +55,11 @@ def group_bootstrap(statistic, *arrays, groups, n_boot: int = 300, seed: int = 0
             raise ValueError(
                 f"every array needs one row per entry of groups ({groups.size}), got {a.shape[0]}."
             )
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
-        raise ValueError(f"n_boot must be an integer of at least 2, got {n_boot!r}.")
     unique, inverse = np.unique(groups, return_inverse=True)
+    n_boot, rng = _resampling(n_boot, seed, unique.size, "groups")
     order = np.argsort(inverse, kind="stable")
     starts = np.searchsorted(inverse[order], np.arange(unique.size))
     sizes = np.bincount(inverse, minlength=unique.size)
-    rng = np.random.default_rng(seed)
     values = []
     for _ in range(n_boot):  # a few hundred resamplings; each is vectorised over rows
         picked = rng.integers(0, unique.size, unique.size)
@@ -70,6 +67,27 @@ def group_bootstrap(statistic, *arrays, groups, n_boot: int = 300, seed: int = 0
                      + _ranges_within(sizes[picked])]  # fmt: skip
         values.append(statistic(*(a[rows] for a in arrays)))
     return statistic(*arrays), np.std(np.asarray(values, dtype=float), axis=0, ddof=1)
+
+
+def _vector(values, name: str) -> np.ndarray:
+    """``values`` as a finite float64 vector; TypeError or ValueError naming ``name``."""
+    try:
+        arr = np.asarray(values, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a numeric array, got {type(values).__name__}.") from None
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or infinite values; drop those rows first.")
+    return arr
+
+
+def _resampling(n_boot, seed, n: int, what: str = "rows"):
+    """``n_boot`` checked (a whole number of at least 2) and the generator of ``seed``; ``n``
+    rows or groups (at least 2) to resample."""
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
+        raise ValueError(f"n_boot must be a whole number of at least 2, got {n_boot!r}.")
+    if n < 2:
+        raise ValueError(f"a bootstrap needs at least 2 {what} to resample, got {n}.")
+    return int(n_boot), np.random.default_rng(check_seed(seed))
 
 
 def _ranges_within(sizes: np.ndarray) -> np.ndarray:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import check_seed
+
 __all__ = ["FrechetScore", "SpectrumFeatures", "frechet_distance", "frechet_gaussian"]
 
 
@@ -156,7 +158,7 @@ class FrechetScore:
             or (n_repeats < 1)
         ):
             raise ValueError(f"n_repeats must be a whole number >= 1, got {n_repeats!r}.")
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed(seed))
         half = n // 2
         values = []
         for _ in range(n_repeats):

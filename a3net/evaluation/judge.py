@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import spearmanr
 
+from .._validation import check_seed
 from ..baselines import spectra as baselines  # a module: baselines.spectra imports frechet
 from ..data.spectra_prep import LABEL_FEATURES
 from .frechet import FrechetScore
@@ -54,6 +55,7 @@ class GeneratorJudge:
         n_floor: int = 10,
         seed: int = 0,
     ):
+        seed = check_seed(seed)
         self.loglam = np.asarray(loglam, dtype=np.float64)
         self.x_test = np.asarray(x_test, dtype=np.float32)
         self.c_test = np.asarray(c_test, dtype=np.float32)

@@ -109,10 +109,29 @@ def redshift_bias(z_true, z_pred) -> float:
     return float(np.median(normalized_residuals(z_true, z_pred)))
 
 
+def _check_spread(t: np.ndarray, name: str, columns=None) -> None:
+    """ValueError unless ``t`` (N,) or (N, P) has at least 2 rows and varies in every column:
+    R^2 divides by the variance of the truth, undefined otherwise."""
+    if len(t) < 2:
+        raise ValueError(f"{name} has {len(t)} sample; R^2 needs at least 2 samples.")
+    flat = t.reshape(len(t), -1)
+    constant = np.flatnonzero(np.ptp(flat, axis=0) == 0)
+    if constant.size:
+        which = columns[constant[0]] if columns is not None else f"column {constant[0]}"
+        raise ValueError(
+            f"{name} is constant in {which}: R^2 (1 - MSE / variance of the truth) is undefined; "
+            "score it on samples whose true values vary."
+        )
+
+
 def photoz_scores(z_true, z_pred) -> dict:
     """The photo-z summary of one method: sigma_NMAD, outlier fraction, bias (all in dz) and
-    the plain regression errors MAE, RMSE (in z) and R2, as a dict of floats."""
+    the plain regression errors MAE, RMSE (in z) and R2, as a dict of floats.
+
+    Needs at least 2 galaxies whose true redshifts are not all equal (R2 is undefined
+    otherwise: ValueError); NaN or infinite redshifts are refused."""
     t, p = _redshift_pair(z_true, z_pred)
+    _check_spread(t, "z_true")
     resid = p - t
     return {
         "sigma_nmad": sigma_nmad(t, p),
@@ -127,12 +146,16 @@ def photoz_scores(z_true, z_pred) -> dict:
 def pit(z_true, z_grid, pz) -> np.ndarray:
     """Probability integral transform: the CDF of each p(z) (N, Z) on ``z_grid`` (Z,) at the true
     redshift, (N,). Calibrated p(z) give PIT values uniform on [0, 1]: a U-shaped histogram
-    means p(z) too narrow, a hump too wide."""
-    grid = np.asarray(z_grid, dtype=float)
-    pz = np.asarray(pz, dtype=float)
-    t = np.ravel(np.asarray(z_true, dtype=float))
-    if grid.ndim != 1 or np.any(np.diff(grid) <= 0):
-        raise ValueError("z_grid must be a strictly increasing 1-D redshift grid.")
+    means p(z) too narrow, a hump too wide. A true redshift below the grid gives 0, above it 1
+    (the whole p(z) lies on one side); NaN redshifts are refused."""
+    grid, pz = _floats(z_grid, "z_grid"), _floats(pz, "pz")
+    t = np.ravel(_floats(z_true, "z_true"))
+    if grid.ndim != 1 or grid.size < 2 or not np.isfinite(grid).all() or np.any(np.diff(grid) <= 0):
+        raise ValueError(
+            "z_grid must be a strictly increasing 1-D redshift grid of at least 2 finite values."
+        )
+    if t.size == 0 or not np.isfinite(t).all():
+        raise ValueError("z_true must hold at least one redshift and no NaN or infinite values.")
     if pz.shape != (t.size, grid.size):
         raise ValueError(
             f"pz must have shape (N, Z) = ({t.size}, {grid.size}) to match z_true and z_grid, "
@@ -152,21 +175,47 @@ def pit(z_true, z_grid, pz) -> np.ndarray:
     return cdf[rows, idx] + frac * (cdf[rows, idx + 1] - cdf[rows, idx])
 
 
+def _floats(value, name: str) -> np.ndarray:
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a numeric array, got {type(value).__name__}.") from None
+
+
 def r2_per_parameter(y_true, y_pred) -> np.ndarray:
-    """Coefficient of determination of every column of (N, P) arrays, (P,)."""
+    """Coefficient of determination of every column of (N, P) arrays, (P,).
+
+    Needs at least 2 samples and a truth that varies in every column (R^2 divides by its
+    variance): ValueError otherwise, as for NaN or infinite values."""
     t, p = (a.astype(np.float64) for a in _pair(y_true, y_pred))
     t, p = t.reshape(len(t), -1), p.reshape(len(p), -1)
+    _check_spread(t, "y_true")
     return 1 - ((p - t) ** 2).mean(axis=0) / t.var(axis=0)
 
 
 def parameter_scores(y_true, y_pred, names) -> pd.DataFrame:
     """One row per parameter: R2, RMSE, mean relative error |pred - true| / true and bias
-    (mean of pred - true), for (N, P) arrays in physical units."""
+    (mean of pred - true), for (N, P) arrays in physical units.
+
+    Needs at least 2 samples, a truth that varies in every column (for R2) and no true value
+    of 0 (for the relative error): ValueError otherwise."""
     t, p = (a.astype(np.float64) for a in _pair(y_true, y_pred))
     t, p = t.reshape(len(t), -1), p.reshape(len(p), -1)
-    names = list(names)
+    if isinstance(names, str):
+        names = [names]
+    try:
+        names = list(names)
+    except TypeError:
+        raise TypeError(f"names must be a list of parameter names, got {names!r}.") from None
     if len(names) != t.shape[1]:
         raise ValueError(f"names must give one name per column ({t.shape[1]}), got {names}.")
+    _check_spread(t, "y_true", names)
+    zero = np.flatnonzero((t == 0).any(axis=0))
+    if zero.size:
+        raise ValueError(
+            f"y_true has true values of 0 for {names[zero[0]]}, where the relative error is "
+            "undefined; score parameters in units where they are nonzero."
+        )
     return pd.DataFrame(
         {
             "R2": r2_per_parameter(t, p),

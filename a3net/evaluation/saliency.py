@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._engine.contract import saliency_unit
-from .._validation import as_float_array, check_positive_int
+from .._validation import as_float_array, check_positive_int, check_seed
 
 __all__ = [
     "SALIENCY_METHODS",
@@ -93,7 +93,7 @@ def _attribution_maps(
     copies = {"gradient": 1, "smoothgrad": int(n_samples), "integrated_gradients": int(steps)}
     copies = copies[method]
     per_chunk = max(1, batch_size // copies)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed, generator=True, none=True))
     alphas = ((np.arange(copies) + 0.5) / copies).astype(np.float32)  # Riemann midpoints
     maps = []
     for start in range(0, len(x), per_chunk):

@@ -10,6 +10,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.model_selection import KFold
 
+from .._validation import check_seed
 from .regression import photoz_scores
 
 __all__ = ["SCORE_COLUMNS", "compare_regressors", "scores_row"]
@@ -58,6 +59,7 @@ def compare_regressors(
     y = _check_xy(X, y)
     if not isinstance(cv, int) or not 2 <= cv <= len(y):
         raise ValueError(f"cv must be an integer number of folds in [2, {len(y)}], got {cv!r}.")
+    seed = check_seed(seed)
     folds = list(KFold(cv, shuffle=True, random_state=seed).split(np.arange(len(y))))
     rng = np.random.default_rng(seed)
     rows = []
