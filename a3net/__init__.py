@@ -64,9 +64,9 @@ def seed_everything(seed: int = 0) -> int:
 
     import numpy as np
 
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
-    seed = int(seed)
+    from ._validation import check_seed
+
+    seed = check_seed(seed)  # a whole number in [0, 2**32), as torch and TensorFlow need
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 (the legacy global generator, for code that uses it)
     if "torch" in sys.modules:
