@@ -447,15 +447,12 @@ def simulate_maps(
     need += 600 * grid**3 + 32 * map_size**3
     check_memory(need, f"simulate_maps with map_size={map_size} and grid={grid}")
     path = _cache_path(params, suite, fields, map_size, grid, seed) if cache else None
-    if path is not None and path.exists():
-        maps = np.load(path)
-    else:
+    shape = (params.shape[0] * MAPS_PER_SIMULATION, len(fields), map_size, map_size)
+    maps = _cache_load(path, shape) if path is not None else None
+    if maps is None:
         maps = _simulate(params, suite, fields, map_size, grid, seed)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(".partial.npy")
-            np.save(partial, maps)
-            partial.replace(path)
+            _cache_save(path, maps)
     return maps, _catalogue(params)
 
 
@@ -465,6 +462,21 @@ def _cache_path(params, suite, fields, map_size, grid, seed) -> Path:
     key = hashlib.sha256(params.tobytes())
     key.update(repr((SIMULATOR_VERSION, suite, fields, map_size, grid, seed)).encode())
     return data_dir() / "simulated" / f"cosmology-{suite}-{map_size}px-{key.hexdigest()[:16]}.npy"
+
+
+def _cache_load(path: Path, shape: tuple) -> np.ndarray | None:
+    """The cached maps at ``path`` if they are a complete float32 array of ``shape``, else None
+    (a damaged or wrong-shaped file is deleted with a warning and simulated again)."""
+    from ._cache import load_arrays
+
+    return load_arrays(path, what="simulate_maps", expect=(shape, np.float32))
+
+
+def _cache_save(path: Path, maps: np.ndarray) -> None:
+    """Cache ``maps`` at ``path`` atomically; a failure to write only warns."""
+    from ._cache import save_arrays
+
+    save_arrays(path, maps, what="simulate_maps")
 
 
 def _simulate(params, suite, fields, map_size, grid, seed) -> np.ndarray:

@@ -585,8 +585,9 @@ def simulate_spectra(
             )
         return _simulate(*args, labels=labels)
     path = _cache_path(args) if cache else None
-    if path is not None and path.exists():
-        return _load(path)
+    cached = _load(path, n) if path is not None else None
+    if cached is not None:
+        return cached
     result = _simulate(*args)
     if path is not None:
         _save(path, result)
@@ -805,21 +806,37 @@ def _cache_path(args) -> Path:
 
 
 def _save(path: Path, result: GalaxySpectra) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
+    """Cache ``result`` at ``path`` atomically (a3net.data._cache); a failure only warns."""
+    from ._cache import save_arrays
+
     columns = {f"labels__{k}": result.labels[k].to_numpy() for k in result.labels.columns}
     columns.update({f"truth__{k}": result.truth[k].to_numpy() for k in result.truth.columns})
     columns["truth__problem"] = result.truth["problem"].to_numpy().astype(str)
-    with open(partial, "wb") as handle:
-        np.savez(handle, loglam=result.loglam, flux=result.flux, ivar=result.ivar,
-                 and_mask=result.and_mask, **columns)  # fmt: skip
-    partial.replace(path)
+    arrays = {"loglam": result.loglam, "flux": result.flux, "ivar": result.ivar,
+              "and_mask": result.and_mask, **columns}  # fmt: skip
+    save_arrays(path, arrays, what="simulate_spectra")
 
 
-def _load(path: Path) -> GalaxySpectra:
-    with np.load(path, allow_pickle=False) as data:
-        labels = pd.DataFrame({k[8:]: data[k] for k in data.files if k.startswith("labels__")})
-        truth = pd.DataFrame({k[7:]: data[k] for k in data.files if k.startswith("truth__")})
-        truth["problem"] = truth["problem"].astype(object)
-        return GalaxySpectra(data["loglam"], data["flux"], data["ivar"], data["and_mask"],
-                             labels, truth)  # fmt: skip
+def _load(path: Path, n: int) -> GalaxySpectra | None:
+    """The cached spectra of ``n`` galaxies at ``path``, or None (absent, or damaged or of the
+    wrong shape: deleted with a warning, to be simulated again)."""
+    from ._cache import load_arrays
+
+    size = observed_loglam().size
+    expect = {
+        "loglam": ((size,), np.float64),
+        "flux": ((n, size), np.float32),
+        "ivar": ((n, size), np.float32),
+        "and_mask": ((n, size), np.int32),
+        "labels__*": ((n,), None),
+        "truth__*": ((n,), None),
+        "truth__problem": ((n,), None),
+    }
+    data = load_arrays(path, what="simulate_spectra", expect=expect)
+    if data is None:
+        return None
+    labels = pd.DataFrame({k[8:]: v for k, v in data.items() if k.startswith("labels__")})
+    truth = pd.DataFrame({k[7:]: v for k, v in data.items() if k.startswith("truth__")})
+    truth["problem"] = truth["problem"].astype(object)
+    return GalaxySpectra(data["loglam"], data["flux"], data["ivar"], data["and_mask"],
+                         labels, truth)  # fmt: skip
