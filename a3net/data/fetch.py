@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import hashlib
-import logging
 import os
 import re
 import shutil
@@ -27,7 +26,7 @@ from pathlib import Path, PurePosixPath
 
 import pooch
 
-from . import registry
+from . import _cache, _open, registry
 
 __all__ = [
     "ChecksumError",
@@ -163,8 +162,20 @@ def is_available(name: str, *, data_dir: str | os.PathLike | None = None) -> boo
     return target.is_file() and file_sha256(target) == REGISTRY[name].sha256
 
 
+_OFFLINE_WORDS = {"1": True, "true": True, "yes": True, "on": True}
+_OFFLINE_WORDS.update({"": False, "0": False, "false": False, "no": False, "off": False})
+
+
 def _offline_from_env() -> bool:
-    return os.environ.get("A3NET_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+    """``A3NET_OFFLINE`` as a bool: 1/true/yes/on or 0/false/no/off (or unset); else ValueError."""
+    value = os.environ.get("A3NET_OFFLINE", "")
+    try:
+        return _OFFLINE_WORDS[value.strip().lower()]
+    except KeyError:
+        raise ValueError(
+            f"A3NET_OFFLINE={value!r} is not understood; set it to 1, true, yes or on (offline) "
+            "or 0, false, no or off (online), or unset it."
+        ) from None
 
 
 def _file_downloader(url: str, output_file, pooch_obj=None, check_only: bool = False):
@@ -182,11 +193,62 @@ def _file_downloader(url: str, output_file, pooch_obj=None, check_only: bool = F
     return None
 
 
-def _quarantine(path: Path) -> Path:
-    """Rename a file with a wrong checksum to ``<name>.corrupt`` so it never passes as valid."""
+def _quarantine(path: Path, expected: str, actual: str) -> Path:
+    """Rename a file with a wrong checksum to ``<name>.corrupt`` so it never passes as valid; a
+    cache folder that forbids it (read-only) gets one sentence, not a raw PermissionError."""
     bad = path.with_name(path.name + ".corrupt")
-    os.replace(path, bad)
+    try:
+        os.replace(path, bad)
+    except OSError as err:
+        raise PermissionError(
+            f"The cached file {path} is corrupt (sha256 {actual[:12]}..., expected "
+            f"{expected[:12]}...) and cannot be moved aside because the cache folder is not "
+            f"writable ({_open.describe(err)}); delete it by hand or set A3NET_DATA to a writable "
+            "folder."
+        ) from err
     return bad
+
+
+def _writable_folder(folder: Path) -> None:
+    """Create ``folder`` (the cache's) or say in one sentence why it cannot be written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise PermissionError(
+            f"The a3net cache folder {folder} cannot be created ({_open.describe(err)}); set "
+            "A3NET_DATA to a writable folder."
+        ) from err
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(
+            f"The a3net cache folder {folder} is not writable; set A3NET_DATA to a writable "
+            "folder or fix its permissions."
+        )
+
+
+def _download(url: str, target: Path, *, sha256: str | None, progress: bool = False) -> None:
+    """Download ``url`` to ``target`` atomically: into a temporary file in the same folder,
+    checked against ``sha256`` (when known), then renamed. An interrupted or failed download
+    leaves nothing under the final name, and its temporary file is removed (orphans of an
+    earlier, killed download are removed first). Raises :class:`ChecksumError` on a mismatch
+    and ``OSError`` (requests' errors included) when the download fails."""
+    _writable_folder(target.parent)
+    _cache.clean_orphans(target)
+    scheme = urllib.parse.urlsplit(url).scheme
+    downloader = (
+        _file_downloader
+        if scheme == "file"
+        else pooch.HTTPDownloader(progressbar=progress, timeout=60)
+    )
+    tmp = _cache.temporary_path(target)
+    try:
+        downloader(url, str(tmp), None)
+        if sha256 is not None:
+            actual = file_sha256(tmp)
+            if actual != sha256:
+                raise ChecksumError(actual)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _one_line(exc: BaseException, url: str) -> str:
@@ -231,7 +293,7 @@ def fetch(
         actual = file_sha256(target)
         if actual == ds.sha256:
             return target
-        bad = _quarantine(target)
+        bad = _quarantine(target, ds.sha256, actual)
         if offline:
             raise ChecksumError(
                 f"The cached file {target} has the wrong sha256 (expected {ds.sha256}, got "
@@ -241,29 +303,17 @@ def fetch(
     if offline:
         raise _unavailable(ds, target, "offline mode is on (offline=True or A3NET_OFFLINE=1)")
 
-    scheme = urllib.parse.urlsplit(ds.url).scheme
-    downloader = (
-        _file_downloader
-        if scheme == "file"
-        else pooch.HTTPDownloader(progressbar=progress, timeout=60)
-    )
     try:
-        pooch.retrieve(
-            ds.url,
-            known_hash=f"sha256:{ds.sha256}",
-            fname=target.name,
-            path=target.parent,
-            downloader=downloader,
-            progressbar=progress,
-        )
-    except ValueError as exc:  # pooch's hash mismatch; the temporary download is already deleted
-        found = re.search(r"but got ([0-9a-f]{64})", str(exc))
-        actual = found.group(1) if found else "unknown"
+        _download(ds.url, target, sha256=ds.sha256, progress=progress)
+    except ChecksumError as exc:  # the temporary download is already deleted
+        actual = str(exc.args[0]) if exc.args else "unknown"
         raise ChecksumError(
             f"The file {ds.name!r} downloaded from {ds.url} has sha256 {actual} but the registry "
             f"expects {ds.sha256}, so it was not kept in {target.parent}; the source may have "
             "changed: report it to the a3net maintainers."
-        ) from exc
+        ) from None
+    except PermissionError:
+        raise
     except OSError as exc:  # requests' errors derive from OSError, as do file:// failures
         raise _unavailable(ds, target, f"the download failed ({_one_line(exc, ds.url)})") from exc
     return target
@@ -289,24 +339,15 @@ def fetch_url(url: str, what: str, *, offline: bool | None) -> Path:
             f"The file {url} ({what}) is not in the a3net cache and offline mode is on "
             f"(offline=True or A3NET_OFFLINE=1): {fix}."
         )
-    logger = pooch.get_logger()
-    level = logger.level
-    logger.setLevel(logging.WARNING)  # no "Downloading ..." or SHA256 hint on stderr
     try:
-        pooch.retrieve(
-            url,
-            known_hash=None,
-            fname=target.name,
-            path=target.parent,
-            downloader=pooch.HTTPDownloader(progressbar=False, timeout=60),
-        )
+        _download(url, target, sha256=None)
+    except PermissionError:
+        raise
     except OSError as exc:  # requests' errors derive from OSError
         reason = _one_line(exc, url)
         raise DataUnavailableError(
             f"The file {url} ({what}) could not be downloaded ({reason}): {fix}."
         ) from exc
-    finally:
-        logger.setLevel(level)
     return target
 
 
@@ -359,11 +400,22 @@ def fill_cache(
         digest = file_sha256(path)
         for ds in [d for d in candidates if d.sha256 == digest]:
             target = path_in_cache(ds.name, data_dir=data_dir)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+            _writable_folder(target.parent)
+            _copy_atomically(path, target)
             candidates.remove(ds)
             filled.append(ds.name)
     return sorted(filled)
+
+
+def _copy_atomically(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` through a temporary file in the target's folder and a rename:
+    an interrupted copy never leaves a half file under the final name."""
+
+    def write(handle):
+        with open(source, "rb") as fh:
+            shutil.copyfileobj(fh, handle, 1 << 20)
+
+    _cache.atomic_write(target, write)
 
 
 def _register_github_file(row: registry.Row) -> Dataset:
