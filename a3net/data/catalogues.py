@@ -80,7 +80,8 @@ def read_ascii_table(path, *, names=None, return_comments: bool = False):
     """
     path = existing_file(_as_path(path, "path"), "the table")
     comments: list[str] = []
-    for line in read_text(path).splitlines():
+    content = read_text(path)
+    for line in content.splitlines():
         text = line.strip()
         if not text:
             continue
@@ -131,9 +132,44 @@ def read_ascii_table(path, *, names=None, return_comments: bool = False):
     if df is None:
         df = pd.DataFrame(columns=names)
     else:
+        _refuse_short_rows(content, df.shape[1], path)
         df.columns = names
         _refuse_text_among_numbers(df, path)
     return (df, comments) if return_comments else df
+
+
+def _refuse_short_rows(content: str, n_columns: int, path: Path) -> None:
+    """A row with fewer values than the table has columns (a file cut short, a lost value) would
+    be read with NaN in its last columns: refused, naming the line."""
+    for line_no, line in enumerate(content.splitlines(), start=1):
+        values = line.split("#", 1)[0].split()
+        if values and len(values) < n_columns:
+            raise ValueError(
+                f"{path.name}, line {line_no}: {len(values)} values but the table has "
+                f"{n_columns} columns; the file may be cut short: download it again or fix the row."
+            )
+
+
+def _refuse_cut_csv(path: Path) -> None:
+    """A CSV file that ends in the middle of its last row (a truncated download) is refused."""
+    if path.name.lower().endswith(".gz"):
+        return
+    with reading(path, "csv"), open(path, "rb") as fh:
+        first = fh.readline()
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - 65536))
+        tail = fh.read()
+    if tail.endswith(b"\n") or b"\n" not in tail:
+        return
+    last = tail.rsplit(b"\n", 1)[1]
+    if b'"' in last or b'"' in first:
+        return
+    if last.count(b",") < first.count(b","):
+        raise ValueError(
+            f"{path.name} ends in the middle of a row ({last.count(b',') + 1} of "
+            f"{first.count(b',') + 1} fields); the file was cut short: download it again."
+        )
 
 
 _MISSING_WORDS = {"", "nan", "na", "n/a", "null", "none", "-", "--", "inf", "-inf", "+inf"}
@@ -173,6 +209,8 @@ def load_table(path, **kwargs) -> pd.DataFrame:
     name = path.name.lower()
     if name.endswith(".csv") or name.endswith(".csv.gz"):
         df = read_csv(path, **kwargs)
+        if not kwargs:
+            _refuse_cut_csv(path)
         if df.shape[1] == 0:
             raise ValueError(f"{path.name} has no columns; pass a CSV file with a header line.")
         _refuse_text_among_numbers(df, path)
