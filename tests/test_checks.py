@@ -691,3 +691,120 @@ def _slerp_without_fallback(z1, z2, alphas):
     a = np.asarray(alphas)[:, None]
     with np.errstate(all="ignore"):
         return (np.sin((1 - a) * omega) * z1 + np.sin(a * omega) * z2) / np.sin(omega)
+
+
+# ------------------------------------------------------------------ any answer: PASS or FAIL
+
+
+class _Unconvertible:
+    """An answer whose conversion to an array raises (as a torch tensor on a GPU would)."""
+
+    def __array__(self, *args, **kwargs):
+        raise RuntimeError("cannot convert")
+
+
+def _raises(error):
+    def answer(*args, **kwargs):
+        raise error
+
+    return answer
+
+
+BAD_VALUES = {
+    "None": None,
+    "text": "0.3",
+    "int": 42,
+    "nan": float("nan"),
+    "inf": float("inf"),
+    "ragged list": [1.0, [2.0, 3.0]],
+    "nan array": np.full(3, np.nan),
+    "complex": np.array([1 + 2j, 3j]),
+    "object": object(),
+    "unconvertible": _Unconvertible(),
+    "empty": np.array([]),
+}
+BAD_FUNCTIONS = {
+    "stub": _raises(NotImplementedError("exercise")),
+    "zero division": _raises(ZeroDivisionError("division by zero")),
+    "key error": _raises(KeyError("flux")),
+    "returns None": lambda *a, **k: None,
+    "returns text": lambda *a, **k: "done",
+    "returns nan": lambda *a, **k: np.full((2, 2), np.nan),
+    "returns inf": lambda *a, **k: -np.inf,
+    "returns a tuple": lambda *a, **k: (1.0, 2.0, 3.0, 4.0),
+    "returns a dict": lambda *a, **k: {"a": 1},
+    "returns ragged": lambda *a, **k: [[1.0], [2.0, 3.0]],
+    "returns unconvertible": lambda *a, **k: _Unconvertible(),
+    "returns a generator": lambda *a, **k: (x for x in range(3)),
+}
+BAD_ANSWERS = {**BAD_VALUES, **BAD_FUNCTIONS}
+
+
+def _chapter_checks():
+    import importlib
+
+    for module in ("photoz", "clusters", "cosmology", "rings", "spectra"):
+        mod = importlib.import_module(f"a3net.exercises.{module}")
+        for name in sorted(vars(mod)):
+            fn = getattr(mod, name)
+            if name.startswith("check_") and callable(fn) and fn.__module__ == mod.__name__:
+                yield f"{module}.{name}", fn
+
+
+CHAPTER_CHECKS = dict(_chapter_checks())
+EXTRA_ARGS = {  # checks whose answer comes with other arguments (the chapter's models)
+    "rings.check_radius_sweep": lambda answer: (np.linspace(3.0, 8.0, 7), answer),
+    "rings.check_measured_radii": lambda answer: (answer, None, None, None),
+}
+
+
+def test_an_authors_mistake_still_raises(lenient):
+    from a3net.exercises.rings import check_measured_radii
+
+    with pytest.raises(TypeError, match="a3net.torch or a3net.keras"):
+        check_measured_radii(lambda *a: np.ones(7), object(), None, None)
+
+
+def test_every_chapter_check_is_in_the_table():
+    assert len(CHAPTER_CHECKS) >= 24, sorted(CHAPTER_CHECKS)
+
+
+@pytest.mark.parametrize("name", sorted(CHAPTER_CHECKS))
+def test_any_answer_is_a_printed_fail_never_a_traceback(name, capsys, lenient, monkeypatch):
+    import a3net.exercises.rings as ring_checks
+
+    # the measured-radii check needs trained models for its reference: a fixed one stands in
+    monkeypatch.setattr(ring_checks, "_reference_radii", lambda *a: np.linspace(8.0, 3.5, 7))
+    check_fn = CHAPTER_CHECKS[name]
+    for label, answer in BAD_ANSWERS.items():
+        args = EXTRA_ARGS.get(name, lambda a: (a,))(answer)
+        result = check_fn(*args)
+        out = _out(capsys)
+        assert result is False, f"{name} passed the bad answer {label!r}: {out}"
+        assert "FAIL" in out, f"{name} printed no FAIL for {label!r}: {out}"
+        assert "Traceback" not in out
+
+
+@pytest.mark.parametrize("label", sorted(BAD_ANSWERS))
+def test_generic_checks_fail_any_bad_answer(label, capsys):
+    answer = BAD_ANSWERS[label]
+    assert check_close(answer, [1.0, 2.0, 3.0], what="values") is False
+    right_shape = np.shape(answer) == (3,) if isinstance(answer, np.ndarray) else False
+    assert check_shape(answer, (3,), what="shape") is right_shape
+    assert check_better_than(answer, 1.0, what="score") is False
+    assert _out(capsys).count("FAIL") == 3 - right_shape
+
+
+def test_a_failing_student_answer_still_raises_in_strict_mode(capsys, monkeypatch):
+    from a3net.exercises.checks import CheckFailed
+    from a3net.exercises.photoz import check_all_colours
+
+    monkeypatch.setenv("A3NET_STRICT_CHECKS", "1")
+    with pytest.raises(CheckFailed):
+        check_all_colours(lambda mags: "not colours")
+    assert "FAIL" in _out(capsys)
+
+
+def test_a_nan_condition_is_not_a_pass(capsys, lenient):
+    assert check(float("nan"), "a NaN score") is False
+    assert "FAIL" in _out(capsys)

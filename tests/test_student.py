@@ -330,3 +330,55 @@ def test_cli_run_fails_on_name_error(tmp_path):
     assert "cell 1 stopped with NameError" in result.stderr
     result = _cli(str(book), "--run", "--timeout", "0")
     assert result.returncode != 0 and "--timeout must be a positive" in result.stderr
+
+
+# --------------------------------------------------------------- fence styles and tag spellings
+
+
+@pytest.mark.parametrize("tag", ["solution", "Solution", "SOLUTION", " solution "])
+def test_solution_tags_in_any_case_are_stripped(tag):
+    nb = _synthetic_notebook()
+    nb.cells[3].metadata["tags"] = [tag, "hide-input"]  # the code solution
+    nb.cells[4].metadata["tags"] = [tag]  # the markdown solution
+    student = make_student_notebook(nb)
+    sources = "\n".join(c.source for c in student.cells)
+    assert "np.nonzero" not in sources and "The mean distance" not in sources
+    stub = student.cells[3]
+    assert stub.source.startswith(STUB_COMMENT)
+    assert stub.metadata["tags"] == ["exercise-stub"]
+
+
+@pytest.mark.parametrize("tag", ["claims", "Claims", "CLAIMS"])
+def test_claims_tags_in_any_case_are_removed(tag):
+    nb = _synthetic_notebook()
+    nb.cells[6].metadata["tags"] = [tag]
+    student = make_student_notebook(nb)
+    assert not any("assert answer" in c.source for c in student.cells)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "~~~{solution} ex-radius\nThe mean distance.\n~~~",
+        "~~~~ {solution} ex-radius\nThe mean distance.\n~~~~",
+        "```{Solution} ex-radius\nThe mean distance.\n```",
+        ":::{solution-start} ex-radius\nThe mean distance.\n:::",
+        "````{ solution } ex-radius\nThe mean distance.\n````",
+    ],
+)
+def test_every_fence_style_of_a_solution_is_recognised(text):
+    nb = _synthetic_notebook()
+    nb.cells[4].source = text
+    student = make_student_notebook(nb)  # tagged: removed
+    assert not any("The mean distance" in c.source for c in student.cells)
+    nb.cells[4].metadata["tags"] = []  # untagged: refused, never leaked
+    with pytest.raises(ValueError, match="solution"):
+        make_student_notebook(nb)
+
+
+def test_an_exercise_directive_is_not_taken_for_a_solution():
+    nb = _synthetic_notebook()
+    nb.cells[2].source = "~~~{exercise} Ring radius\n:label: ex-radius\nWrite it.\n~~~"
+    nb.cells[2].metadata["tags"] = []
+    student = make_student_notebook(nb)
+    assert student.cells[2].source == nb.cells[2].source

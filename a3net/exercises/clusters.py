@@ -10,7 +10,7 @@ import numpy as np
 from scipy import stats
 
 from ..data.clusters import ClusterConfig, simulate_clusters
-from .checks import call_student, check, check_shape
+from .checks import call_student, check, check_shape, student_check
 
 
 def _annulus(images, r500_pix, inner):
@@ -24,6 +24,7 @@ def _annulus(images, r500_pix, inner):
 # --- chapter D -----------------------------------------------------------------------------
 
 
+@student_check
 def check_core_excised_counts(core_excised_counts, *, seed: int = 11) -> bool:
     """Exercise D.1: ``core_excised_counts(images, r500_pix, background, inner)`` -> (N,)
     background-subtracted counts of the pixels with inner R500 <= r < R500 about the centre."""
@@ -59,6 +60,7 @@ def _mean_log1p_reference(rate):
     return (pmf * np.log1p(k)[None, :]).sum(axis=1)
 
 
+@student_check
 def check_mean_log_counts(mean_log_counts) -> bool:
     """Exercise D.2: ``mean_log_counts(rate)`` -> E[log(1 + N)] for N ~ Poisson(rate), (M,)."""
     rate = np.array([0.1, 0.5, 1.0, 3.0, 10.0, 40.0])
@@ -88,6 +90,7 @@ def _asymmetric_predictor(images):
     return (np.log1p(images[:, 0]) * weight).mean(axis=(1, 2))
 
 
+@student_check
 def check_symmetrised_prediction(symmetrised_prediction) -> bool:
     """Exercise D.3: ``symmetrised_prediction(predict, images)`` -> (N,) the mean prediction
     over the eight quarter turns and mirror images of each image."""
@@ -121,6 +124,7 @@ def check_symmetrised_prediction(symmetrised_prediction) -> bool:
 # --- chapter G -----------------------------------------------------------------------------
 
 
+@student_check
 def check_test_set_spread(test_set_spread) -> bool:
     """Exercise G.1: ``test_set_spread(residuals, n_test, n_draws, seed)`` -> (mean, std) of the
     MSE of ``n_draws`` random test sets of ``n_test`` residuals drawn without replacement."""
@@ -146,6 +150,7 @@ def check_test_set_spread(test_set_spread) -> bool:
     )
 
 
+@student_check
 def check_core_share(core_share) -> bool:
     """Exercise G.2: ``core_share(maps, r_core)`` -> (N,) share of each map's total within
     r_core pixels of the centre (r < r_core)."""
@@ -167,6 +172,7 @@ def check_core_share(core_share) -> bool:
     )
 
 
+@student_check
 def check_max_rotation_change(max_rotation_change) -> bool:
     """Exercise G.3: ``max_rotation_change(predict, images)`` -> the largest |change| of a
     prediction when the images are turned by 90, 180 or 270 degrees."""

@@ -11,7 +11,7 @@ import numpy as np
 from ..data.cosmology import SLAB_THICKNESS
 from ..data.cosmology_linear import RHO_CRIT
 from .checks import allclose_or_false as _close
-from .checks import call_student, check, check_shape
+from .checks import call_student, check, check_shape, student_check
 
 __all__ = [
     "check_dihedral_average",
@@ -38,6 +38,7 @@ def _lognormal_maps(n: int, size: int, rng, *, channels: int | None = None) -> n
 # --- chapter E -----------------------------------------------------------------------------
 
 
+@student_check
 def check_mean_density_estimator(omega_m_from_mean, *, seed: int = 4) -> bool:
     """Exercise E.1: ``omega_m_from_mean(mtot_maps)`` -> (N,) Omega_m of each Mtot map (N, S, S)
     [(Msun/h)/(Mpc/h)^2], estimated as mean(map) / (RHO_CRIT * SLAB_THICKNESS)."""
@@ -71,6 +72,7 @@ def check_mean_density_estimator(omega_m_from_mean, *, seed: int = 4) -> bool:
     )
 
 
+@student_check
 def check_mean_removal(preprocess, *, seed: int = 6) -> bool:
     """Exercise E.2: ``preprocess(maps)`` -> log10(map / mean(map)) of every map and channel of
     ``maps`` (N, C, S, S), float32 of the same shape: each map's own mean is removed."""
@@ -150,6 +152,7 @@ def _student_power(fn, delta, box_size, n_bins):
     return power, matched, bool(np.allclose(k, k_ref, rtol=1e-6)), ""
 
 
+@student_check
 def check_power_spectrum(power_spectrum_1d, *, seed: int = 2) -> bool:
     """Exercise E.3: ``power_spectrum_1d(delta, box_size, n_bins)`` -> (k_centres, power), each
     (n_bins,), of a contrast map ``delta`` (S, S) over a square of side ``box_size`` [Mpc/h]:
@@ -217,6 +220,7 @@ def _dihedral_views(maps):
     return views
 
 
+@student_check
 def check_dihedral_average(average_over_symmetries, *, seed: int = 9) -> bool:
     """Exercise H.1: ``average_over_symmetries(predict, maps)`` -> (N, P), the mean of
     ``predict`` (a function of (N, C, S, S) maps returning (N, P)) over the 8 quarter turns and
@@ -249,6 +253,7 @@ def check_dihedral_average(average_over_symmetries, *, seed: int = 9) -> bool:
     )
 
 
+@student_check
 def check_saliency_by_web(saliency_share, *, seed: int = 13) -> bool:
     """Exercise H.2: ``saliency_share(saliency, labels)`` -> (3,), the share of the total
     |saliency| over all maps that falls on void, filament and node pixels (labels 0, 1, 2 of
@@ -290,6 +295,7 @@ def check_saliency_by_web(saliency_share, *, seed: int = 13) -> bool:
     )
 
 
+@student_check
 def check_r2(r2_per_parameter, *, seed: int = 21) -> bool:
     """Exercise H.3: ``r2_per_parameter(y_true, y_pred)`` -> (P,), the coefficient of
     determination 1 - sum((y - y_pred)^2) / sum((y - mean(y))^2) of each column of (N, P)

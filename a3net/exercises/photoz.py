@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import call_student, check, check_close, check_shape
+from .checks import call_student, check, check_close, check_shape, student_check
 
 
 def _reference_colours(mags: np.ndarray) -> np.ndarray:
@@ -16,6 +16,7 @@ def _reference_colours(mags: np.ndarray) -> np.ndarray:
     return mags[:, i] - mags[:, j]
 
 
+@student_check
 def check_all_colours(all_colours, *, n: int = 50, n_bands: int = 5, seed: int = 3) -> bool:
     """Exercise C.1: ``all_colours(mags)`` -> every colour m_i - m_j (i < j) of (N, F)
     magnitudes, shape (N, F (F - 1) / 2), pairs in the order (0, 1), (0, 2), ..., (F-2, F-1)."""
@@ -39,6 +40,7 @@ def _reference_scale_chi2(flux, err, model):
     return amplitude, chi2
 
 
+@student_check
 def check_scale_and_chi2(scale_and_chi2, *, n: int = 40, n_bands: int = 7, seed: int = 4) -> bool:
     """Exercise C.2: ``scale_and_chi2(flux, err, model)`` -> (amplitude (N,), chi2 (N,)) of the
     best scaling of one template's band fluxes ``model`` (N, F) to ``flux`` +- ``err`` (N, F)."""
@@ -61,6 +63,7 @@ def check_scale_and_chi2(scale_and_chi2, *, n: int = 40, n_bands: int = 7, seed:
     return check_close(chi2, ref_chi2, rtol=1e-6, what="chi-square at that amplitude") and ok
 
 
+@student_check
 def check_pz_summary(pz_summary, *, seed: int = 5) -> bool:
     """Exercise C.3: ``pz_summary(z_grid, chi2)`` -> (z_peak (N,), z_mean (N,), pz (N, Z)) with
     p(z) proportional to exp(-chi2 / 2), normalised so that its integral over z_grid is 1."""

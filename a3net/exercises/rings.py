@@ -11,7 +11,14 @@ import importlib
 import numpy as np
 
 from ..data.rings import ring_targets, sample_ring_parameters, simulate_rings
-from .checks import call_student, check, check_better_than, check_shape
+from .checks import (
+    call_student,
+    check,
+    check_better_than,
+    check_shape,
+    student_answer_in_hand,
+    student_check,
+)
 
 
 def _show(value) -> str:
@@ -22,6 +29,7 @@ RADIUS_RMSE_MAX = 0.3
 """Pass mark of exercise F.1 [px]: the solution gets about 0.2 px, one that keeps the noise 0.38."""
 
 
+@student_check
 def check_radius_estimator(radius_from_moments, *, n: int = 400, seed: int = 123) -> bool:
     """Exercise F.1: ``radius_from_moments(images, x, y)`` -> radii (N,) within 0.3 px RMSE.
 
@@ -90,6 +98,7 @@ def _made_up_counts(labels, rng) -> np.ndarray:
 
 def _run_error_rate(error_rate_by_separation, labels, counts, edges, what):
     """Call the student's function; return (rate, stderr, count) as float arrays, or None."""
+    student_answer_in_hand()
     try:
         result = error_rate_by_separation(labels.copy(), counts.copy(), edges.copy())
     except NotImplementedError:
@@ -121,6 +130,7 @@ def _same(got, expected) -> bool:
     return bool(np.allclose(got, expected, rtol=1e-9, atol=1e-12, equal_nan=True))
 
 
+@student_check
 def check_error_rate_by_separation(
     error_rate_by_separation, *, n: int = 3000, seed: int = 2024
 ) -> bool:
@@ -185,6 +195,7 @@ def check_error_rate_by_separation(
     )
 
 
+@student_check
 def check_confusion(confusion, *, seed: int = 7) -> bool:
     """Exercise F.3: ``confusion(true, pred, n_classes)`` -> counts, rows true, columns
     predicted; checked on 500 random labels against scikit-learn's confusion matrix."""
@@ -203,11 +214,13 @@ def check_confusion(confusion, *, seed: int = 7) -> bool:
     )
 
 
+@student_check
 def check_radius_sweep(requested, measured) -> bool:
     """Exercise F.4: radii measured on cVAE rings follow the requested radii (rank correlation
     above 0.9, RMSE below 1.5 px)."""
     from scipy.stats import spearmanr
 
+    student_answer_in_hand()
     requested, measured = np.asarray(requested, float), np.asarray(measured, float)
     if not check_shape(measured, requested.shape, "one measured radius per requested radius"):
         return False
@@ -267,6 +280,7 @@ def _reference_radii(cvae, regressor, scaler, radii, seed: int) -> np.ndarray:
     return np.asarray(scaler.inverse_transform(measured), float)[:, 2]
 
 
+@student_check
 def check_measured_radii(
     measured_radii, cvae, regressor, scaler, *, seed: int = 0, atol: float = 0.05
 ) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .checks import allclose_or_false as _close
-from .checks import call_student, check, check_shape
+from .checks import call_student, check, check_shape, student_check
 
 __all__ = [
     "check_dn4000",
@@ -44,6 +44,7 @@ def _reference_dn4000(wavelength, flux, *, f_nu=True, swap=False):
     return flux[:, in_red].mean(axis=1) / flux[:, in_blue].mean(axis=1)
 
 
+@student_check
 def check_dn4000(dn4000, *, seed: int = 3) -> bool:
     """Exercise A.1: ``dn4000(wavelength, flux)`` -> (N,) the narrow 4000 A break of Balogh et
     al. (1999) of rest-frame spectra ``flux`` (N, L) [f_lambda] on ``wavelength`` (L,) [A]: the
@@ -76,6 +77,7 @@ def check_dn4000(dn4000, *, seed: int = 3) -> bool:
     )
 
 
+@student_check
 def check_rest_frame(rest_frame, *, seed: int = 5) -> bool:
     """Exercise A.2: ``rest_frame(wavelength, flux, ivar, z)`` -> (wavelength_rest, flux_rest,
     ivar_rest) for one observed spectrum: lambda / (1 + z), f_lambda (1 + z) and
@@ -125,6 +127,7 @@ def _reference_slerp(z1, z2, alphas):
     return (np.sin((1 - a) * omega) * z1 + np.sin(a * omega) * z2) / np.sin(omega)
 
 
+@student_check
 def check_slerp(slerp, *, seed: int = 8) -> bool:
     """Exercise B.1: ``slerp(z1, z2, alphas)`` -> (len(alphas), d): spherical interpolation
     (sin((1 - a) w) z1 + sin(a w) z2) / sin(w) between latent vectors z1, z2 (d,), with w the
@@ -172,6 +175,7 @@ def _reference_frechet(mu1, cov1, mu2, cov2):
     )  # fmt: skip
 
 
+@student_check
 def check_frechet_gaussian(frechet, *, seed: int = 11) -> bool:
     """Exercise B.2: ``frechet(mu1, cov1, mu2, cov2)`` -> float: the Frechet (2-Wasserstein)
     distance |mu1 - mu2|^2 + Tr(C1 + C2 - 2 (C1 C2)^(1/2)) between two Gaussians, the quantity

@@ -54,13 +54,19 @@ _FOLDING_TAGS = {"hide-input", "hide-cell", "remove-input", "remove-cell"}
 STUB_COMMENT = "# Your solution here: see the exercise above."
 # A notebook named like a chapter; each must have its row in a3net/chapters.py.
 CHAPTER_LIKE = "[A-Z]_*.ipynb"
-_SOLUTION_DIRECTIVE = re.compile(r"(```+|:::+)\s*\{solution(-start)?\}")
+# A {solution} directive in any fence (backticks, tildes, colons), in any case: never leaked.
+_SOLUTION_DIRECTIVE = re.compile(r"(```+|~~~+|:::+)\s*\{\s*solution(-start)?\s*\}", re.IGNORECASE)
 # The only error a cell of a student copy may stop with: a stub that is not written yet.
 ALLOWED_ERRORS = ("NotImplementedError",)
 
 
 def _tags(cell) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
+
+
+def _has_tag(tags, tag: str) -> bool:
+    """Whether ``tags`` hold ``tag``, in any case and surrounding spaces (``Solution``)."""
+    return any(isinstance(t, str) and t.strip().lower() == tag for t in tags)
 
 
 def _strip_magics(source: str) -> str:
@@ -124,15 +130,17 @@ def make_student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     cells = []
     for index, cell in enumerate(out.cells):
         tags = _tags(cell)
-        if CLAIMS_TAG in tags:
+        if _has_tag(tags, CLAIMS_TAG):
             continue
-        if SOLUTION_TAG in tags:
+        if _has_tag(tags, SOLUTION_TAG):
             if cell.cell_type != "code":
                 continue
             cell.source = stub_source(cell.source)
             # the stub is the student's to write: keep it, unfolded, where the answer was
             cell.metadata["tags"] = [
-                STUB_TAG if t == SOLUTION_TAG else t for t in tags if t not in _FOLDING_TAGS
+                STUB_TAG if _has_tag([t], SOLUTION_TAG) else t
+                for t in tags
+                if t not in _FOLDING_TAGS
             ]
         elif cell.cell_type == "markdown" and _SOLUTION_DIRECTIVE.search(cell.source):
             raise ValueError(
