@@ -223,3 +223,62 @@ def test_parameter_scores_match_sklearn_and_their_definitions():
     )
     with pytest.raises(ValueError, match="one name per column"):
         parameter_scores(truth, pred, ["omega_m"])
+
+
+# ------------------------------------------------------------------ degenerate input (issue 25)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: regression.photoz_scores([0.5], [0.4]), "at least 2 samples"),
+        (lambda: regression.photoz_scores([0.5, 0.5, 0.5], [0.4, 0.5, 0.6]), "constant"),
+        (lambda: regression.r2_per_parameter([[0.3, 0.8]], [[0.3, 0.8]]), "at least 2"),
+        (
+            lambda: regression.r2_per_parameter([[0.3, 0.8], [0.4, 0.8]], np.ones((2, 2))),
+            "column 1",
+        ),
+        (
+            lambda: regression.parameter_scores([[0.3, 0.8], [0.3, 0.9]], np.ones((2, 2)), "ab"),
+            "names",
+        ),
+        (
+            lambda: regression.parameter_scores(
+                [[0.3, 0.8], [0.3, 0.9]], np.ones((2, 2)), ["a", "b"]
+            ),
+            "constant in a",
+        ),
+        (
+            lambda: regression.parameter_scores(
+                [[0.0, 0.8], [0.3, 0.9]], np.ones((2, 2)), ["a", "b"]
+            ),
+            "relative error",
+        ),
+        (lambda: regression.pit([np.nan], [0.0, 1.0], [[1.0, 1.0]]), "NaN"),
+        (lambda: regression.pit([0.5], [0.0, np.inf], [[1.0, 1.0]]), "finite"),
+    ],
+)
+def test_degenerate_scores_are_refused_not_nan(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_scores_of_ordinary_input_raise_no_warning():
+    rng = np.random.default_rng(0)
+    z = rng.uniform(0.1, 2.0, 50)
+    y = rng.uniform(0.1, 1.0, (50, 2))
+    grid = np.linspace(0.0, 3.0, 31)
+    with np.errstate(all="raise"):
+        scores = regression.photoz_scores(z, z + 0.01)
+        r2 = regression.r2_per_parameter(y, y + 0.01)
+        table = regression.parameter_scores(y, y + 0.01, ["omega_m", "sigma_8"])
+        values = regression.pit(z, grid, np.ones((50, grid.size)))
+    assert all(np.isfinite(v) for v in scores.values())
+    assert np.isfinite(r2).all() and np.isfinite(table.to_numpy()).all()
+    assert np.all((values >= 0) & (values <= 1))
+
+
+def test_pit_outside_the_grid_is_zero_or_one():
+    grid = np.linspace(0.5, 1.5, 11)
+    values = regression.pit([0.1, 3.0], grid, np.ones((2, grid.size)))
+    np.testing.assert_allclose(values, [0.0, 1.0])

@@ -8,6 +8,7 @@ from scipy.stats import ks_2samp
 from a3net.data.splits import (
     group_kfold,
     group_split,
+    random_split,
     stratified_group_split,
     train_val_test_split,
 )
@@ -174,3 +175,16 @@ def test_splits_reject_bad_input():
         group_split(np.zeros(5))
     with pytest.raises(ValueError, match="test_fraction must be a number strictly between"):
         group_split(groups, 1.0)
+
+
+def test_seeds_are_checked_and_the_largest_one_works():
+    groups = np.repeat(np.arange(12), 2)
+    values = np.repeat(np.linspace(13.5, 15.0, 12), 2)
+    for stratify in (True, False):
+        parts = train_val_test_split(values, groups, stratify=stratify, seed=2**32 - 1)
+        assert sum(len(p) for p in parts) == len(groups)
+    for bad, error in ((-1, ValueError), (2**32, ValueError), (1.5, TypeError), ("0", TypeError)):
+        with pytest.raises(error, match=r"\[0, 2\*\*32\)"):
+            group_split(groups, seed=bad)
+        with pytest.raises(error, match=r"\[0, 2\*\*32\)"):
+            random_split(10, seed=bad)
