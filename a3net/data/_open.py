@@ -54,6 +54,13 @@ def _raised_by_a3net(err: BaseException) -> bool:
     return bool(frames) and os.path.abspath(frames[-1].filename).startswith(_PACKAGE)
 
 
+def _own_kind(err: BaseException) -> bool:
+    """An error of one of the clear types itself (not a subclass such as UnicodeDecodeError),
+    or one of a3net's own classes: a sentence a3net wrote, to pass through unchanged."""
+    kind = type(err)
+    return kind in _CLEAR or kind.__module__.startswith("a3net")
+
+
 def describe(err: BaseException) -> str:
     """A short reason: the first line of the error's text (at most 100 characters), or its type."""
     text = " ".join(str(err).split()) if str(err).strip() else ""
@@ -97,7 +104,7 @@ def reading(path, kind: str, what: str | None = None):
     try:
         yield
     except _CLEAR as err:
-        if _raised_by_a3net(err):
+        if _raised_by_a3net(err) and _own_kind(err):
             raise
         raise _wrap(err, label, kind) from err
     except (KeyboardInterrupt, SystemExit, GeneratorExit):

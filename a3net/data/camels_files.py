@@ -245,7 +245,7 @@ def _open_maps(path: Path, kind: str) -> np.ndarray:
     """The maps file as a read-only memmap (N, S, S), checked without reading the data."""
     try:
         maps = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
+    except Exception as exc:  # ValueError, OSError, EOFError, tokenize errors of a bad header
         reason = " ".join(str(exc).split())[:120].rstrip(" .")
         raise ValueError(
             f"sources[{kind!r}]: {path.name} is not a complete .npy array file ({reason}); "

@@ -175,6 +175,11 @@ def _refuse_cut_csv(path: Path) -> None:
 _MISSING_WORDS = {"", "nan", "na", "n/a", "null", "none", "-", "--", "inf", "-inf", "+inf"}
 
 
+def _is_text(values: pd.Series) -> bool:
+    """True for a column of strings or Python objects (object or pandas' string dtype)."""
+    return values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
+
+
 def _text_values(values: pd.Series) -> pd.Series:
     """The entries of an object column that are neither numbers nor a word for "missing"."""
     text = values.dropna().astype(str).str.strip()
@@ -186,7 +191,7 @@ def _refuse_text_among_numbers(df: pd.DataFrame, path: Path) -> None:
     """A column of numbers with some text in it (a damaged or hand-edited file) is refused,
     naming the column, rather than read as strings that later pass as missing values."""
     for col in df.columns:
-        if df[col].dtype != object:
+        if not _is_text(df[col]):
             continue
         present = df[col].dropna()
         if present.map(lambda v: isinstance(v, bytes)).any():
@@ -471,7 +476,7 @@ def clean_catalogue(
         raise ValueError(f"missing required columns: {', '.join(needed)}.")
     for _band, _kind, value, error in resolved:
         for col in (value, error):
-            if col is None or df[col].dtype != object:
+            if col is None or not _is_text(df[col]):
                 continue
             text = _text_values(df[col])
             if len(text):

@@ -67,11 +67,16 @@ def _table_hdu(hdul, path):
     if "COADD" in names:
         candidates = [hdul["COADD"]]
     else:
-        candidates = [h for h in hdul[1:] if getattr(h, "columns", None) is not None]
+        candidates = [
+            h
+            for h in hdul[1:]
+            if getattr(h, "columns", None) is not None
+            and any(n.lower() == "flux" for n in h.columns.names)
+        ]
     if not candidates or getattr(candidates[0], "columns", None) is None:
         raise ValueError(
-            f"{path.name} holds no spectrum table (HDU 'COADD' or a binary table after the "
-            "primary HDU); pass an SDSS spec-PLATE-MJD-FIBER.fits file."
+            f"{path.name} holds no spectrum table (HDU 'COADD' or a binary table with a flux "
+            "column after the primary HDU); pass an SDSS spec-PLATE-MJD-FIBER.fits file."
         )
     table = candidates[0].data
     if table is None or len(table) == 0:
