@@ -39,7 +39,7 @@ from a3net.data.splits import (
     train_val_test_split,
 )
 from a3net.evaluation.bootstrap import bootstrap_difference, bootstrap_error, group_bootstrap
-from a3net.evaluation.frechet import FrechetScore
+from a3net.evaluation.frechet import FrechetScore, frechet_gaussian
 from a3net.evaluation.regression import (
     parameter_scores,
     photoz_scores,
@@ -283,6 +283,21 @@ ROWS = [
         "bootstrap_difference-one-row",
         lambda c: bootstrap_difference([0.5], [0.4], [0.3], _stat),
         "at least 2",
+    ),
+    Bad(
+        "frechet_gaussian-negative-covariance",
+        lambda c: frechet_gaussian(np.zeros(2), -np.eye(2), np.zeros(2), np.eye(2)),
+        "not a covariance matrix",
+    ),
+    Bad(
+        "frechet_gaussian-asymmetric-covariance",
+        lambda c: frechet_gaussian(np.zeros(2), np.eye(2), np.zeros(2), [[1.0, 2.0], [0.0, 1.0]]),
+        "cov_b",
+    ),
+    Bad(
+        "frechet_gaussian-nan-covariance",
+        lambda c: frechet_gaussian(np.zeros(2), np.full((2, 2), np.nan), np.zeros(2), np.eye(2)),
+        "NaN",
     ),
     # ------------------------------------------------------------------ bootstraps
     Bad("bootstrap_error-one-row", lambda c: bootstrap_error([0.5], [0.4], _stat), "at least 2"),

@@ -47,6 +47,19 @@ def frechet_gaussian(mu_a, cov_a, mu_b, cov_b) -> float:
             f"means and covariances must have shapes (D,) and (D, D) with one D, got "
             f"{mu_a.shape}, {ca.shape}, {mu_b.shape}, {cb.shape}."
         )
+    for name, value in (("mu_a", mu_a), ("mu_b", mu_b), ("cov_a", ca), ("cov_b", cb)):
+        if not np.isfinite(value).all():
+            raise ValueError(f"{name} contains NaN or infinite values; pass finite moments.")
+    for name, c in (("cov_a", ca), ("cov_b", cb)):
+        scale = max(float(np.abs(c).max()), np.finfo(float).tiny)
+        if (
+            np.abs(c - c.T).max() > 1e-8 * scale
+            or np.linalg.eigvalsh(0.5 * (c + c.T)).min() < -1e-8 * scale
+        ):
+            raise ValueError(
+                f"{name} is not a covariance matrix (symmetric, positive semi-definite); "
+                "pass np.cov(features, rowvar=False)."
+            )
     root = _sqrt_psd(ca)
     middle = root @ cb @ root
     eig = np.linalg.eigvalsh(0.5 * (middle + middle.T))

@@ -150,7 +150,8 @@ def dn4000(loglam, flux, *, ivar=None) -> np.ndarray:
     f_lambda lambda^2 and each mean the flux-conserving average over the band (pixels are
     intervals with edges halfway between the centres ``loglam`` = log10(lambda/A), (L,) or
     (N, L)). ``flux`` (N, L) or (L,) f_lambda; pixels with ``ivar`` 0 are left out. It rises from
-    about 1.0-1.3 in young, star-forming populations to 1.8-2.2 in old, metal-rich ones.
+    about 1.0-1.3 in young, star-forming populations to 1.8-2.2 in old, metal-rich ones. A
+    spectrum whose mean blue-band flux is exactly 0 has no break: NaN (no warning).
     """
     from ..data.spectra_prep import _flux_ivar, _grid, _pixel_edges, band_means
 
@@ -178,4 +179,6 @@ def dn4000(loglam, flux, *, ivar=None) -> np.ndarray:
     mean, covered, _ = band_means(grid, fnu, q, band_edges)
     if np.any(covered[:, [0, 2]] <= 0):
         raise ValueError("some spectra have no pixel with ivar > 0 in a Dn4000 band.")
-    return mean[:, 2] / mean[:, 0]
+    blue = mean[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(blue != 0, mean[:, 2] / np.where(blue != 0, blue, 1.0), np.nan)
