@@ -99,7 +99,6 @@ class Ledger:
         directory=None,
     ):
         import a3net
-
         from a3net.chapters import by_letter
 
         if not isinstance(chapter, str) or len(chapter) != 1 or not chapter.isupper():
