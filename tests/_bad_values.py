@@ -27,9 +27,11 @@ from a3net.data import (
 )
 from a3net.data.clusters import sample_masses
 from a3net.data.cosmology import latin_hypercube
+from a3net.data.cosmology_prep import random_dihedral
 from a3net.data.gaussian_maps import gaussian_control_maps, grid_wavenumbers, mode_power
 from a3net.data.rings import sample_ring_parameters
 from a3net.data.rotations import augment_rotations, flip_images, rotate90, rotate_images
+from a3net.data.spectra_prep import RestFrameSpectra, split_spectra
 from a3net.data.splits import (
     group_kfold,
     group_split,
@@ -89,6 +91,18 @@ _GRID = np.linspace(0.0, 2.0, 21)
 
 def _pz(n=3):
     return np.ones((n, _GRID.size))
+
+
+def _rest_frame(n=10, b=8):
+    import pandas as pd
+
+    return RestFrameSpectra(
+        np.linspace(3.5, 3.7, b),
+        np.ones((n, b), np.float32),
+        np.ones((n, b), np.float32),
+        pd.DataFrame({"z": np.linspace(0.1, 0.2, n)}),
+        np.ones(n, np.float32),
+    )
 
 
 def _stat(t, p):
@@ -176,6 +190,12 @@ ROWS = [
     Bad("seed_everything-str", lambda c: a3net.seed_everything("a"), SEED),
     Bad("seed_everything-float", lambda c: a3net.seed_everything(1.0), SEED),
     Bad("seed_everything-bool", lambda c: a3net.seed_everything(True), SEED),
+    Bad(
+        "random_dihedral-seed-negative",
+        lambda c: random_dihedral(np.ones((2, 1, 4, 4)), seed=-1),
+        SEED,
+    ),
+    Bad("split_spectra-seed-2**40", lambda c: split_spectra(_rest_frame(), seed=2**40), SEED),
     Bad("random_split-seed-negative", lambda c: random_split(10, seed=-1), SEED),
     Bad("stratified_split-seed-str", lambda c: stratified_split([0, 1] * 5, seed="x"), SEED),
     Bad("group_split-seed-float", lambda c: group_split(_GROUPS, seed=1.5), SEED),

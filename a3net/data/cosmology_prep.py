@@ -337,7 +337,10 @@ def random_dihedral(maps, *, seed, return_elements: bool = False):
     for all channels of a map): float32 of the same shape. ``seed``: int or
     ``numpy.random.Generator``. With ``return_elements`` also the elements (N,) int64.
     Vectorised: the maps are grouped by element (8 array operations)."""
+    from .._validation import check_seed
+
     arr = _check_maps(maps, square=True)
+    seed = check_seed(seed, generator=True)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     elements = rng.integers(0, N_DIHEDRAL, size=len(arr))
     out = np.empty_like(arr)

@@ -574,7 +574,9 @@ def split_spectra(data: RestFrameSpectra, *, test_fraction: float = 0.2, seed: i
     if not 0 < n_test < n:
         raise ValueError(f"{n} spectra cannot be split with test_fraction {test_fraction}.")
     is_test = np.zeros(n, dtype=bool)
-    is_test[np.random.default_rng(seed).permutation(n)[:n_test]] = True
+    from .._validation import check_seed
+
+    is_test[np.random.default_rng(check_seed(seed)).permutation(n)[:n_test]] = True
     return _subset(data, ~is_test), _subset(data, is_test)
 
 
