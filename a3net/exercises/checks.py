@@ -70,7 +70,9 @@ def check(condition, what: str, hint: str = "") -> bool:
                 "use np.all(...) or np.any(...)."
             )
     try:
-        passed = bool(condition) and not (isinstance(condition, float) and np.isnan(condition))
+        passed = bool(condition) and not (
+            isinstance(condition, (float, np.floating)) and np.isnan(condition)
+        )
     except Exception:  # noqa: BLE001 - a value without a truth value is not a pass
         passed = False
     if passed:
@@ -203,7 +205,7 @@ def student_check(fn):
         except Exception as err:  # noqa: BLE001 - a student's answer is a FAIL, not a traceback
             if not _STUDENT_ANSWER.get():
                 raise
-            message = " ".join(str(err).split())[:200]
+            message = " ".join(str(err).split())[:200].rstrip(".")
             return check(
                 False,
                 f"{fn.__name__}: your answer can be checked",
