@@ -11,6 +11,7 @@ import shutil
 import urllib.parse
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from a3net.data import fetch as F
@@ -277,3 +278,256 @@ def test_fill_cache_copies_registered_files_found_by_checksum(isolated, tmp_path
     assert F.fill_cache(folder) == []  # already cached: nothing copied again
     with pytest.raises(FileNotFoundError, match="does not exist"):
         F.fill_cache(tmp_path / "missing")
+
+
+# ----------------------------------------------------------------------------------------------
+# Atomic downloads, orphans, fill_cache, A3NET_OFFLINE, read-only caches (issue 25)
+# ----------------------------------------------------------------------------------------------
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def _interrupting_download(payload: bytes):
+    """An HTTPDownloader.__call__ that writes half the file, then is interrupted (Ctrl-C)."""
+
+    def call(self, url, output_file, pooch_obj, check_only=False):
+        with open(output_file, "wb") as fh:
+            fh.write(payload[: len(payload) // 2])
+        raise KeyboardInterrupt
+
+    return call
+
+
+def test_interrupted_download_leaves_nothing_under_the_final_name(served, monkeypatch):
+    import pooch
+
+    base, www, _ = served
+    (www / "table.txt").write_bytes(PAYLOAD)
+    _register("test/table.txt", f"{base}/table.txt", hashlib.sha256(PAYLOAD).hexdigest())
+    target = F.path_in_cache("test/table.txt")
+    with monkeypatch.context() as patch:
+        patch.setattr(pooch.HTTPDownloader, "__call__", _interrupting_download(PAYLOAD))
+        with pytest.raises(KeyboardInterrupt):
+            F.fetch("test/table.txt")
+    assert not target.exists()
+    assert _leftovers(target.parent) == []  # the temporary file went too
+    assert F.fetch("test/table.txt").read_bytes() == PAYLOAD  # and the next try works
+
+
+def test_interrupted_fetch_url_leaves_nothing(served, monkeypatch):
+    import pooch
+
+    base, www, _ = served
+    (www / "map.fits").write_bytes(PAYLOAD)
+    with monkeypatch.context() as patch:
+        patch.setattr(pooch.HTTPDownloader, "__call__", _interrupting_download(PAYLOAD))
+        with pytest.raises(KeyboardInterrupt):
+            F.fetch_url(f"{base}/map.fits", "source", offline=False)
+    folders = list((F.data_dir() / "urls").glob("*"))
+    assert all(_leftovers(f) == [] for f in folders)
+    assert F.fetch_url(f"{base}/map.fits", "source", offline=False).read_bytes() == PAYLOAD
+
+
+def test_orphans_of_a_killed_download_are_removed_but_not_those_of_a_live_one(served):
+    import os
+    import subprocess
+    import sys
+
+    base, www, _ = served
+    (www / "table.txt").write_bytes(PAYLOAD)
+    _register("test/table.txt", f"{base}/table.txt", hashlib.sha256(PAYLOAD).hexdigest())
+    target = F.path_in_cache("test/table.txt")
+    target.parent.mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    orphan = target.parent / f".table.txt.{dead.stdout.strip()}.x1.a3net-partial"
+    mine = target.parent / f".table.txt.{os.getpid()}.x2.a3net-partial"
+    live = target.parent / f".table.txt.{os.getppid()}.x3.a3net-partial"
+    other = target.parent / "notes.txt"
+    for path in (orphan, mine, live, other):
+        path.write_bytes(b"half")
+    assert F.fetch("test/table.txt").read_bytes() == PAYLOAD
+    left = _leftovers(target.parent)
+    assert orphan.name not in left and mine.name not in left
+    if os.name != "nt":
+        assert live.name in left  # another process may still be writing it
+    assert "notes.txt" in left and "table.txt" in left
+
+
+def test_fill_cache_interrupted_leaves_no_half_file(isolated, tmp_path, monkeypatch):
+    payload = b"u g r i z\n" * 500
+    F.register(
+        F.Dataset(
+            name="test/fill_me.dat",
+            url="https://example.invalid/fill_me.dat",
+            sha256=hashlib.sha256(payload).hexdigest(),
+            description="test file",
+            how_to_get="nowhere",
+            size_bytes=len(payload),
+        )
+    )
+    folder = tmp_path / "local"
+    folder.mkdir()
+    (folder / "fill_me.dat").write_bytes(payload)
+
+    def half_then_interrupt(src, dst, length=0):
+        dst.write(src.read(len(payload) // 2))
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(shutil, "copyfileobj", half_then_interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            F.fill_cache(folder)
+    target = F.path_in_cache("test/fill_me.dat")
+    assert not target.exists() and _leftovers(target.parent) == []
+    assert F.fill_cache(folder) == ["test/fill_me.dat"]
+    assert target.read_bytes() == payload
+
+
+@pytest.mark.parametrize("word", ["1", "true", "TRUE", " yes ", "on"])
+def test_offline_words(word, monkeypatch):
+    monkeypatch.setenv("A3NET_OFFLINE", word)
+    assert F._offline_from_env() is True
+
+
+@pytest.mark.parametrize("word", ["", "0", "false", "No", "off"])
+def test_online_words(word, monkeypatch):
+    monkeypatch.setenv("A3NET_OFFLINE", word)
+    assert F._offline_from_env() is False
+
+
+@pytest.mark.parametrize("word", ["maybe", "2", "offline", "y"])
+def test_other_offline_words_are_refused_listing_the_accepted_ones(word, monkeypatch):
+    monkeypatch.setenv("A3NET_OFFLINE", word)
+    _register(
+        "test/table.txt", "https://example.invalid/t.txt", hashlib.sha256(PAYLOAD).hexdigest()
+    )
+    with pytest.raises(ValueError, match="A3NET_OFFLINE") as info:
+        F.fetch("test/table.txt")
+    message = str(info.value)
+    assert repr(word) in message and "true" in message and "off" in message
+
+
+def test_corrupt_file_in_a_read_only_cache_is_one_sentence(served, monkeypatch):
+    import os
+
+    base, www, _ = served
+    (www / "table.txt").write_bytes(PAYLOAD)
+    _register("test/table.txt", f"{base}/table.txt", hashlib.sha256(PAYLOAD).hexdigest())
+    target = F.path_in_cache("test/table.txt")
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"half a file")
+    denied = PermissionError(13, "Read-only file system")
+
+    def replace(src, dst):
+        raise denied
+
+    monkeypatch.setattr(os, "replace", replace)  # what a read-only folder does (even to root)
+    with pytest.raises(PermissionError) as info:
+        F.fetch("test/table.txt")
+    message = str(info.value)
+    assert str(target) in message and "A3NET_DATA" in message and "corrupt" in message
+    assert message.count(". ") == 0 and len(message) < 400
+    assert target.read_bytes() == b"half a file"
+
+
+# ----------------------------------------------------------------------------------------------
+# Simulator caches: damaged files are simulated again, never returned
+# ----------------------------------------------------------------------------------------------
+
+
+def _cached_file(pattern: str) -> Path:
+    (path,) = (F.data_dir() / "simulated").glob(pattern)
+    return path
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    ["truncate", "empty", "flip", "wrong_shape", "wrong_dtype", "missing_array"],
+)
+def test_damaged_spectra_cache_is_simulated_again(spoil):
+    from a3net.data import spectra as S
+    from a3net.data._cache import CacheWarning
+
+    first = S.simulate_spectra(3, seed=5, cache=True)
+    path = _cached_file("spectra-*.npz")
+    data = path.read_bytes()
+    if spoil == "truncate":
+        path.write_bytes(data[: len(data) // 2])
+    elif spoil == "empty":
+        path.write_bytes(b"")
+    elif spoil == "flip":
+        path.write_bytes(data[:100] + bytes(b ^ 0xFF for b in data[100:400]) + data[400:])
+    else:
+        with np.load(path) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+        if spoil == "wrong_shape":
+            arrays["flux"] = arrays["flux"][:2]
+        elif spoil == "wrong_dtype":
+            arrays["and_mask"] = arrays["and_mask"].astype(np.float64)
+        else:
+            del arrays["loglam"]
+        np.savez(path, **arrays)
+    with pytest.warns(CacheWarning, match="simulated again"):
+        again = S.simulate_spectra(3, seed=5, cache=True)
+    assert np.array_equal(again.flux, first.flux) and again.labels.equals(first.labels)
+    third = S.simulate_spectra(3, seed=5, cache=True)  # the cache was written again
+    assert np.array_equal(third.flux, first.flux)
+
+
+@pytest.mark.parametrize("spoil", ["truncate", "text", "wrong_shape", "wrong_dtype", "npz"])
+def test_damaged_maps_cache_is_simulated_again(spoil):
+    from a3net.data import cosmology as C
+    from a3net.data._cache import CacheWarning
+
+    params = C.latin_hypercube(1, seed=0)
+    first, _ = C.simulate_maps(params, map_size=8, grid=16, cache=True)
+    path = _cached_file("cosmology-*.npy")
+    if spoil == "truncate":
+        path.write_bytes(path.read_bytes()[:200])
+    elif spoil == "text":
+        path.write_text("not an array\n")
+    elif spoil == "npz":
+        with open(path, "wb") as fh:
+            np.savez(fh, maps=first)
+    else:
+        wrong = first[:5] if spoil == "wrong_shape" else first.astype(np.float64)
+        with open(path, "wb") as fh:
+            np.save(fh, wrong)
+    with pytest.warns(CacheWarning, match="simulated again"):
+        again, _ = C.simulate_maps(params, map_size=8, grid=16, cache=True)
+    assert again.dtype == np.float32 and np.array_equal(again, first)
+
+
+def test_unwritable_simulator_cache_only_warns(monkeypatch):
+    import os
+
+    from a3net.data import spectra as S
+    from a3net.data._cache import CacheWarning
+
+    def replace(src, dst):
+        raise PermissionError(13, "Read-only file system")
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.warns(CacheWarning, match="could not be written"):
+        result = S.simulate_spectra(2, seed=1, cache=True)
+    assert result.flux.shape[0] == 2
+    folder = F.data_dir() / "simulated"
+    assert _leftovers(folder) == []  # no temporary file left behind
+
+
+def test_interrupted_cache_write_leaves_no_file(monkeypatch):
+    from a3net.data import cosmology as C
+
+    params = C.latin_hypercube(1, seed=0)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(np, "save", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            C.simulate_maps(params, map_size=8, grid=16, cache=True)
+    assert _leftovers(F.data_dir() / "simulated") == []
