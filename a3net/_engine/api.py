@@ -14,10 +14,21 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .._validation import check_positive_int, check_seed
 from ..interpret import _attribution_maps
 from .contract import check_use
 from .latent import latent_vectors
 from .training import Backend, evaluate_loop, fit_loop
+
+
+def _rows(value, name: str) -> int:
+    """The number of rows of an array-like ``value``; TypeError naming ``name`` otherwise."""
+    try:
+        return len(value)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be an array with one row per sample, got {type(value).__name__}."
+        ) from None
 
 
 def bind_api(backend: Backend) -> SimpleNamespace:
@@ -49,6 +60,17 @@ def bind_api(backend: Backend) -> SimpleNamespace:
         numbers to record (e.g. a sample-quality score of a generator at each checkpoint). The
         history maps ``loss`` and the model's metrics (and their ``val_`` versions, and the
         callback's keys) to lists, one value per epoch.
+
+        ``seed`` (a whole number in [0, 2**32)) seeds the shuffling, dropout, the model's noise
+        and the initial weights: a model not trained yet is first given the weights its
+        constructor draws after ``seed_everything(seed)``, so the same seed gives the same
+        trained model in each framework whatever was seeded when it was built. A model trained
+        before (or given other weights) keeps its weights and trains on from them.
+
+        ``lr`` is a positive finite number (NumPy scalars accepted), ``epochs`` at most 100000
+        unless the environment variable ``A3NET_MAX_EPOCHS`` allows more. A NaN or infinite
+        epoch loss stops the fit with a ValueError that says what to try. However the fit ends
+        (done, an error, Ctrl-C), the model is left in evaluation mode.
         """
         return fit_loop(
             backend, model, x, y, epochs=epochs, batch_size=batch_size, lr=lr,
@@ -63,6 +85,7 @@ def bind_api(backend: Backend) -> SimpleNamespace:
     def predict(model, x, *, batch_size: int = 256) -> np.ndarray:
         """Outputs of ``model`` for NumPy ``x``: logits (classifiers) or values (regressors)."""
         check_use(backend, model, "predict")
+        batch_size = check_positive_int(batch_size, "batch_size")
         x = model.check_inputs(x)
         backend.set_training(model, False)
         out = [backend.outputs(model, x[s : s + batch_size]) for s in range(0, len(x), batch_size)]
@@ -104,6 +127,8 @@ def bind_api(backend: Backend) -> SimpleNamespace:
         counts the model inputs per pass, noisy copies and path points included.
         """
         check_use(backend, model, "saliency")
+        batch_size = check_positive_int(batch_size, "batch_size")
+        seed = check_seed(seed, "seed")
         x = model.check_inputs(x)
         backend.set_training(model, False)
         return _attribution_maps(
@@ -125,7 +150,9 @@ def bind_api(backend: Backend) -> SimpleNamespace:
         draws).
         """
         check_use(backend, model, "generate")
-        c = model.check_targets(conditions, len(np.asarray(conditions)), "conditions")
+        seed = check_seed(seed, "seed")
+        batch_size = check_positive_int(batch_size, "batch_size")
+        c = model.check_targets(conditions, _rows(conditions, "conditions"), "conditions")
         z = latent_vectors(model, len(c), seed, latent)
         backend.set_training(model, False)
         out = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .._validation import (
     check_channels,
+    check_memory,
     check_option,
     check_output_activation,
     check_positive_int,
@@ -20,6 +21,45 @@ from .._validation import (
 FILL_MODES = ("constant", "nearest", "reflect")  # of RandomRotation, in both frameworks
 NORMS = ("layer", "group", "batch", "none")
 PADDINGS = ("zeros", "circular")
+
+
+def check_model_size(model, parameters: int, activations: int) -> None:
+    """Refuse, before any layer is built, a model whose sizes need more memory than
+    ``A3NET_MAX_GB`` (default 8 GiB) allows: ``parameters`` weights (stored with their gradient
+    and two Adam moments) and ``activations`` values of one sample (kept for the backward
+    pass), float32. A MemoryError says how to raise the limit."""
+    check_memory(
+        4 * (4 * int(parameters) + 2 * int(activations)),
+        f"{type(model).__name__} with these sizes ({int(parameters):,} weights)",
+    )
+
+
+def _conv_stack(in_channels: int, side: int, widths, convs: int = 1, kernel: int = 3, dims=2):
+    """Weights and one sample's activations of conv blocks of ``widths`` (``convs`` convolutions
+    each, 'same' padding, each block followed by a 2x pooling) on ``dims``-D maps of ``side``
+    pixels: (weights, activations)."""
+    weights, values, prev = 0, in_channels * side**dims, in_channels
+    for width in widths:
+        for _ in range(convs):
+            weights += kernel**dims * prev * width + width
+            values += 2 * width * side**dims
+            prev = width
+        side = max(side // 2, 1)
+    return weights, values
+
+
+def _dense_stack(inputs: int, widths) -> tuple[int, int]:
+    """Weights and activations of dense layers of ``widths`` after ``inputs`` values."""
+    weights, values, prev = 0, inputs, inputs
+    for width in widths:
+        weights += prev * width + width
+        values += 2 * width
+        prev = width
+    return weights, values
+
+
+def _check_stacks(model, *stacks) -> None:
+    check_model_size(model, sum(w for w, _ in stacks), sum(v for _, v in stacks))
 
 
 def _square_images(model, image_size, minimum: int = 1, in_channels: int = 1) -> int:
@@ -42,15 +82,22 @@ def ring_cnn(model, image_size, channels, hidden, dropout):
     image_size = _square_images(model, image_size, minimum=8)
     channels, hidden = check_channels(channels), check_positive_int(hidden, "hidden")
     side = pooled_side(image_size, len(channels))
+    _check_stacks(
+        model,
+        _conv_stack(1, image_size, channels),
+        _dense_stack(channels[-1] * side * side, (hidden, 16)),
+    )
     return channels, hidden, check_rate(dropout, "dropout"), side
 
 
 def ring_mlp(model, n_outputs, image_size, hidden, dropout):
     """RingRegressorMLP: returns the widths ``hidden`` and ``dropout``."""
     model.n_outputs = check_positive_int(n_outputs, "n_outputs")
-    _square_images(model, image_size, minimum=8)
+    image_size = _square_images(model, image_size, minimum=8)
     dropout = check_rate(dropout, "dropout")
-    return check_channels(hidden, "hidden"), dropout
+    hidden = check_channels(hidden, "hidden")
+    _check_stacks(model, _dense_stack(image_size * image_size, (*hidden, model.n_outputs)))
+    return hidden, dropout
 
 
 def ring_cvae(model, n_conditions, latent_dim, image_size, hidden, beta):
@@ -65,7 +112,15 @@ def ring_cvae(model, n_conditions, latent_dim, image_size, hidden, beta):
         raise ValueError(f"beta must be non-negative, got {beta!r}.")
     model.beta = float(beta)
     model.sample_shape = (1, image_size, image_size)
-    return hidden, image_size // 4
+    side = image_size // 4
+    _check_stacks(  # encoder and decoder: two conv stages, 64 x side x side <-> hidden <-> latent
+        model,
+        _conv_stack(1, image_size, (32, 64)),
+        _conv_stack(64, side, (64, 32)),
+        _dense_stack(64 * side * side + model.n_conditions, (hidden, 2 * model.latent_dim)),
+        _dense_stack(model.latent_dim + model.n_conditions, (hidden, 64 * side * side)),
+    )
+    return hidden, side
 
 
 def cluster_cnn(model, image_size, channels, dense, dropout, output, n_outputs):
@@ -75,7 +130,12 @@ def cluster_cnn(model, image_size, channels, dense, dropout, output, n_outputs):
     channels, dense = check_channels(channels), check_channels(dense, "dense")
     dropout = check_rate(dropout, "dropout")
     output = check_output_activation(output)
-    valid_conv_side(image_size, [(1, True)] * len(channels))
+    side = valid_conv_side(image_size, [(1, True)] * len(channels))
+    _check_stacks(
+        model,
+        _conv_stack(1, image_size, channels),
+        _dense_stack(channels[-1] * side * side, (*dense, model.n_outputs)),
+    )
     return channels, dense, dropout, output
 
 
@@ -91,6 +151,9 @@ def deep_cluster_cnn(model, image_size, rotation_factor, random_flip, fill_mode,
     image_size = _square_images(model, image_size)
     dropout = check_rate(dropout, "dropout")
     side = valid_conv_side(image_size, [(2, True), (2, True), (2, False)])
+    _check_stacks(
+        model, _conv_stack(1, image_size, channels, convs=2), _dense_stack(channels[-1], (128,))
+    )
     rotation_factor = check_rate(rotation_factor, "rotation_factor")
     check_option(fill_mode, "fill_mode", FILL_MODES)
     if not isinstance(random_flip, bool):
@@ -109,6 +172,11 @@ def equivariant_cluster_cnn(model, image_size, channels, dense, dropout):
             f"image_size must be a multiple of {2 ** len(channels)} for {len(channels)} "
             f"2x2 poolings that keep the 90-degree symmetry exact, got {image_size}."
         )
+    _check_stacks(  # four rotated copies of every map and kernel
+        model,
+        _conv_stack(4, image_size, [4 * c for c in channels]),
+        _dense_stack(channels[-1], (*dense, 1)),
+    )
     return channels, dense, dropout
 
 
@@ -121,6 +189,12 @@ def cosmo_cnn(model, image_size, in_channels, channels, dense, norm, padding, dr
     )
     in_channels = check_positive_int(in_channels, "in_channels")
     model.sample_shape = (in_channels, image_size, image_size)
+    side = image_size // 2 ** len(channels)
+    _check_stacks(
+        model,
+        _conv_stack(in_channels, image_size, channels),
+        _dense_stack(channels[-1] * side * side, (dense, 8)),
+    )
     norm, padding = check_option(norm, "norm", NORMS), check_option(padding, "padding", PADDINGS)
     return image_size, channels, dense, norm, padding, check_rate(dropout, "dropout")
 
@@ -130,6 +204,12 @@ def cosmo_batchnorm_cnn(model, image_size, in_channels, n_outputs, dropout, padd
     model.n_outputs = check_positive_int(n_outputs, "n_outputs")
     image_size = check_side_multiple(image_size, 8, "three 2x2 poolings")
     model.sample_shape = (check_positive_int(in_channels, "in_channels"), image_size, image_size)
+    side = image_size // 8
+    _check_stacks(
+        model,
+        _conv_stack(model.sample_shape[0], image_size, (8, 32, 64), kernel=4),
+        _dense_stack(64 * side * side, (1024, 32, model.n_outputs)),
+    )
     return image_size, check_rate(dropout, "dropout"), check_option(padding, "padding", PADDINGS)
 
 
@@ -142,6 +222,11 @@ def cosmo_resnet(model, image_size, in_channels, stages, blocks_per_stage, n_out
         image_size, 4 * 2 ** (len(stages) - 1), f"the stem and {len(stages)} stages"
     )
     model.sample_shape = (check_positive_int(in_channels, "in_channels"), image_size, image_size)
+    _check_stacks(  # the stem halves the side twice; each block has two convolutions
+        model,
+        _conv_stack(model.sample_shape[0], image_size, (stages[0],), kernel=7),
+        _conv_stack(stages[0], image_size // 4, stages, convs=2 * n_blocks),
+    )
     return stages, n_blocks, check_option(padding, "padding", PADDINGS)
 
 
@@ -149,7 +234,9 @@ def photoz_mlp(model, n_features, hidden, dropout):
     """PhotoZMLP: returns the widths ``hidden`` and ``dropout``."""
     model.n_outputs = 1
     model.sample_shape = (check_positive_int(n_features, "n_features"),)
-    return check_channels(hidden, "hidden"), check_rate(dropout, "dropout")
+    hidden = check_channels(hidden, "hidden")
+    _check_stacks(model, _dense_stack(model.sample_shape[0], (*hidden, 1)))
+    return hidden, check_rate(dropout, "dropout")
 
 
 def spectrum_cvae(model, n_bins, n_conditions, latent_dim, channels, hidden, beta):
@@ -173,4 +260,12 @@ def spectrum_cvae(model, n_bins, n_conditions, latent_dim, channels, hidden, bet
     model.n_conditions = check_positive_int(n_conditions, "n_conditions")
     model.latent_dim = check_positive_int(latent_dim, "latent_dim")
     model.sample_shape = (n_bins,)
-    return n_bins, channels, check_positive_int(hidden, "hidden")
+    hidden = check_positive_int(hidden, "hidden")
+    _check_stacks(  # 1-D convolutions down and up, dense layers to and from z
+        model,
+        _conv_stack(1, n_bins, (channels // 4, channels // 2, channels), kernel=5, dims=1),
+        _conv_stack(channels, n_bins // 8, (channels, channels // 2, channels // 4), 1, 5, 1),
+        _dense_stack(channels * (n_bins // 8) + model.n_conditions, (hidden, 2 * model.latent_dim)),
+        _dense_stack(model.latent_dim + model.n_conditions, (hidden, channels * (n_bins // 8))),
+    )
+    return n_bins, channels, hidden

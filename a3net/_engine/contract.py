@@ -9,6 +9,10 @@ them, and so is a model like the WGAN (``a3net._engine.gan``).
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Mapping
+
 import numpy as np
 
 from .._validation import as_float_array, check_targets
@@ -29,6 +33,40 @@ class ModelContract:
     n_outputs = 1
     n_conditions = 1
 
+    def __init_subclass__(cls, **kwargs):
+        """Wrap each model class's ``__init__`` to keep its arguments and a checksum of its
+        initial weights: ``fit(seed=...)`` rebuilds an untrained model's weights under the seed
+        (``initial_weights``)."""
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None or getattr(init, "_a3net_wrapped", False):
+            return
+
+        @functools.wraps(init)
+        def __init__(self, *args, **kw):
+            init(self, *args, **kw)
+            if type(self).__init__ is __init__:  # the outermost constructor: the model is built
+                object.__setattr__(self, "_a3net_arguments", (args, kw))
+                object.__setattr__(self, "_a3net_checksum", self._weight_checksum())
+
+        __init__._a3net_wrapped = True
+        __init__.__signature__ = inspect.signature(init)  # what Keras reads to rebuild a model
+        cls.__init__ = __init__
+
+    def untrained(self) -> bool:
+        """True while the model's weights are still the ones its constructor drew."""
+        checksum = getattr(self, "_a3net_checksum", None)
+        return checksum is not None and checksum == self._weight_checksum()
+
+    def twin_arguments(self) -> tuple:
+        """The (args, kwargs) the model was built with."""
+        return getattr(self, "_a3net_arguments", ((), {}))
+
+    def _weight_checksum(self) -> tuple:
+        """A checksum of the model's weights (sums and sums of squares), to tell whether they
+        changed since the model was built."""
+        raise NotImplementedError
+
     def check_inputs(self, x, name: str = "x") -> np.ndarray:
         """``x`` as float32 (N, *sample_shape), or a clear error naming ``name``."""
         return as_float_array(
@@ -37,6 +75,12 @@ class ModelContract:
 
     def check_targets(self, y, n: int, name: str | None = None) -> np.ndarray:
         """Targets of ``n`` samples for this model's task: int64 classes or float32 (N, K)."""
+        default = "y" if self.task != "generative" else "conditions"
+        if isinstance(y, (Mapping, str, bytes, set)) or np.isscalar(y):
+            raise TypeError(
+                f"{name or default} must be an array with one row per sample, got "
+                f"{type(y).__name__}; pass a NumPy array (e.g. df[columns].to_numpy())."
+            )
         if self.task == "classification":
             return check_targets(y, n, name or "y", classification=True, n_classes=self.n_classes)
         if self.task == "generative":

@@ -11,6 +11,7 @@ generator step (Arjovsky et al. 2017; Gulrajani et al. 2017).
 from __future__ import annotations
 
 from .._validation import check_non_negative, check_option, check_positive_int, check_rate
+from .checks import _conv_stack, _dense_stack, check_model_size
 from .latent import LATENT_NOISES
 
 CONDITIONINGS = ("both", "generator", "none")
@@ -62,6 +63,14 @@ class WassersteinSteps:
         channels = check_positive_int(channels, "channels")
         g_inputs = self.latent_dim + (self.n_conditions if conditioning != "none" else 0)
         d_inputs = channels * (n_bins // 8) + (self.n_conditions if conditioning == "both" else 0)
+        stacks = (  # the generator (twice: the average), its upsampling convolutions, the critic
+            _dense_stack(g_inputs, (hidden, channels * (n_bins // 8))),
+            _dense_stack(g_inputs, (hidden, channels * (n_bins // 8))),
+            _conv_stack(channels, n_bins, (channels,) * 3, convs=3, dims=1),
+            _conv_stack(channels, n_bins, (channels,) * 3, convs=3, dims=1),
+            _dense_stack(d_inputs, (hidden, 1)),
+        )
+        check_model_size(self, sum(w for w, _ in stacks), sum(v for _, v in stacks))
         return n_bins, hidden, channels, g_inputs, d_inputs
 
     def _generator_input(self, z, c):

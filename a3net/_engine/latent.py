@@ -28,7 +28,13 @@ def latent_vectors(model, n: int, seed: int, latent=None) -> np.ndarray:
     or ``latent_draws`` of the model's noise kind seeded with ``seed``."""
     if latent is None:
         return latent_draws(n, model.latent_dim, seed, getattr(model, "latent_noise", "normal"))
-    z = np.asarray(latent, dtype=np.float32)
+    try:
+        z = np.asarray(latent, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"latent must be a numeric array (len(conditions), latent_dim) = ({n}, "
+            f"{model.latent_dim}), got {type(latent).__name__}."
+        ) from None
     if z.shape != (n, model.latent_dim) or not np.all(np.isfinite(z)):
         raise ValueError(
             f"latent must be finite with shape (len(conditions), latent_dim) = "

@@ -18,21 +18,78 @@ GPUs that have them, TensorFlow's default and set for PyTorch too); neither uses
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from tqdm import tqdm
 
-from .._validation import check_non_negative, check_positive_int
+from .._validation import check_non_negative, check_positive_int, check_seed
 
 SCHEDULES = ("cosine", "constant")
+MAX_EPOCHS_ENV = "A3NET_MAX_EPOCHS"
+DEFAULT_MAX_EPOCHS = 100_000
+"""Most epochs one ``fit`` runs unless ``A3NET_MAX_EPOCHS`` allows more (the full profile's
+longest fit has 200)."""
+
+
+def max_epochs() -> int:
+    """The most epochs one ``fit`` may run: ``A3NET_MAX_EPOCHS``, else 100000."""
+    raw = os.environ.get(MAX_EPOCHS_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_EPOCHS
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(
+            f"the environment variable {MAX_EPOCHS_ENV} must be a whole number of epochs of at "
+            f"least 1, got {raw!r}."
+        )
+    return value
+
+
+def check_epochs(epochs) -> int:
+    """``epochs`` as an int in [1, ``max_epochs()``] (NumPy integers accepted)."""
+    epochs = check_positive_int(epochs, "epochs")
+    limit = max_epochs()
+    if epochs > limit:
+        raise ValueError(
+            f"epochs={epochs} is above the limit of {limit} epochs per fit; train for fewer "
+            f"epochs or raise the limit with the environment variable {MAX_EPOCHS_ENV}."
+        )
+    return epochs
+
+
+def check_learning_rate(lr, name: str = "lr") -> float:
+    """``lr`` as a positive finite float (NumPy scalars accepted)."""
+    if isinstance(lr, (bool, np.bool_)) or not isinstance(
+        lr, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(f"{name} must be a positive number such as 1e-3, got {type(lr).__name__}.")
+    value = float(lr)
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive finite number such as 1e-3, got {lr!r}.")
+    return value
+
+
+def check_finite_number(value, name: str) -> float:
+    """``value`` as a finite non-negative float (NumPy scalars accepted)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(f"{name} must be a non-negative number, got {type(value).__name__}.")
+    out = check_non_negative(float(value), name)
+    if not np.isfinite(out):
+        raise ValueError(f"{name} must be a finite non-negative number, got {value!r}.")
+    return out
 
 
 def learning_rates(lr: float, epochs: int, schedule: str = "cosine") -> list[float]:
     """The learning rate of every epoch: constant, or a cosine decay from ``lr`` to ``lr / 100``."""
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}.")
+    lr = check_learning_rate(lr)
     if schedule == "constant":
         return [float(lr)] * epochs
     if schedule == "cosine":
@@ -58,6 +115,11 @@ class Backend:
 
     def seed(self, seed: int) -> None:
         """Seed the framework's global generators (dropout, initialisation)."""
+        raise NotImplementedError
+
+    def initial_weights(self, model, seed: int) -> None:
+        """Give ``model`` the weights its constructor draws after ``seed_everything(seed)``:
+        build a twin with the same arguments under the seed and copy its weights."""
         raise NotImplementedError
 
     def to_device(self, array: np.ndarray):
@@ -163,14 +225,19 @@ def check_step_output(model, values) -> dict:
 
 def prepare_fit(model, x, y, *, epochs, batch_size, lr, schedule, validation):
     """Check the arguments of ``fit``: returns x, y, validation, rates, batch_size."""
-    epochs = check_positive_int(epochs, "epochs")
+    epochs = check_epochs(epochs)
     batch_size = check_positive_int(batch_size, "batch_size")
+    if not isinstance(schedule, str) or schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}.")
     rates = learning_rates(lr, epochs, schedule)
     x = model.check_inputs(x)
     y = model.check_targets(y, len(x))
     if validation is not None:
-        if len(validation) != 2:
-            raise ValueError("validation must be a pair (x_val, y_val).")
+        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+            raise ValueError(
+                "validation must be a pair (x_val, y_val) or None, got "
+                f"{type(validation).__name__}."
+            )
         x_val = model.check_inputs(validation[0], "validation x")
         validation = (x_val, model.check_targets(validation[1], len(x_val), "validation y"))
     return x, y, validation, rates, batch_size
@@ -192,9 +259,18 @@ def fit_loop(
     progress: bool,
     callback: Callable | None = None,
 ) -> dict:
-    """The epoch loop of ``fit`` for either framework; returns the per-epoch history."""
+    """The epoch loop of ``fit`` for either framework; returns the per-epoch history.
+
+    An untrained model first gets the weights its constructor draws under ``seed``
+    (``Backend.initial_weights``), so the same seed gives the same trained model whatever was
+    seeded when it was built. A NaN or infinite epoch loss stops the fit with a ValueError; the
+    model is left in evaluation mode however the loop ends (an error, Ctrl-C).
+    """
     backend.configure()
     backend.check_model(model)
+    seed = check_seed(seed, "seed")
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be True or False, got {type(progress).__name__}.")
     if callback is not None and not callable(callback):
         raise TypeError(
             "callback must be a function of the epoch index (or None), got "
@@ -210,48 +286,77 @@ def fit_loop(
         schedule=schedule,
         validation=validation,
     )
-    weight_decay = check_non_negative(weight_decay, "weight_decay")
+    weight_decay = check_finite_number(weight_decay, "weight_decay")
+    lr = check_learning_rate(lr)
+    if model.untrained():
+        backend.initial_weights(model, seed)
     backend.seed(seed)
     model.reset_noise(seed)
     rng = np.random.default_rng(seed)
+    try:
+        return _epochs(
+            backend, model, x, y, epochs=len(rates), rates=rates, lr=lr, batch_size=batch_size,
+            weight_decay=weight_decay, validation=validation, rng=rng, progress=progress,
+            callback=callback,
+        )  # fmt: skip
+    finally:
+        backend.set_training(model, False)  # also after an error or a KeyboardInterrupt
+
+
+def _check_finite_epoch(model, history: dict, keys, epoch: int, lr: float) -> None:
+    """Stop the fit with one sentence when an epoch's loss (or a step's metric) is not finite."""
+    for key in keys:
+        value = history[key][-1]
+        if not np.isfinite(value):
+            raise ValueError(
+                f"{type(model).__name__} training stopped at epoch {epoch + 1}: the mean "
+                f"{key} is {value}; try a smaller learning rate than lr={lr:g} and check x and "
+                "y for NaN, infinite or very large values."
+            )
+
+
+def _epochs(
+    backend, model, x, y, *, epochs, rates, lr, batch_size, weight_decay, validation, rng,
+    progress, callback,
+) -> dict:  # fmt: skip
+    """The epochs of ``fit_loop`` (whose ``finally`` leaves the model in evaluation mode)."""
     groups = model.configure_optimizers(lr=lr, weight_decay=weight_decay)
     optimizers = check_optimizer_groups(model, groups, backend.trainable_parameters(model), backend)
     scale = {name: backend.get_learning_rate(opt) / lr for name, opt in optimizers.items()}
     step = backend.batch_step(model, optimizers, backend.to_device(x), backend.to_device(y))
     history: dict[str, list[float]] = {}
     callback_keys: set[str] = set()
-    bar = tqdm(
+    with tqdm(
         range(epochs), desc=type(model).__name__, disable=not progress, file=sys.stderr, leave=False
-    )
-    for epoch in bar:
-        for name, opt in optimizers.items():
-            backend.set_learning_rate(opt, rates[epoch] * scale[name])
-        backend.set_training(model, True)
-        totals: dict = {}
-        order = rng.permutation(len(x))
-        for start in range(0, len(x), batch_size):
-            idx = order[start : start + batch_size]
-            values = step(idx)
-            if not totals:
-                values = check_step_output(model, values)
-            for key, value in values.items():  # summed on the device: no host sync per batch
-                totals[key] = totals.get(key, 0.0) + value * len(idx)
-        for key, value in totals.items():
-            history.setdefault(key, []).append(backend.to_float(value) / len(x))
-        if validation is not None:
-            scores = evaluate_loop(backend, model, *validation, batch_size=max(batch_size, 256))
-            for key, value in scores.items():
-                history.setdefault(f"val_{key}", []).append(value)
-        if callback is not None:  # its keys get NaN in the epochs it returns nothing for
-            backend.set_training(model, False)
-            for key, value in (callback(epoch) or {}).items():
-                history.setdefault(key, [np.nan] * epoch).append(float(value))
-                callback_keys.add(key)
-            for key in callback_keys:
-                history[key] += [np.nan] * (epoch + 1 - len(history[key]))
-        bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in history.items()})
-    bar.close()
-    backend.set_training(model, False)
+    ) as bar:
+        for epoch in bar:
+            for name, opt in optimizers.items():
+                backend.set_learning_rate(opt, rates[epoch] * scale[name])
+            backend.set_training(model, True)
+            totals: dict = {}
+            order = rng.permutation(len(x))
+            for start in range(0, len(x), batch_size):
+                idx = order[start : start + batch_size]
+                values = step(idx)
+                if not totals:
+                    values = check_step_output(model, values)
+                for key, value in values.items():  # summed on the device: no host sync per batch
+                    totals[key] = totals.get(key, 0.0) + value * len(idx)
+            for key, value in totals.items():
+                history.setdefault(key, []).append(backend.to_float(value) / len(x))
+            _check_finite_epoch(model, history, totals, epoch, lr)
+            if validation is not None:
+                scores = evaluate_loop(backend, model, *validation, batch_size=max(batch_size, 256))
+                for key, value in scores.items():
+                    history.setdefault(f"val_{key}", []).append(value)
+            if callback is not None:  # its keys get NaN in the epochs it returns nothing for
+                backend.set_training(model, False)
+                for key, value in (callback(epoch) or {}).items():
+                    history.setdefault(key, [np.nan] * epoch).append(float(value))
+                    callback_keys.add(key)
+                for key in callback_keys:
+                    history[key] += [np.nan] * (epoch + 1 - len(history[key]))
+            bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in history.items()})
     return history
 
 
@@ -282,6 +387,8 @@ __all__ = [
     "Backend",
     "SCHEDULES",
     "check_optimizer_groups",
+    "check_epochs",
+    "check_learning_rate",
     "check_step_output",
     "evaluate_loop",
     "fit_loop",

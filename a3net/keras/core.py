@@ -70,7 +70,13 @@ def init_like_torch(model) -> None:
 
 
 class A3Model(ModelContract, keras.Model):
-    """Base of every a3net model: its contract, its optimisers, its batch step and its noise."""
+    """Base of every a3net model: its contract, its optimisers, its batch step and its noise.
+
+    ``training`` says whether ``fit`` is running its epochs (as a PyTorch module's does); the
+    layers get the mode as their ``training`` argument.
+    """
+
+    training = False
 
     def __init__(self):
         configure("keras")  # before TensorFlow's first op fixes its thread pools
@@ -167,6 +173,12 @@ class A3Model(ModelContract, keras.Model):
     def _zeros_like(self, x):
         return tf.zeros_like(x)
 
+    def _weight_checksum(self):
+        values = [np.asarray(keras.ops.convert_to_numpy(v), np.float64) for v in self.weights]
+        if not values:
+            return ()
+        return (float(sum(v.sum() for v in values)), float(sum((v * v).sum() for v in values)))
+
     def _build_with_zeros(self, *extra_inputs):
         """Create the weights by one call on zeros (Keras builds lazily), then initialise them as
         the PyTorch twin is (``init_like_torch``)."""
@@ -218,6 +230,30 @@ class KerasBackend(Backend):
 
     def seed(self, seed):
         tf.random.set_seed(seed)
+
+    def set_training(self, model, training):
+        object.__setattr__(model, "training", bool(training))
+
+    def initial_weights(self, model, seed):
+        # keras.utils.set_random_seed, as seed_everything calls it, seeds Keras's initialisers,
+        # which draw from Python's and NumPy's global generators: their states are kept
+        import random
+
+        python_state, numpy_state = random.getstate(), np.random.get_state()  # noqa: NPY002
+        try:
+            keras.utils.set_random_seed(int(seed))
+            args, kwargs = model.twin_arguments()
+            twin = type(model)(*args, **kwargs)
+        finally:
+            random.setstate(python_state)
+            np.random.set_state(numpy_state)  # noqa: NPY002
+        if len(twin.weights) != len(model.weights):
+            raise ValueError(
+                f"{type(model).__name__} rebuilt with its arguments has other weights; build it "
+                "so that its constructor creates all of them."
+            )
+        for mine, fresh in zip(model.weights, twin.weights, strict=True):
+            mine.assign(fresh.value)
 
     def to_device(self, array):
         return tf.constant(array)

@@ -22,6 +22,44 @@ from .._engine.contract import GenerativeContract, ModelContract
 from .._engine.training import Backend
 from .._threads import configure
 
+_WARMED_UP = False
+
+
+def warm_up() -> None:
+    """Take one throwaway step of each optimiser a3net uses, once per process, deaf to Ctrl-C.
+
+    The first optimiser step imports torch's compiler modules (torch._dynamo, sympy, ...: about
+    800 modules, seconds on a CPU) lazily. A Ctrl-C in the middle of those imports used to leave
+    partly initialised modules behind, and every later ``fit`` in the process then failed
+    ("partially initialized module 'torch._dynamo'"). Here the imports happen when the first
+    model is built or trained, with SIGINT held back (in the main thread) until they are done:
+    an interrupt then arrives as a KeyboardInterrupt right after them, with nothing half-imported.
+    """
+    global _WARMED_UP
+    if _WARMED_UP:
+        return
+    import signal
+    import threading
+
+    held: list[int] = []
+    main = threading.current_thread() is threading.main_thread()
+    previous = (
+        signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum)) if main else None
+    )
+    try:
+        weight = nn.Parameter(torch.zeros(1))
+        for opt in (torch.optim.AdamW([weight], lr=1e-3), torch.optim.RMSprop([weight], lr=1e-3)):
+            weight.grad = torch.zeros(1)
+            opt.step()
+        _WARMED_UP = True
+    finally:
+        if main:
+            signal.signal(
+                signal.SIGINT, signal.default_int_handler if previous is None else previous
+            )
+    if held:
+        raise KeyboardInterrupt
+
 
 def device() -> str:
     """The device models train on: ``cuda`` if available, else ``mps``, else ``cpu``."""
@@ -38,6 +76,7 @@ class A3Model(ModelContract, nn.Module):
 
     def __init__(self):
         configure("torch")
+        warm_up()
         super().__init__()
         self.reset_noise(0)
 
@@ -136,6 +175,16 @@ class A3Model(ModelContract, nn.Module):
     def _zeros_like(self, x):
         return torch.zeros_like(x)
 
+    @torch.no_grad()
+    def _weight_checksum(self):
+        values = [t.detach().double() for t in self.state_dict().values() if t.is_floating_point()]
+        if not values:
+            return ()
+        return (
+            float(sum(v.sum().cpu() for v in values)),
+            float(sum((v * v).sum().cpu() for v in values)),
+        )
+
 
 class Classifier(A3Model):
     """A model whose output is one logit per class; trained with cross-entropy."""
@@ -172,6 +221,7 @@ class TorchBackend(Backend):
 
     def configure(self):
         configure("torch")
+        warm_up()
 
     def check_model(self, model):
         if not isinstance(model, A3Model):
@@ -180,6 +230,12 @@ class TorchBackend(Backend):
 
     def seed(self, seed):
         torch.manual_seed(seed)
+
+    def initial_weights(self, model, seed):
+        args, kwargs = model.twin_arguments()
+        torch.manual_seed(seed)
+        twin = type(model)(*args, **kwargs)
+        model.load_state_dict(twin.state_dict())
 
     def to_device(self, array):
         return torch.as_tensor(array).to(device())
