@@ -6,6 +6,8 @@ params table of n rows x 6) into tmp_path; downloads go to a local http.server o
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -354,3 +356,42 @@ def test_catalogue_columns_match_the_simulator(tmp_path):
     _, sim_cat = cosmology.simulate_maps(params, map_size=16, seed=0)
     assert list(cat.columns) == list(sim_cat.columns)
     assert isinstance(cat, pd.DataFrame)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "binary params",
+        "nul in params",
+        "png params",
+        "flipped maps header",
+        "text maps",
+        "npz maps",
+    ],
+)
+def test_damaged_camels_files_are_one_sentence(tmp_path, damage):
+    sources, *_ = _write(tmp_path / "cmd")
+    params, mtot = Path(sources["params"]), Path(sources["Mtot"])
+    if damage == "binary params":
+        params.write_bytes(bytes(range(256)) * 4)
+    elif damage == "nul in params":
+        params.write_bytes(params.read_bytes().replace(b" ", b"\x00", 1))
+    elif damage == "png params":
+        params.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    elif damage == "flipped maps header":
+        data = bytearray(mtot.read_bytes())
+        data[10:20] = b"\xff" * 10
+        mtot.write_bytes(bytes(data))
+    elif damage == "text maps":
+        mtot.write_text("a page of notes\n")
+    else:
+        with open(mtot, "wb") as fh:
+            np.savez(fh, maps=np.ones((15, 8, 8), np.float32))
+    with pytest.raises(ValueError, match="is not a complete|is a .npz archive") as info:
+        if "params" in damage:
+            CF.load_camels_params("IllustrisTNG", source=sources["params"])
+        else:
+            CF.load_camels_maps("IllustrisTNG", "Mtot", sources=sources, map_size=8)
+    message = str(info.value)
+    assert ("params" in damage and params.name in message) or mtot.name in message
+    assert "\n" not in message and len(message) <= 400

@@ -361,3 +361,52 @@ def test_sdss_offline_without_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("A3NET_OFFLINE", "1")
     with pytest.raises(F.DataUnavailableError, match="sdss-ugriz-test.dat"):
         C.load_sdss_ugriz("test")
+
+
+# ----------------------------------------------------------------------------------------------
+# Text among numbers, rows cut short (issue 25)
+# ----------------------------------------------------------------------------------------------
+
+
+def test_text_columns_and_missing_words_are_kept(tmp_path):
+    """Columns of words (a split, string ids) and the usual words for a missing value pass."""
+    path = tmp_path / "cat.csv"
+    path.write_text(
+        "id,split,r,z_spec\nA1,train,20.1,0.1\nB2,test,nan,0.2\nC3,validate,,-\nD4,train,19.0,NA\n"
+    )
+    df = C.load_table(path)
+    assert list(df["split"]) == ["train", "test", "validate", "train"]
+    assert df["r"].dtype.kind == "f"
+
+
+def test_text_in_a_numeric_column_is_refused_naming_it(tmp_path):
+    path = tmp_path / "cat.csv"
+    path.write_text("r,z_spec\n20.1,0.1\n19.5,0.2\n21.0,O.3\n20.2,0.4\n")
+    with pytest.raises(ValueError, match=r"column 'z_spec' holds numbers but also text.*'O\.3'"):
+        C.load_table(path)
+    ascii_path = tmp_path / "cat.dat"
+    ascii_path.write_text("# r z_spec\n20.1 0.1\n19.5 0.2\n21.0 O.3\n20.2 0.4\n")
+    with pytest.raises(ValueError, match="column 'z_spec'"):
+        C.read_ascii_table(ascii_path)
+
+
+def test_clean_catalogue_refuses_text_in_a_band_instead_of_counting_it_as_no_photometry():
+    df = pd.DataFrame({"u": [20.0, "faint", 21.0], "g": [19.0, 19.5, 20.0], "z_spec": [0.1] * 3})
+    with pytest.raises(ValueError, match="column 'u' holds text such as 'faint'"):
+        C.clean_catalogue(df, ["u", "g"])
+    df["u"] = [20.0, -99.0, 21.0]  # the -99 marker is still counted, as before
+    _, report = C.clean_catalogue(df, ["u"])
+    assert report["no_photometry"] == 1 and report["kept"] == 2
+
+
+def test_rows_cut_short_are_refused(tmp_path):
+    path = tmp_path / "cat.dat"
+    path.write_text("# a b c\n1 2 3\n4 5 6\n7 8\n")
+    with pytest.raises(ValueError, match="line 4: 2 values but the table has 3 columns"):
+        C.read_ascii_table(path)
+    csv = tmp_path / "cat.csv"
+    csv.write_text("a,b,c\n1,2,3\n4,5")
+    with pytest.raises(ValueError, match="ends in the middle of a row"):
+        C.load_table(csv)
+    csv.write_text("a,b,c\n1,2,3\n4,5,6")  # no final newline, but a whole row: fine
+    assert C.load_table(csv).shape == (2, 3)

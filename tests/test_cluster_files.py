@@ -359,3 +359,54 @@ def test_plot_real_vs_simulated():
     assert fig.axes[-1].get_ylabel() == "counts per pixel"
     with pytest.raises(ValueError, match="same pixel grid"):
         plots.plot_real_vs_simulated(real[:8, :8], sims, "The300", None)
+
+
+@pytest.mark.parametrize(
+    "damage, which, message",
+    [
+        ("truncated", "images", r"images: images\.fits is not a complete FITS file"),
+        ("header cut", "images", r"images: images\.fits is not a complete FITS file"),
+        ("empty", "images", r"images: images\.fits is not a complete FITS file"),
+        ("text", "images", r"images: images\.fits is not a complete FITS file"),
+        ("empty", "table", r"t\.csv is not a complete CSV file"),
+        ("binary", "table", r"t\.csv is not a complete CSV file"),
+        ("row cut", "table", r"t\.csv ends in the middle of a row"),
+        ("text mass", "table", r"column 'log_M500' holds numbers but also text"),
+    ],
+)
+def test_damaged_files_are_one_sentence_naming_the_file(tmp_path, damage, which, message):
+    images, table = _error(tmp_path, "none")
+    path = images if which == "images" else table
+    data = path.read_bytes()
+    if damage == "truncated":
+        path.write_bytes(data[: len(data) * 2 // 3])
+    elif damage == "header cut":
+        path.write_bytes(data[:1000])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "text":
+        path.write_text("SIMPLE? no: a page of notes saved as .fits\n")
+    elif damage == "binary":
+        path.write_bytes(bytes(range(256)) * 8)
+    elif damage == "row cut":
+        path.write_bytes(data.rstrip(b"\n")[:-12])
+    elif damage == "text mass":
+        df = pd.read_csv(path)
+        df["log_M500"] = df["log_M500"].astype(object)
+        df.loc[1, "log_M500"] = "14.2?"
+        df.to_csv(path, index=False)
+    with pytest.raises(ValueError, match=message) as info:
+        C.load_cluster_mocks(images, table)
+    assert "\n" not in str(info.value) and str(info.value).count(". ") <= 1
+
+
+@pytest.mark.parametrize("keep", [0.0, 0.01, 0.5, 0.99])
+def test_the300_cut_short_is_one_sentence(tmp_path, keep):
+    real = THE300
+    if not real.is_file():
+        pytest.skip("the real The Three Hundred map is absent")
+    data = real.read_bytes()
+    path = tmp_path / "The300_Xray.fits"
+    path.write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(ValueError, match=r"path: The300_Xray\.fits is not a complete FITS file"):
+        C.load_the300_xray(path)

@@ -121,3 +121,30 @@ def test_the_school_file_loads_as_a_simulator_set_and_preprocesses(tmp_path):
     assert report["count"].sum() == 2 and data.flux.shape == (38, 32)  # 5% unphysical removed
     with pytest.raises(ValueError, match="SCHOOL_FILE is None"):
         load_school_spectra(None)
+
+
+def test_template_rows_are_checked():
+    path = REALDATA / "sdss_spDR2_templates" / "spDR2-023.fit"
+    if not path.is_file():
+        pytest.skip("the real template is absent")
+    rows = [read_sdss_template(path, row=k)[1] for k in range(4)]  # the file has 4 rows
+    assert not np.array_equal(rows[0], rows[3])
+    with pytest.raises(ValueError, match="row must be between 0 and 3"):
+        read_sdss_template(path, row=4)
+    with pytest.raises(ValueError, match="row must be >= 0"):
+        read_sdss_template(path, row=-1)  # never the last row
+
+
+@pytest.mark.parametrize("keep", [0.2, 0.5, 0.9])
+def test_a_truncated_spectrum_or_school_file_is_one_sentence(tmp_path, keep):
+    spec = REALDATA / "sdss_spectra" / "spec-0266-51602-0013.fits"
+    if spec.is_file():
+        cut = tmp_path / "spec.fits"
+        cut.write_bytes(spec.read_bytes()[: int(spec.stat().st_size * keep)])
+        with pytest.raises(ValueError, match="spec.fits is not a complete FITS file"):
+            read_sdss_spectrum(cut)
+    school = tmp_path / "school.h5"
+    write_school_file(school)
+    school.write_bytes(school.read_bytes()[: int(school.stat().st_size * keep)])
+    with pytest.raises(ValueError, match="school.h5 is not a complete HDF5 file"):
+        read_school_spectra(school)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import traceback
+import warnings
 from pathlib import Path
 
 __all__ = [
@@ -141,7 +142,9 @@ def open_fits(path, what: str | None = None, **kwargs):
     to parse before the block runs (a truncated header or data block fails here)."""
     from astropy.io import fits
 
-    with reading(path, "fits", what):
+    with reading(path, "fits", what), warnings.catch_warnings():
+        # astropy warns before it fails ("File may have been truncated"): the error says it all
+        warnings.filterwarnings("ignore", module="astropy")
         kwargs.setdefault("memmap", False)
         hdul = fits.open(path, **kwargs)
         try:
