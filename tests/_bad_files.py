@@ -572,6 +572,12 @@ ROWS = [
     ),
     # --- load_table: FITS, CSV, whitespace tables -------------------------------------------
     R("table-fits-truncated", lambda c: table(truncated(c, SPEC, 0.3)), COMPLETE, needs=(SPEC,)),
+    R(
+        "table-fits-image-only",
+        lambda c: table(_copy(c, PSZ)),
+        "holds images but no table",
+        needs=(PSZ,),
+    ),
     R("table-fits-empty", lambda c: table(empty(c, "t.fits")), COMPLETE),
     R("table-fits-png", lambda c: table(png(c, "t.fits")), COMPLETE),
     R("table-csv-empty", lambda c: table(empty(c, "t.csv")), COMPLETE),

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import fetch as _fetch
-from ._open import existing_file, read_csv, read_text, reading
+from ._open import existing_file, open_fits, read_csv, read_text, reading
 from .sed import AB_ZEROPOINT
 
 __all__ = [
@@ -225,6 +225,13 @@ def load_table(path, **kwargs) -> pd.DataFrame:
 
         from astropy.table import Table
 
+        with open_fits(path) as hdul:
+            has_table = any(getattr(h, "columns", None) is not None for h in hdul)
+        if not has_table:
+            raise ValueError(
+                f"{path.name} holds images but no table; pass a FITS file with a binary table, "
+                "or read images with astropy.io.fits."
+            )
         with reading(path, "fits"), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # astropy's unit warnings of odd headers
             table = Table.read(path, format="fits", **kwargs)
