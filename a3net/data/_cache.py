@@ -20,7 +20,7 @@ import numpy as np
 
 from ._open import describe
 
-__all__ = ["CacheWarning", "atomic_write", "clean_orphans", "load_arrays", "save_arrays"]
+__all__ = ["CacheWarning", "atomic_write", "clean_orphans", "read_cached", "write_cached"]
 
 _PARTIAL = ".a3net-partial"
 
@@ -91,7 +91,7 @@ def atomic_write(path: Path, write) -> None:
         raise
 
 
-def save_arrays(path: Path, arrays, *, what: str) -> None:
+def write_cached(path: Path, arrays, *, what: str) -> None:
     """Cache ``arrays`` (one ndarray: ``.npy``; a dict of ndarrays: ``.npz``) at ``path``,
     atomically; a failure to write only warns."""
     if isinstance(arrays, np.ndarray):
@@ -114,7 +114,7 @@ def save_arrays(path: Path, arrays, *, what: str) -> None:
         )
 
 
-def load_arrays(path: Path, *, what: str, expect) -> np.ndarray | dict | None:
+def read_cached(path: Path, *, what: str, expect) -> np.ndarray | dict | None:
     """The cached arrays at ``path``, or None when there is no usable cache.
 
     ``expect``: for a ``.npy`` file a ``(shape, dtype)`` pair; for a ``.npz`` file a dict

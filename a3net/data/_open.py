@@ -25,7 +25,7 @@ __all__ = [
     "Damaged",
     "describe",
     "existing_file",
-    "load_npy",
+    "read_npy",
     "open_fits",
     "open_hdf5",
     "read_csv",
@@ -190,7 +190,7 @@ def read_csv(path, what: str | None = None, kind: str = "csv", **kwargs):
         return pd.read_csv(path, **kwargs)
 
 
-def load_npy(path, what: str | None = None, **kwargs):
+def read_npy(path, what: str | None = None, **kwargs):
     """``numpy.load(path, allow_pickle=False, **kwargs)`` inside :func:`reading`."""
     import numpy as np
 

@@ -467,16 +467,16 @@ def _cache_path(params, suite, fields, map_size, grid, seed) -> Path:
 def _cache_load(path: Path, shape: tuple) -> np.ndarray | None:
     """The cached maps at ``path`` if they are a complete float32 array of ``shape``, else None
     (a damaged or wrong-shaped file is deleted with a warning and simulated again)."""
-    from ._cache import load_arrays
+    from ._cache import read_cached
 
-    return load_arrays(path, what="simulate_maps", expect=(shape, np.float32))
+    return read_cached(path, what="simulate_maps", expect=(shape, np.float32))
 
 
 def _cache_save(path: Path, maps: np.ndarray) -> None:
     """Cache ``maps`` at ``path`` atomically; a failure to write only warns."""
-    from ._cache import save_arrays
+    from ._cache import write_cached
 
-    save_arrays(path, maps, what="simulate_maps")
+    write_cached(path, maps, what="simulate_maps")
 
 
 def _simulate(params, suite, fields, map_size, grid, seed) -> np.ndarray:

@@ -1,12 +1,16 @@
 """The registry of real datasets: public URL + sha256 of every file, fetched into a local cache.
 
 ``fetch("sdss/spDR2-023.fit")`` returns the path of the cached file, downloading it (with
-pooch, checksum verified) only when the cache lacks a valid copy. The cache folder is
-``A3NET_DATA`` if set, else pooch's per-user cache for "a3net". Offline (``offline=True`` or
-``A3NET_OFFLINE=1``) or when the download fails, a missing file raises
+pooch's HTTP downloader, checksum verified) only when the cache lacks a valid copy. The cache
+folder is ``A3NET_DATA`` if set, else pooch's per-user cache for "a3net". Offline
+(``offline=True`` or ``A3NET_OFFLINE=1``) or when the download fails, a missing file raises
 :class:`DataUnavailableError` with one sentence naming the file, where to put it and where to
-get it by hand. Loaders in ``a3net.data`` call :func:`fetch`; every chapter runs offline on its
-simulator by default, so none of this is needed to read the book.
+get it by hand. A download (and :func:`fill_cache`'s copy) goes to a temporary file in the
+cache folder and is renamed into place only once complete and verified, so an interrupted one
+leaves nothing under the final name (temporary files of a killed earlier download are removed);
+a cache folder that cannot be written is reported in one sentence. ``A3NET_OFFLINE`` accepts
+1/true/yes/on and 0/false/no/off. Loaders in ``a3net.data`` call :func:`fetch`; every chapter
+runs offline on its simulator by default, so none of this is needed to read the book.
 
 The files themselves are listed per domain in ``a3net.data.registry`` (``spectra``,
 ``photometry``, ``clusters``); this module holds only the fetching logic and registers them.
@@ -303,6 +307,7 @@ def fetch(
     if offline:
         raise _unavailable(ds, target, "offline mode is on (offline=True or A3NET_OFFLINE=1)")
 
+    _writable_folder(target.parent)  # one sentence for a read-only cache, before the network
     try:
         _download(ds.url, target, sha256=ds.sha256, progress=progress)
     except ChecksumError as exc:  # the temporary download is already deleted
@@ -312,8 +317,6 @@ def fetch(
             f"expects {ds.sha256}, so it was not kept in {target.parent}; the source may have "
             "changed: report it to the a3net maintainers."
         ) from None
-    except PermissionError:
-        raise
     except OSError as exc:  # requests' errors derive from OSError, as do file:// failures
         raise _unavailable(ds, target, f"the download failed ({_one_line(exc, ds.url)})") from exc
     return target
@@ -339,10 +342,9 @@ def fetch_url(url: str, what: str, *, offline: bool | None) -> Path:
             f"The file {url} ({what}) is not in the a3net cache and offline mode is on "
             f"(offline=True or A3NET_OFFLINE=1): {fix}."
         )
+    _writable_folder(target.parent)
     try:
         _download(url, target, sha256=None)
-    except PermissionError:
-        raise
     except OSError as exc:  # requests' errors derive from OSError
         reason = _one_line(exc, url)
         raise DataUnavailableError(

@@ -807,20 +807,20 @@ def _cache_path(args) -> Path:
 
 def _save(path: Path, result: GalaxySpectra) -> None:
     """Cache ``result`` at ``path`` atomically (a3net.data._cache); a failure only warns."""
-    from ._cache import save_arrays
+    from ._cache import write_cached
 
     columns = {f"labels__{k}": result.labels[k].to_numpy() for k in result.labels.columns}
     columns.update({f"truth__{k}": result.truth[k].to_numpy() for k in result.truth.columns})
     columns["truth__problem"] = result.truth["problem"].to_numpy().astype(str)
     arrays = {"loglam": result.loglam, "flux": result.flux, "ivar": result.ivar,
               "and_mask": result.and_mask, **columns}  # fmt: skip
-    save_arrays(path, arrays, what="simulate_spectra")
+    write_cached(path, arrays, what="simulate_spectra")
 
 
 def _load(path: Path, n: int) -> GalaxySpectra | None:
     """The cached spectra of ``n`` galaxies at ``path``, or None (absent, or damaged or of the
     wrong shape: deleted with a warning, to be simulated again)."""
-    from ._cache import load_arrays
+    from ._cache import read_cached
 
     size = observed_loglam().size
     expect = {
@@ -832,7 +832,7 @@ def _load(path: Path, n: int) -> GalaxySpectra | None:
         "truth__*": ((n,), None),
         "truth__problem": ((n,), None),
     }
-    data = load_arrays(path, what="simulate_spectra", expect=expect)
+    data = read_cached(path, what="simulate_spectra", expect=expect)
     if data is None:
         return None
     labels = pd.DataFrame({k[8:]: v for k, v in data.items() if k.startswith("labels__")})
