@@ -39,6 +39,8 @@ def profile(chapter: str, name: str | None = None) -> config.ChapterProfile:
 
 def framework_name(name: str | None = None) -> str:
     """The active framework name: ``name`` if given, else ``A3NET_FRAMEWORK``, else ``torch``."""
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"framework name must be 'torch' or 'keras', got {type(name).__name__}.")
     chosen = (name or os.environ.get("A3NET_FRAMEWORK") or "torch").strip().lower()
     if chosen not in FRAMEWORKS:
         raise ValueError(

@@ -9,13 +9,24 @@ every ``fit`` call :func:`configure` for its framework, which acts once per proc
 from __future__ import annotations
 
 import os
+import warnings
 
 _CONFIGURED: set[str] = set()
 
 
+def available_cores() -> int:
+    """Cores this process may run on; at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
 def n_threads() -> int:
-    """Cores this process may use (``A3NET_THREADS`` overrides); at least 1."""
-    override = os.environ.get("A3NET_THREADS")
+    """Cores this process may use (``A3NET_THREADS`` overrides, capped at the cores there are,
+    with a warning); at least 1."""
+    override = os.environ.get("A3NET_THREADS", "").strip()
+    cores = available_cores()
     if override:
         try:
             value = int(override)
@@ -23,11 +34,16 @@ def n_threads() -> int:
             raise ValueError(f"A3NET_THREADS must be a whole number, got {override!r}.") from None
         if value < 1:
             raise ValueError(f"A3NET_THREADS must be at least 1, got {value}.")
+        if value > cores:
+            warnings.warn(
+                f"A3NET_THREADS={value} is more than the {cores} cores this process may use; "
+                f"using {cores} threads (more would only slow training down).",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return cores
         return value
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS, Windows
-        return max(1, os.cpu_count() or 1)
+    return cores
 
 
 def configure_threads() -> int:

@@ -218,3 +218,21 @@ def test_the_callback_scores_every_checkpoint_in_evaluation_mode(nn):
     assert history["checkpoint"][::2] == [0.0, 20.0] and len(history["loss"]) == 3
     with pytest.raises(TypeError, match="callback must be a function"):
         nn.fit(model, x, y.astype(np.float32), epochs=1, progress=False, callback=3)
+
+
+def _guards():
+    import _bad_training
+    import test_bad_inputs  # noqa: F401 - first: it imports the row modules
+
+    for row in _bad_training.GUARDS:
+        for framework in ("torch", "keras") if row.frameworks else (None,):
+            yield pytest.param(row, framework, id=f"{row.id}[{framework}]")
+
+
+@pytest.mark.parametrize(("row", "framework"), list(_guards()))
+def test_bad_inputs_refused_before_issue_25_still_are(row, framework, tmp_path):
+    """The training rows of the bad-input table that a3net refused clearly already (regression
+    guards): the same check as tests/test_bad_inputs.py."""
+    from test_bad_inputs import test_bad_input_gets_one_clear_sentence
+
+    test_bad_input_gets_one_clear_sentence(row, framework, tmp_path)

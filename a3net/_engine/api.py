@@ -128,7 +128,6 @@ def bind_api(backend: Backend) -> SimpleNamespace:
         """
         check_use(backend, model, "saliency")
         batch_size = check_positive_int(batch_size, "batch_size")
-        seed = check_seed(seed, "seed")
         x = model.check_inputs(x)
         backend.set_training(model, False)
         return _attribution_maps(

@@ -69,6 +69,14 @@ class ModelContract:
 
     def check_inputs(self, x, name: str = "x") -> np.ndarray:
         """``x`` as float32 (N, *sample_shape), or a clear error naming ``name``."""
+        shape = getattr(x, "shape", None)  # a wrong shape is refused before any copy is made
+        if isinstance(shape, tuple) and len(shape) >= 1 and shape[1:] != tuple(self.sample_shape):
+            expected = ", ".join(map(str, self.sample_shape))
+            raise ValueError(
+                f"{name} must have shape (N, {expected}) (channels first) for this "
+                f"{type(self).__name__}, got {shape}; resample or crop the inputs, or build the "
+                "model for their size."
+            )
         return as_float_array(
             x, name, ndim=len(self.sample_shape) + 1, shape_tail=self.sample_shape
         )
