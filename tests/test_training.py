@@ -221,10 +221,11 @@ def test_the_callback_scores_every_checkpoint_in_evaluation_mode(nn):
 
 
 def _guards():
-    import _bad_training
-    import test_bad_inputs  # noqa: F401 - first: it imports the row modules
+    import importlib
 
-    for row in _bad_training.GUARDS:
+    importlib.import_module("test_bad_inputs")  # first: it imports the row modules
+    guards = importlib.import_module("_bad_training").GUARDS
+    for row in guards:
         for framework in ("torch", "keras") if row.frameworks else (None,):
             yield pytest.param(row, framework, id=f"{row.id}[{framework}]")
 
@@ -236,3 +237,72 @@ def test_bad_inputs_refused_before_issue_25_still_are(row, framework, tmp_path):
     from test_bad_inputs import test_bad_input_gets_one_clear_sentence
 
     test_bad_input_gets_one_clear_sentence(row, framework, tmp_path)
+
+
+def _weights(model) -> list:
+    if hasattr(model, "state_dict"):
+        return [t.detach().cpu().numpy().copy() for t in model.state_dict().values()]
+    return [np.asarray(w).copy() for w in model.get_weights()]
+
+
+def _photoz_data():
+    rng = np.random.default_rng(5)
+    x = rng.random((48, 4)).astype(np.float32)
+    return x, x.sum(axis=1, keepdims=True).astype(np.float32)
+
+
+@FRAMEWORKS
+def test_fit_seed_sets_the_initial_weights(nn):
+    """Two models built under different seeds give the same weights after fit(seed=3); the
+    seeds of fit, not of seed_everything, decide; a trained model trains on from its weights."""
+    x, y = _photoz_data()
+    trained = []
+    for build_seed in (1, 2):
+        a3net.seed_everything(build_seed)
+        model = nn.PhotoZMLP(4, hidden=(8, 8), dropout=0.1)
+        nn.fit(model, x, y, epochs=2, batch_size=16, seed=3, progress=False)
+        trained.append(model)
+    first, second = _weights(trained[0]), _weights(trained[1])
+    assert len(first) == len(second) > 0
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+    a3net.seed_everything(1)
+    other = nn.PhotoZMLP(4, hidden=(8, 8), dropout=0.1)
+    nn.fit(other, x, y, epochs=2, batch_size=16, seed=4, progress=False)
+    assert any(not np.array_equal(a, b) for a, b in zip(first, _weights(other), strict=True))
+    # the initial weights of fit(seed=s) are those built right after seed_everything(s)
+    a3net.seed_everything(3)
+    built = _weights(nn.PhotoZMLP(4, hidden=(8, 8), dropout=0.1))
+    fresh = nn.PhotoZMLP(4, hidden=(8, 8), dropout=0.1)
+    nn.fit(fresh, x, y, epochs=1, lr=1e-30, schedule="constant", seed=3, progress=False)
+    for a, b in zip(built, _weights(fresh), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    # a second fit continues from the trained weights instead of starting again
+    model = trained[0]
+    assert not model.untrained()
+    nn.fit(model, x, y, epochs=1, lr=1e-30, schedule="constant", seed=3, progress=False)
+    for a, b in zip(first, _weights(model), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+@FRAMEWORKS
+def test_numpy_scalars_are_accepted_and_a_nan_loss_stops_fit_in_evaluation_mode(nn):
+    x, y = _photoz_data()
+    model = nn.PhotoZMLP(4, hidden=(8,))
+    history = nn.fit(
+        model, x, y, epochs=np.int64(2), batch_size=np.int32(16), lr=np.float32(1e-3),
+        weight_decay=np.float64(0.0), seed=np.uint32(7), progress=False,
+    )  # fmt: skip
+    assert len(history["loss"]) == 2
+    with pytest.raises(ValueError, match="smaller learning rate"):
+        nn.fit(model, x, np.full_like(y, 3e38), epochs=2, progress=False)
+    assert model.training is False
+    assert nn.predict(model, x, batch_size=np.int64(7)).shape == (48, 1)
+
+
+def test_more_threads_than_cores_are_capped_with_a_warning(monkeypatch):
+    from a3net._threads import available_cores
+
+    monkeypatch.setenv("A3NET_THREADS", "100000")
+    with pytest.warns(RuntimeWarning, match="A3NET_THREADS=100000"):
+        assert a3net.n_threads() == available_cores()

@@ -247,13 +247,15 @@ class KerasBackend(Backend):
         finally:
             random.setstate(python_state)
             np.random.set_state(numpy_state)  # noqa: NPY002
-        if len(twin.weights) != len(model.weights):
+        # the weights and the layers' random streams (dropout's seed generators, the noise)
+        mine, fresh = model.variables, twin.variables
+        if [v.shape for v in mine] != [v.shape for v in fresh]:
             raise ValueError(
-                f"{type(model).__name__} rebuilt with its arguments has other weights; build it "
+                f"{type(model).__name__} rebuilt with its arguments has other variables; build it "
                 "so that its constructor creates all of them."
             )
-        for mine, fresh in zip(model.weights, twin.weights, strict=True):
-            mine.assign(fresh.value)
+        for variable, value in zip(mine, fresh, strict=True):
+            variable.assign(value.value)
 
     def to_device(self, array):
         return tf.constant(array)
