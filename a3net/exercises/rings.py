@@ -12,6 +12,7 @@ import numpy as np
 
 from ..data.rings import ring_targets, sample_ring_parameters, simulate_rings
 from .checks import (
+    _as_float_array,
     call_student,
     check,
     check_better_than,
@@ -221,7 +222,9 @@ def check_radius_sweep(requested, measured) -> bool:
     from scipy.stats import spearmanr
 
     student_answer_in_hand()
-    requested, measured = np.asarray(requested, float), np.asarray(measured, float)
+    requested, measured = np.asarray(requested, float), _as_float_array(measured)
+    if measured is None:
+        return check(False, "measured radii are numbers", "pass the array of measured radii.")
     if not check_shape(measured, requested.shape, "one measured radius per requested radius"):
         return False
     rho = float(spearmanr(requested, measured).statistic)
