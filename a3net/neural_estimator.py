@@ -14,6 +14,17 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 
+def _numbers(value, name: str) -> np.ndarray:
+    """``value`` as a float32 array; TypeError naming ``name`` if it holds anything but numbers."""
+    try:
+        return np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{name} must be an array of numbers, got {type(value).__name__} holding something "
+            "else (text, None or rows of different lengths); convert or drop those values."
+        ) from None
+
+
 class NeuralRegressor(RegressorMixin, BaseEstimator):
     """An a3net regression network as a scikit-learn estimator.
 
@@ -47,7 +58,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         self.progress = progress
 
     def _features(self, X) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float32)
+        X = _numbers(X, "X")
         if X.ndim != 2:
             raise ValueError(f"X must be a 2-D feature table (N, n_features), got {X.shape}.")
         if np.isinf(X).any():
@@ -60,10 +71,18 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
         import a3net
 
         nn = a3net.framework(self.framework)
-        if not hasattr(nn, self.model):
+        if not isinstance(self.model, str) or not hasattr(nn, self.model):
             raise ValueError(f"model {self.model!r} is not a model of a3net.{nn.NAME}.")
-        X = np.asarray(X, dtype=np.float32)
-        y = np.asarray(y, dtype=np.float32).reshape(len(X), -1)
+        X, y = _numbers(X, "X"), _numbers(y, "y")
+        if X.ndim != 2 or len(X) == 0:
+            raise ValueError(
+                f"X must be a 2-D feature table (N, n_features) with N >= 1, got {X.shape}."
+            )
+        if y.ndim == 0 or len(y) != len(X):
+            raise ValueError(
+                f"y must have one row per row of X ({len(X)}), got shape {y.shape}."
+            )
+        y = y.reshape(len(X), -1)
         if not np.isfinite(y).all():
             raise ValueError("y contains NaN or infinite values; drop those rows first.")
         with np.errstate(all="ignore"):

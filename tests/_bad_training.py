@@ -331,3 +331,20 @@ ALREADY_CLEAR = frozenset(
 )
 ROWS = [row for row in _ALL if row.id not in ALREADY_CLEAR]
 GUARDS = [row for row in _ALL if row.id in ALREADY_CLEAR]
+
+
+def _regressor(X, y, **kwargs):
+    from a3net.neural_estimator import NeuralRegressor
+
+    return lambda c: NeuralRegressor(framework=c.models.NAME, epochs=1, **kwargs).fit(X, y)
+
+
+ROWS += [
+    F("NeuralRegressor-X-text", _regressor([["a", "b"]] * 16, Y[:, 0]), "X must be an array"),
+    F("NeuralRegressor-y-text", _regressor(X, ["z"] * 16), "y must be an array"),
+    F("NeuralRegressor-y-rows", _regressor(X, Y[:5, 0]), "one row per row of X"),
+    F("NeuralRegressor-X-1d", _regressor(X[:, 0], Y[:, 0]), "2-D feature table"),
+    F("NeuralRegressor-model-class", _regressor(X, Y[:, 0], model=int), "is not a model"),
+    F("NeuralRegressor-seed-negative", _regressor(X, Y[:, 0], seed=-1), "seed"),
+    F("NeuralRegressor-lr-inf", _regressor(X, Y[:, 0], lr=float("inf")), "lr"),
+]

@@ -76,11 +76,10 @@ class A3Model(ModelContract, keras.Model):
     layers get the mode as their ``training`` argument.
     """
 
-    training = False
-
     def __init__(self):
         configure("keras")  # before TensorFlow's first op fixes its thread pools
         super().__init__()
+        object.__setattr__(self, "training", False)  # as a torch module's: True while fit trains
         self.noise = keras.random.SeedGenerator(0)
 
     def reset_noise(self, seed: int = 0) -> None:
