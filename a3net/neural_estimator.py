@@ -79,9 +79,7 @@ class NeuralRegressor(RegressorMixin, BaseEstimator):
                 f"X must be a 2-D feature table (N, n_features) with N >= 1, got {X.shape}."
             )
         if y.ndim == 0 or len(y) != len(X):
-            raise ValueError(
-                f"y must have one row per row of X ({len(X)}), got shape {y.shape}."
-            )
+            raise ValueError(f"y must have one row per row of X ({len(X)}), got shape {y.shape}.")
         y = y.reshape(len(X), -1)
         if not np.isfinite(y).all():
             raise ValueError("y contains NaN or infinite values; drop those rows first.")
