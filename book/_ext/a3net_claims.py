@@ -149,9 +149,9 @@ def ledger_nodes(records: list[dict], profile: str, chapters) -> list[nodes.Node
     ]
     summary = (
         f"Profile {profile}: {len(runs)} of {len(chapters)} chapters ran, "
-        f"{len(statuses)} claims recorded over both frameworks: {statuses.count('pass')} passed, "
-        f"{statuses.count('fail')} failed, {statuses.count('not checked')} not checked on this "
-        "profile."
+        f"{len(statuses)} claims recorded over the frameworks that ran: "
+        f"{statuses.count('pass')} passed, {statuses.count('fail')} failed, "
+        f"{statuses.count('not checked')} not checked on this profile."
     )
     out.append(nodes.paragraph(summary, summary))
     for letter, title in chapters:
