@@ -7,11 +7,8 @@ diverges). Every size is refused before any layer or array is allocated.
 
 from __future__ import annotations
 
-import contextlib
-import os
-
 import numpy as np
-from test_bad_inputs import Bad
+from test_bad_inputs import Bad, with_env
 
 import a3net
 
@@ -22,28 +19,6 @@ Y = RNG.random((16, 1)).astype(np.float32)
 SPECTRA = RNG.random((6, 8)).astype(np.float32)
 CONDITIONS = RNG.random((6, 2)).astype(np.float32)
 HUGE_MAPS = np.broadcast_to(np.float32(0), (2, 1, 5000, 5000))  # no memory behind it
-
-
-@contextlib.contextmanager
-def _env(**values):
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update({k: str(v) for k, v in values.items()})
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def _with_env(call, **values):
-    def run(c):
-        with _env(**values):
-            return call(c)
-
-    return run
 
 
 def _mlp(c):
@@ -111,12 +86,12 @@ _ALL = [
     F("SpectrumWGAN-channels-1e6", _model("SpectrumWGAN", channels=10**6), MEMORY),
     F(
         "model-A3NET_MAX_GB-negative",
-        _with_env(_model("RingCounterCNN"), A3NET_MAX_GB="-1"),
+        with_env(_model("RingCounterCNN"), A3NET_MAX_GB="-1"),
         MEMORY,
     ),
     F(
         "A3NET_MAX_GB-tiny-refuses-a-small-model",
-        _with_env(_model("CosmoCNN"), A3NET_MAX_GB="1e-6"),
+        with_env(_model("CosmoCNN"), A3NET_MAX_GB="1e-6"),
         MEMORY,
         errors=(MemoryError,),
     ),
@@ -138,12 +113,12 @@ _ALL = [
     F("fit-epochs-1e12", lambda c: _fit(c, epochs=10**12), "A3NET_MAX_EPOCHS"),
     F(
         "fit-epochs-above-the-env-limit",
-        _with_env(lambda c: _fit(c, epochs=3), A3NET_MAX_EPOCHS="2"),
+        with_env(lambda c: _fit(c, epochs=3), A3NET_MAX_EPOCHS="2"),
         "A3NET_MAX_EPOCHS",
     ),
     F(
         "A3NET_MAX_EPOCHS-text",
-        _with_env(lambda c: _fit(c), A3NET_MAX_EPOCHS="lots"),
+        with_env(lambda c: _fit(c), A3NET_MAX_EPOCHS="lots"),
         "A3NET_MAX_EPOCHS",
     ),
     F("fit-epochs-zero", lambda c: _fit(c, epochs=0), "epochs"),
@@ -257,17 +232,17 @@ _ALL = [
     Bad("framework-unknown", lambda c: a3net.framework("mxnet"), "unknown"),
     Bad(
         "A3NET_FRAMEWORK-unknown",
-        _with_env(lambda c: a3net.framework(), A3NET_FRAMEWORK="jax"),
+        with_env(lambda c: a3net.framework(), A3NET_FRAMEWORK="jax"),
         "A3NET_FRAMEWORK",
     ),
     Bad(
         "A3NET_THREADS-text",
-        _with_env(lambda c: a3net.n_threads(), A3NET_THREADS="many"),
+        with_env(lambda c: a3net.n_threads(), A3NET_THREADS="many"),
         "A3NET_THREADS",
     ),
     Bad(
         "A3NET_THREADS-zero",
-        _with_env(lambda c: a3net.n_threads(), A3NET_THREADS="0"),
+        with_env(lambda c: a3net.n_threads(), A3NET_THREADS="0"),
         "A3NET_THREADS",
     ),
 ]

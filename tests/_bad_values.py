@@ -8,11 +8,8 @@ anything is allocated, so even ``simulate_rings(10**9)`` is immediate.
 
 from __future__ import annotations
 
-import contextlib
-import os
-
 import numpy as np
-from test_bad_inputs import Bad
+from test_bad_inputs import Bad, with_env
 
 import a3net
 from a3net.baselines.clusters import aperture_counts
@@ -52,29 +49,6 @@ from a3net.evaluation.tables import compare_regressors
 
 LIMIT = "A3NET_MAX_GB"  # every size refusal names the variable that raises the limit
 SEED = "[0, 2**32)"  # every seed refusal gives the range
-
-
-@contextlib.contextmanager
-def _env(**values):
-    """Environment variables set for the duration of a call, then restored."""
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update({k: str(v) for k, v in values.items()})
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def _with_env(call, **values):
-    def run(ctx):
-        with _env(**values):
-            call(ctx)
-
-    return run
 
 
 def _params(n=1):
@@ -141,19 +115,19 @@ ROWS = [
     Bad("sample_masses-1e11", lambda c: sample_masses(10**11), LIMIT),
     Bad(
         "A3NET_MAX_GB-tiny-limit",
-        _with_env(lambda c: simulate_rings(1000), A3NET_MAX_GB="0.001"),
+        with_env(lambda c: simulate_rings(1000), A3NET_MAX_GB="0.001"),
         "raise the limit",
         errors=(MemoryError,),
     ),
     Bad(
         "A3NET_MAX_GB-not-a-number",
-        _with_env(lambda c: simulate_rings(10), A3NET_MAX_GB="lots"),
+        with_env(lambda c: simulate_rings(10), A3NET_MAX_GB="lots"),
         LIMIT,
     ),
     Bad(
-        "A3NET_MAX_GB-negative", _with_env(lambda c: simulate_clusters(2), A3NET_MAX_GB="-1"), LIMIT
+        "A3NET_MAX_GB-negative", with_env(lambda c: simulate_clusters(2), A3NET_MAX_GB="-1"), LIMIT
     ),
-    Bad("A3NET_MAX_GB-nan", _with_env(lambda c: simulate_spectra(2), A3NET_MAX_GB="nan"), LIMIT),
+    Bad("A3NET_MAX_GB-nan", with_env(lambda c: simulate_spectra(2), A3NET_MAX_GB="nan"), LIMIT),
     # ------------------------------------------------------------------ seeds
     Bad("simulate_rings-seed-negative", lambda c: simulate_rings(3, seed=-1), SEED),
     Bad("simulate_rings-seed-2**40", lambda c: simulate_rings(3, seed=2**40), SEED),
@@ -393,9 +367,7 @@ ROWS = [
         "solution",
     ),
     # ------------------------------------------------------------------ environment variables
-    Bad(
-        "A3NET_PROFILE-tiny", _with_env(lambda c: a3net.profile("F"), A3NET_PROFILE="tiny"), "tiny"
-    ),
+    Bad("A3NET_PROFILE-tiny", with_env(lambda c: a3net.profile("F"), A3NET_PROFILE="tiny"), "tiny"),
 ]
 
 

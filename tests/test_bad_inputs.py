@@ -17,7 +17,9 @@ contains the row's fragment and is one or two sentences long.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +52,31 @@ class Context:
     tmp: Path
     realdata: Path
     models: object = None
+
+
+@contextlib.contextmanager
+def _env(**values):
+    """Environment variables set for the duration of a call, then restored."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update({k: str(v) for k, v in values.items()})
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def with_env(call, **values):
+    """A row's call run with these environment variables set (e.g. A3NET_MAX_GB="-1")."""
+
+    def run(ctx):
+        with _env(**values):
+            return call(ctx)
+
+    return run
 
 
 def _rows() -> list[Bad]:
