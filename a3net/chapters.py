@@ -47,6 +47,8 @@ class Chapter:
     title: str  # the short title the book's tables and the claims page show
     profile: str  # name of its profile class in a3net.config, e.g. "RingsProfile"
     domain: str  # the a3net.data module of its data: rings, clusters, cosmology, ...
+    # the extras of a3net that its Colab cell (cell 0, written by a3net._release) installs
+    extras: str = "torch,keras"
 
     @property
     def docname(self) -> str:
@@ -119,6 +121,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         title="Cluster masses, validated",
         profile="ClusterValidationProfile",
         domain="clusters",
+        extras="torch,keras,e2cnn",  # e2cnn's C4 convolutions (a3net's own p4 layers without it)
     ),
     Chapter(
         letter="H",
@@ -139,6 +142,11 @@ def _validate(rows: tuple[Chapter, ...]) -> None:
             raise ValueError(f"chapter {row.letter}: slug {row.slug!r} is not lower_snake_case.")
         if not (row.title and row.profile.isidentifier() and row.domain.isidentifier()):
             raise ValueError(f"chapter {row.letter}: title, profile and domain must be given.")
+        if not re.fullmatch(r"[a-z0-9]+(,[a-z0-9]+)*", row.extras):
+            raise ValueError(
+                f"chapter {row.letter}: extras {row.extras!r} are not comma-separated names of "
+                "a3net's extras, such as 'torch,keras'."
+            )
     found = [row.letter for row in rows]
     if found != sorted(set(found)):
         raise ValueError(f"chapter letters must be unique and in order, got {found}.")
