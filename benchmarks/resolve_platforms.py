@@ -6,8 +6,10 @@ For each target (Linux x86_64, macOS arm64) and Python version, runs ``pip insta
 - ``pinned``: requirements.txt + constraints.txt + a3net[all], as ``make venv`` installs it; every
   resolved version must equal its pin, and exactly one TensorFlow distribution must come in;
 - ``ranges``: a3net[all] + jupyter-book from pyproject's ranges, with constraints.txt only;
-- ``colab`` (Linux, Python 3.12): a3net[torch,keras] next to Colab's tensorflow 2.19, keras 3.10
-  and numpy 2.0.2; nothing of those may change and no second TensorFlow may come in.
+- ``colab`` (Linux, Colab's Python): a3net with the extras each chapter's Colab cell asks for
+  (``a3net/chapters.py``: ``[torch,keras]``, ``[torch,keras,e2cnn]`` for G) next to Colab's
+  preinstalled set (``COLAB`` below); nothing of that set may change and no second TensorFlow may
+  come in.
 
 pip's ``--platform`` only picks wheel tags: it evaluates environment markers for the machine it
 runs on. The pip run here therefore gets the target's marker environment. This machine's registry
@@ -15,7 +17,8 @@ mirror serves none of torch's CUDA libraries (nvidia-*, cuda-*, triton: markers 
 ``platform_system == "Linux"``); they are left out of the Linux resolutions and named in the table.
 Needs the registry (PyPI) and pip 26 (the pip run patches two of pip's internals; see RUNNER).
 
-    python benchmarks/resolve_platforms.py [--python 3.11.5 3.12.0] [--out FILE.md]
+    python benchmarks/resolve_platforms.py [--python 3.11.5 3.12.0 3.13.0] [--out FILE.md]
+    python benchmarks/resolve_platforms.py --colab-requirements   # Colab's set, one pin a line
 """
 
 from __future__ import annotations
@@ -66,10 +69,31 @@ SHOWN = [
     "scipy",
     "scikit-learn",
     "scikit-image",
+    "pandas",
+    "astropy",
     "e2cnn",
     "jupyter-book",
+    "a3net",
 ]
-COLAB = ["tensorflow==2.19.0", "keras==3.10.0", "numpy==2.0.2"]
+# Colab's preinstalled versions, as googlecolab/backend-info lists them (its pip freeze of the
+# runtime); Colab moved to Python 3.13 on 2026-08-25 (googlecolab/colabtools issue 6081). Copied
+# from issue 24 of this project, which read backend-info; update all three together, and the date
+# in tests/test_packaging.py (COLAB_AT_LEAST), which fails while this set is older.
+COLAB_SOURCE = "googlecolab/backend-info (pip freeze of the Colab runtime)"
+COLAB_DATE = "2026-08-25"
+COLAB_PYTHON = "3.13.15"
+COLAB_SET = {
+    "numpy": "2.1.3",
+    "torch": "2.11.0",
+    "tensorflow": "2.20.0",
+    "keras": "3.13.2",
+    "pandas": "2.2.3",
+    "scikit-learn": "1.6.1",
+    "scikit-image": "0.25.2",
+    "scipy": "1.16.3",
+    "astropy": "7.2.2",
+}
+COLAB = [f"{name}=={version}" for name, version in COLAB_SET.items()]
 TF_DISTS = {"tensorflow", "tensorflow-cpu"}
 UNPINNED = {"a3net", "pip", "setuptools", "wheel"}  # pip freeze leaves the last three out
 
@@ -90,6 +114,14 @@ Factory.make_requirements_from_spec = make
 from pip._internal.cli.main import main
 sys.exit(main(args))
 """
+
+
+def colab_extras() -> list[str]:
+    """The distinct extras the chapters' Colab cells install, from the registry."""
+    sys.path.insert(0, str(ROOT))
+    from a3net import chapters
+
+    return sorted({chapter.extras for chapter in chapters.CHAPTERS})
 
 
 def canon(name: str) -> str:
@@ -189,11 +221,15 @@ def problems(scenario: str, got: dict[str, str]) -> list[str]:
                 found.append(f"{name} {version} (pinned {want})")
             elif name not in UNPINNED and not want:
                 found.append(f"{name} {version} (not pinned)")
-    if scenario == "colab":
-        for req in COLAB:
-            name, version = req.split("==")
+    if scenario.startswith("colab"):
+        for name, version in COLAB_SET.items():
             if got.get(name) != version:
                 found.append(f"{name} {got.get(name)} (Colab has {version})")
+        if "a3net" not in got:
+            found.append("a3net not installed")
+        for extra in scenario.partition("[")[2].rstrip("]").split(","):
+            if extra == "e2cnn" and "e2cnn" not in got:
+                found.append("e2cnn not installed")
     return found
 
 
@@ -203,11 +239,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--python",
         nargs="+",
-        default=["3.11.5", "3.12.0"],
+        default=["3.11.5", "3.12.0", "3.13.0"],
         help="the oldest micro version of each minor version promised",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/platforms.md")
+    parser.add_argument(
+        "--colab-requirements",
+        action="store_true",
+        help="print Colab's preinstalled set as requirements (name==version) and stop",
+    )
     args = parser.parse_args(argv)
+    if args.colab_requirements:
+        print("\n".join(COLAB))
+        return 0
     pip = subprocess.run(
         [sys.executable, "-m", "pip", "--version"], capture_output=True, text=True
     ).stdout.split(" from ")[0]
@@ -228,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
             for p in args.python
         ]
         runs += [
-            ("colab", "Linux x86_64", "3.12.0", [f"{wheel}[torch,keras]", "torch==2.13.0", *COLAB])
+            (f"colab[{extras}]", "Linux x86_64", COLAB_PYTHON, [f"{wheel}[{extras}]", *COLAB])
+            for extras in colab_extras()
         ]
         for scenario, target, python, reqs in runs:
             got, error = resolve(target, python, reqs, tmp)
@@ -236,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
             failed |= bool(issues)
             shown = ["-" if got is None else got.get(name, "-") for name in SHOWN]
             rows.append([scenario, target, python, *shown, "; ".join(issues) or "ok"])
-            print(f"{scenario:7s} {target:13s} {python}: {rows[-1][-1]}", flush=True)
+            print(f"{scenario:24s} {target:13s} {python}: {rows[-1][-1]}", flush=True)
     header = ["scenario", "platform", "Python", *SHOWN, "result"]
     lines = [
         "# Platform resolution",
@@ -245,7 +290,9 @@ def main(argv: list[str] | None = None) -> int:
         "--report` with the target's marker environment). `pinned`: requirements.txt + "
         "constraints.txt + a3net[all] (every version must equal its pin); `ranges`: "
         "a3net[all] + jupyter-book from pyproject's ranges (with constraints.txt); `colab`: "
-        f"a3net[torch,keras] next to {', '.join(COLAB)}. Linux: torch's CUDA libraries "
+        f"a3net with each chapter cell's extras next to Colab's preinstalled set of "
+        f"{COLAB_DATE} ({COLAB_SOURCE}; Python {COLAB_PYTHON}): {', '.join(COLAB)}. "
+        "Linux: torch's CUDA libraries "
         f"(`{SKIPPED}`) are left out (this machine's mirror does not serve them; the course "
         "installs the CPU build), and `2.13.0+cpu` is the CPU build from this machine's local "
         "wheel for Python 3.11. `-`: not installed.",
