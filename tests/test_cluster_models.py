@@ -2,6 +2,7 @@
 augmentation layers and clear errors."""
 
 import inspect
+import sys
 
 import numpy as np
 import pytest
@@ -261,3 +262,40 @@ def test_bad_arguments_get_one_clear_sentence(nn):
         nn.EquivariantClusterCNN(channels=())
     with pytest.raises(ValueError, match=r"x must have shape \(N, 1, 64, 64\)"):
         nn.predict(nn.ClusterCNN(), np.zeros((2, 1, 32, 32), np.float32))
+
+
+def test_without_e2cnn_the_torch_equivariant_cnn_is_the_keras_p4_network(monkeypatch):
+    """Chapter G runs where e2cnn is missing: the PyTorch network is then built from a3net's own
+    p4 layers, says so, is invariant to quarter turns, and with the Keras twin's weights gives
+    the Keras twin's outputs."""
+    monkeypatch.setitem(sys.modules, "e2cnn", None)  # `import e2cnn` raises ImportError
+    a3net.seed_everything(2)
+    kwargs = dict(image_size=32, channels=(2, 3, 2), dense=(8, 4))
+    t, k = tnn.EquivariantClusterCNN(**kwargs), knn.EquivariantClusterCNN(**kwargs)
+    assert t.implementation == "a3net p4 layers (e2cnn is not installed)"
+    assert not any(type(m).__module__.startswith("e2cnn") for m in t.modules())
+    assert tnn.count_parameters(t) == knn.count_parameters(k) == 522
+    x = cluster_images(3, 32) / 10
+    base = tnn.predict(t, x)
+    for quarter in (1, 2, 3):
+        np.testing.assert_allclose(tnn.predict(t, turned(x, quarter)), base, rtol=1e-4, atol=1e-6)
+    with torch.no_grad():
+        for conv, layer in zip(t.p4, k.convs, strict=True):
+            kernel = torch.as_tensor(layer.kernel.numpy())
+            order = (3, 2, 0, 1) if kernel.ndim == 4 else (4, 2, 3, 0, 1)
+            conv.weight.copy_(kernel.permute(*order))
+            conv.bias.copy_(torch.as_tensor(layer.bias.numpy()))
+        head = [m for m in t.head if isinstance(m, torch.nn.Linear)]
+        dense = [lay for lay in k.head.layers if isinstance(lay, keras.layers.Dense)]
+        for tl, kl in zip(head, dense, strict=True):
+            kernel, bias = kl.get_weights()
+            tl.weight.copy_(torch.as_tensor(kernel.T))
+            tl.bias.copy_(torch.as_tensor(bias))
+    np.testing.assert_allclose(tnn.predict(t, x), knn.predict(k, x), atol=1e-5, rtol=1e-4)
+
+
+def test_with_e2cnn_the_torch_equivariant_cnn_says_so():
+    pytest.importorskip("e2cnn")
+    assert tnn.EquivariantClusterCNN(image_size=32, channels=(2,), dense=(4,)).implementation == (
+        "e2cnn"
+    )

@@ -137,6 +137,7 @@ class EquivariantClusterCNN(Regressor):
         channels, dense, dropout = checks.equivariant_cluster_cnn(
             self, image_size, channels, dense, dropout
         )
+        self.implementation = "a3net p4 layers"  # Keras has no e2cnn
         self.convs = [P4ConvZ2(1, channels[0])]  # lifting: image -> p4 maps (N, S, S, C, 4)
         self.convs += [P4ConvP4(a, b) for a, b in zip(channels, channels[1:], strict=False)]
         self.pool = layers.MaxPooling2D(2)

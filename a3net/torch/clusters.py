@@ -3,8 +3,9 @@
 Inputs are photon-count images (N, 1, S, S), S = ``image_size``; outputs (N, n_outputs), the
 standardised log10 M500c. ``ClusterCNN`` is the CNN of Ntampaka et al. (2019) and hack G's;
 ``DeepClusterCNN`` is hack D's deeper CNN with optional random-rotation and flip layers;
-``EquivariantClusterCNN`` is a p4 (90-degree) group-equivariant CNN built with e2cnn, whose
-output does not change when the image is turned by a multiple of 90 degrees. The Keras twins in
+``EquivariantClusterCNN`` is a p4 (90-degree) group-equivariant CNN built with e2cnn (or, where
+e2cnn is not installed, with a3net's own p4 layers, as the Keras twin is), whose output does not
+change when the image is turned by a multiple of 90 degrees. The Keras twins in
 ``a3net.keras.clusters`` have the same names, arguments and trainable-parameter counts.
 """
 
@@ -13,11 +14,13 @@ from __future__ import annotations
 import math
 import warnings
 
+import torch
 from torch import nn
+from torch.nn import functional as F
 
 from .._engine import checks
 from .core import Regressor
-from .layers import RandomFlip, RandomRotation
+from .layers import P4ConvP4, P4ConvZ2, P4Pool, RandomFlip, RandomRotation
 
 # e2cnn 0.2.3 indexes with uint8 masks, which torch 2 warns about for every convolution it builds
 warnings.filterwarnings("ignore", message="indexing with dtype torch.uint8", category=UserWarning)
@@ -138,25 +141,39 @@ class EquivariantClusterCNN(Regressor):
     max-pooling (64 -> 32 -> 16 -> 8 px, so ``image_size`` must be a multiple of
     2**len(channels)). Group pooling (the maximum over the four turns) leaves maps that turn
     with the image; global average pooling makes them invariant; dropout and dense ReLU layers
-    ``dense`` then give a linear output. Needs e2cnn (``pip install 'a3net[e2cnn]'``); the Keras
-    twin builds the same network from a3net's ``P4ConvZ2``, ``P4ConvP4`` and ``P4Pool``.
+    ``dense`` then give a linear output. Built with e2cnn (``pip install 'a3net[e2cnn]'``) where
+    it is installed; without it, from a3net's own ``P4ConvZ2``, ``P4ConvP4`` and ``P4Pool``, as
+    the Keras twin is: the same network, the same number of weights (only the initial weights
+    are drawn differently). ``implementation`` says which was used.
     """
 
     def __init__(
         self, image_size: int = 64, channels=(8, 16, 16), dense=(64, 32), dropout: float = 0.1
     ):
         super().__init__()
-        try:
-            from e2cnn import gspaces
-            from e2cnn import nn as enn
-        except ImportError:
-            raise ImportError(
-                "EquivariantClusterCNN needs e2cnn, which is not installed; "
-                "pip install 'a3net[e2cnn]'."
-            ) from None
         channels, dense, dropout = checks.equivariant_cluster_cnn(
             self, image_size, channels, dense, dropout
         )
+        try:
+            from e2cnn import gspaces
+            from e2cnn import nn as enn
+        except ImportError:  # a3net's own p4 layers: the Keras twin's network
+            self.implementation = "a3net p4 layers (e2cnn is not installed)"
+            self.equivariant = None
+            self.p4 = nn.ModuleList([P4ConvZ2(1, channels[0])])  # image -> p4 maps (N, C, 4, S, S)
+            self.p4.extend(P4ConvP4(a, b) for a, b in zip(channels, channels[1:], strict=False))
+            self.group_pool = P4Pool()  # maximum over the four turns
+        else:
+            self.implementation = "e2cnn"
+            self.equivariant = self._e2cnn(gspaces, enn, channels)
+        head, prev = [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout)], channels[-1]
+        for i, width in enumerate(dense):
+            head += [nn.Linear(prev, width), nn.ReLU()] + ([nn.Dropout(dropout)] if i == 0 else [])
+            prev = width
+        self.head = nn.Sequential(*head, nn.Linear(prev, 1))
+
+    @staticmethod
+    def _e2cnn(gspaces, enn, channels):
         c4 = gspaces.Rot2dOnR2(N=4)  # the four 90-degree turns of the plane
         field = enn.FieldType(c4, [c4.trivial_repr])  # the image: one scalar field
         blocks = []
@@ -179,14 +196,15 @@ class EquivariantClusterCNN(Regressor):
                 enn.PointwiseMaxPool(out, 2),
             ]
             field = out
-        self.equivariant = enn.SequentialModule(*blocks, enn.GroupPooling(field))
-        head, prev = [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout)], channels[-1]
-        for i, width in enumerate(dense):
-            head += [nn.Linear(prev, width), nn.ReLU()] + ([nn.Dropout(dropout)] if i == 0 else [])
-            prev = width
-        self.head = nn.Sequential(*head, nn.Linear(prev, 1))
+        return enn.SequentialModule(*blocks, enn.GroupPooling(field))
 
     def forward(self, x):
+        if self.equivariant is None:
+            for conv in self.p4:
+                x = torch.relu(conv(x))  # (N, C, 4, H, W)
+                n, c, r, h, w = x.shape
+                x = F.max_pool2d(x.reshape(n, c * r, h, w), 2).view(n, c, r, h // 2, w // 2)
+            return self.head(self.group_pool(x))
         from e2cnn.nn import GeometricTensor  # loaded by __init__
 
         maps = self.equivariant(GeometricTensor(x, self.equivariant.in_type)).tensor
