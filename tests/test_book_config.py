@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlparse
@@ -116,7 +117,8 @@ def test_config_builds_only_the_book() -> None:
 
 def test_config_execution() -> None:
     execute = CONFIG["execute"]
-    assert execute["execute_notebooks"] == "force"
+    assert execute["execute_notebooks"] == "cache", "make book re-executes only what changed"
+    assert CONFIG["sphinx"]["local_extensions"]["a3net_cache"] == "book/_ext"
     assert execute["timeout"] >= 900, "per-cell timeout must allow a default-profile training cell"
     assert execute["stderr_output"] == "remove"
     assert execute["allow_errors"] is False
@@ -347,3 +349,22 @@ def test_every_cited_key_is_in_the_bibliography() -> None:
 def test_references_page_has_the_bibliography_directive() -> None:
     text = (BOOK / "references.md").read_text(encoding="utf-8")
     assert re.search(r"^```\{bibliography\}", text, re.M)
+
+
+def test_execution_cache_is_kept_per_profile_framework_and_package(tmp_path) -> None:
+    """jupyter-cache matches code cells only; what they read from outside goes into the key."""
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    try:
+        import a3net_cache
+    finally:
+        sys.path.pop(0)
+    package = tmp_path / "a3net"
+    package.mkdir()
+    (package / "x.py").write_text("A = 1\n")
+    key = a3net_cache.cache_key({"A3NET_PROFILE": "smoke"}, package)
+    assert key.startswith("smoke-torch-") and len(key) == len("smoke-torch-") + 12
+    assert a3net_cache.cache_key({}, package).startswith("default-torch-")
+    assert a3net_cache.cache_key({"A3NET_FRAMEWORK": "keras"}, package).startswith("default-keras-")
+    (package / "x.py").write_text("A = 2\n")
+    assert a3net_cache.cache_key({"A3NET_PROFILE": "smoke"}, package) != key
+    assert a3net_cache.PACKAGE == ROOT / "a3net"
