@@ -14,6 +14,7 @@ from a3net.baselines.hough import _hough_ring_fit_loop, hough_ring_fit
 from a3net.baselines.ring_fits import circle_fit, circle_fit_points, ellipse_fit
 from a3net.baselines.rings import PCASVMCounter
 from a3net.data import rings
+from a3net.evaluation.rings import ring_image_cramer_rao
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +64,9 @@ def test_pca_svm_counter_beats_the_majority_class():
     assert acc > metrics.majority_accuracy(y[:1000], y[1000:]) + 0.15
     assert counter.score(images[1000:], y[1000:]) == acc  # ClassifierMixin.score is accuracy
     assert counter.classes_.tolist() == [0, 1] and counter.image_shape_ == (1, 28, 28)
-    # more components keep more of the pixel variance (about 35% at 5, 62% at 20 of 784)
+    # more components keep more of the pixel variance (photon images: about 17% at 5, 35% at 20)
     fewer = PCASVMCounter(n_components=5).fit(images[:1000], y[:1000])
-    assert 0.2 < fewer.variance_kept_ < counter.variance_kept_ < 0.8
+    assert 0.1 < fewer.variance_kept_ < counter.variance_kept_ < 0.6
 
 
 def test_counter_follows_the_estimator_contract(small):
@@ -76,6 +77,7 @@ def test_counter_follows_the_estimator_contract(small):
         "C": 3.0,
         "gamma": "scale",
         "random_state": 0,
+        "standardise": True,
     }
     with pytest.raises(ValueError, match="n_components=5000 exceeds .* lower it"):
         counter.fit(images, y)
@@ -136,10 +138,16 @@ def test_circle_fit_recovers_clean_rings_at_subpixel_centres():
     np.testing.assert_allclose(shifted["y"] - fit["y"], 1, atol=1e-3)
 
 
+def circle_image_bound(labels):
+    """Cramer-Rao bounds (N, 3) [px] of x, y and radius for the photon images of ``labels``."""
+    columns = [labels[f"{p}_1"] for p in ("x", "y", "radius", "thickness", "deformation")]
+    return ring_image_cramer_rao(*columns)[["x", "y", "radius"]].to_numpy()
+
+
 def test_circle_fit_beats_hough_on_default_rings():
     images, labels = rings.simulate_rings(300, seed=21, config=rings.RingConfig())
     truth = rings.ring_targets(labels)[:, :3]
-    hough = hough_ring_fit(images)
+    hough = hough_ring_fit(images, smooth=1.5)  # blurred: photon images hold sparse hits
     fit = circle_fit(images, seed=hough)
     # the same seeds as circle_fit(images) makes itself
     pd.testing.assert_frame_equal(fit.iloc[:20], circle_fit(images[:20]))
@@ -147,9 +155,11 @@ def test_circle_fit_beats_hough_on_default_rings():
     assert ok.mean() > 0.97
     rmse_fit = metrics.rmse(truth[ok], fit[["x", "y", "radius"]].to_numpy()[ok])
     rmse_hough = metrics.rmse(truth[ok], hough.to_numpy()[ok])
-    # measured: fit about 0.24, 0.25, 0.15 px; Hough about 0.85, 0.9, 0.85 px
+    # measured: fit about 0.36, 0.33, 0.23 px; blurred Hough about 0.8 px
     assert (rmse_fit < 0.6 * rmse_hough).all(), (rmse_fit, rmse_hough)
-    assert (rmse_fit < 0.35).all()
+    # within 1.8 times the Cramer-Rao bound of these images (about 1.5 for x and y, 1.1 for R)
+    limit = circle_image_bound(labels)[ok]
+    assert (rmse_fit < 1.8 * np.sqrt((limit**2).mean(axis=0))).all()
 
 
 def test_circle_fit_flags_failures_instead_of_raising():
@@ -212,7 +222,7 @@ def test_ellipse_fit_on_inclined_simulated_rings():
     ok = ~fit["failed"].to_numpy()
     assert ok.mean() > 0.95
     rmse = metrics.rmse(truth[ok, :4], fit[["x", "y", "semi_major", "semi_minor"]].to_numpy()[ok])
-    assert (rmse < 0.3).all(), rmse
+    assert (rmse < 0.45).all(), rmse  # photon images: about 0.25, 0.19, 0.39, 0.17 px
 
 
 @pytest.mark.parametrize(

@@ -53,10 +53,9 @@ def test_photon_yield_is_poisson_in_circumference():
 
 def test_hits_lie_within_the_deformation_band_uniformly():
     """The hack's deformation: every hit at R + U(-d, d) px, independent of R."""
-    labels = rings.sample_ring_parameters(4000, seed=4, config=rings.RingConfig(noise_hits=0.0))
-    hx, hy, width, valid = rings.sample_hits(
-        labels, seed=4, config=rings.RingConfig(noise_hits=0.0)
-    )
+    ideal = rings.RingConfig(noise_hits=0.0, detector="spots")  # positions before the detector
+    labels = rings.sample_ring_parameters(4000, seed=4, config=ideal)
+    hx, hy, width, valid = rings.sample_hits(labels, seed=4, config=ideal)
     x, y, r, d = (labels[f"{p}_1"].to_numpy()[:, None] for p in ("x", "y", "radius", "deformation"))
     u = ((np.hypot(hx - x, hy - y) - r) / d)[valid]  # U(-1, 1) if the jitter is absolute
     assert np.abs(u).max() <= 1 + 1e-9
@@ -66,6 +65,49 @@ def test_hits_lie_within_the_deformation_band_uniformly():
     spread = (np.hypot(hx - x, hy - y) - r) / d
     assert abs(spread[small][valid[small]].std() - spread[large][valid[large]].std()) < 0.02
     assert (valid.sum(axis=1) == labels["photons_1"]).all()
+
+
+def test_photons_are_displaced_by_the_resolution_in_x_and_y():
+    """detector="photons": every photon lands N(0, t^2) off its ideal position, in x and in y
+    independently (the same seed gives the same ideal positions with detector="spots")."""
+    labels = rings.sample_ring_parameters(3000, seed=6)
+    spots = rings.sample_hits(
+        labels, seed=7, config=rings.RingConfig(noise_hits=0, detector="spots")
+    )
+    photons = rings.sample_hits(labels, seed=7, config=rings.RingConfig(noise_hits=0))
+    valid = spots[3]
+    assert (photons[3] == valid).all()
+    t = labels["thickness_1"].to_numpy()[:, None]
+    zx = ((photons[0] - spots[0]) / t)[valid]
+    zy = ((photons[1] - spots[1]) / t)[valid]
+    for z in (zx, zy):
+        assert abs(z.mean()) < 0.01 and abs(z.var() - 1) < 0.02
+        assert abs(np.mean(np.abs(z) < 1) - 0.6827) < 0.005  # Gaussian, not uniform
+    assert abs(np.corrcoef(zx, zy)[0, 1]) < 0.01
+
+
+def test_photon_images_count_the_hits_in_each_pixel():
+    hx = np.array([[0.0, 0.49, 0.51, 27.4, 27.6, -0.6, 13.0]])
+    hy = np.array([[0.0, 0.0, 0.0, 27.0, 27.0, 5.0, 13.5]])
+    valid = np.array([[True, True, True, True, True, True, False]])
+    image = rings.count_hits(hx, hy, valid, normalise=False)[0, 0]
+    assert image[0, 0] == 2 and image[0, 1] == 1 and image[27, 27] == 1
+    assert image.sum() == 4  # off the detector (27.6, -0.6) or not valid: not counted
+    images, _ = rings.simulate_rings(200, seed=3)
+    counts = images * 1.0
+    levels = np.unique(counts[0])  # a normalised count image: k / (largest count)
+    largest = 1 / levels[levels > 0].min()
+    np.testing.assert_allclose(levels * largest, np.round(levels * largest), atol=1e-5)
+    with pytest.raises(ValueError, match="detector must be one of"):
+        rings.RingConfig(detector="ccd")
+
+
+def test_spot_images_remain_available_and_differ():
+    labels = rings.sample_ring_parameters(20, seed=1)
+    spots = rings.render_rings(labels, config=rings.RingConfig(detector="spots"), seed=2)
+    photons = rings.render_rings(labels, seed=2)
+    assert spots.shape == photons.shape == (20, 1, 28, 28)
+    assert np.mean(spots > 0) > 2 * np.mean(photons > 0)  # spots paint a blur, photons a pixel
 
 
 def test_inclined_tracks_draw_ellipses():
@@ -84,7 +126,11 @@ def test_inclined_tracks_draw_ellipses():
     assert abs(labels["photons_1"].sum() / expected.sum() - 1) < 0.01
     # With no deformation, every hit satisfies the ellipse equation (u/a)^2 + (v/b)^2 = 1.
     flat = labels.assign(deformation_1=0.0)
-    hx, hy, _, valid = rings.sample_hits(flat, seed=3, config=cfg)
+    hx, hy, _, valid = rings.sample_hits(
+        flat,
+        seed=3,
+        config=rings.RingConfig(noise_hits=0.0, inclination_range=(10.0, 40.0), detector="spots"),
+    )
     psi = labels["orientation_1"].to_numpy()[:, None]
     dx, dy = hx - x.to_numpy()[:, None], hy - y.to_numpy()[:, None]
     u = dx * np.cos(psi) + dy * np.sin(psi)

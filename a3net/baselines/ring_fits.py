@@ -22,6 +22,9 @@ from .hough import hough_ring_fit
 
 FIT_COLUMNS = ("x", "y", "radius", "failed")
 ELLIPSE_FIT_COLUMNS = ("x", "y", "semi_major", "semi_minor", "orientation", "failed")
+SEED_SMOOTHING = 1.5
+"""Gaussian width [px] by which the Hough seeds' images are blurred: photon-count images hold
+sparse single hits, and a blur lets the vote see the band where they crowd."""
 
 
 def _check_ring_images(images, name: str = "images") -> np.ndarray:
@@ -62,7 +65,7 @@ def _check_range(value, name: str) -> tuple[float, float]:
 def _seed_circles(arr: np.ndarray, seed) -> np.ndarray:
     """Seed circles (N, 3) float64 (x, y, radius; NaN where none): Hough, or the given table."""
     if seed is None:
-        return hough_ring_fit(arr).to_numpy(np.float64)
+        return hough_ring_fit(arr, smooth=SEED_SMOOTHING).to_numpy(np.float64)
     if not isinstance(seed, pd.DataFrame):
         raise TypeError(
             f"seed must be None (Hough seeds) or a DataFrame with columns x, y, radius, got "
@@ -188,7 +191,7 @@ def circle_fit(
     """Centre and radius [px] of one ring per image (N, 1, H, W) by an intensity-weighted
     least-squares circle fit, seeded by the Hough transform.
 
-    Seeds come from ``hough_ring_fit`` unless ``seed`` (a DataFrame with x, y, radius, one row
+    Seeds come from ``hough_ring_fit(images, smooth=SEED_SMOOTHING)`` unless ``seed`` (a DataFrame with x, y, radius, one row
     per image) is given. Each of ``n_rounds`` rounds fits the pixels brighter than ``threshold``
     times the image maximum within ``annulus`` px of the current circle (the seed, then the last
     round's fit; far noise hits are dropped), at their centres (x = column, y = row: integer

@@ -24,8 +24,12 @@ The simulator, in pixels of a 28x28 image, draws every ring as the A3Net hack di
 * deformation ``d`` U(0.5, 3) px: every photon lands at radius R + U(-d, d), an absolute uniform
   spread as the hack drew it (a uniform spread is what the emission-point error gives, but of
   width T tan(theta), which would grow with R; here d is drawn independently of R);
-* thickness ``t`` U(0.2, 1.5) px: every hit is a Gaussian spot of width t (the detector
-  resolution), integrated exactly over each pixel;
+* thickness ``t`` U(0.2, 1.5) px, the detector's resolution: every photon is displaced by
+  N(0, t^2) in x and in y, and the image counts the photons that land in each pixel (the
+  default ``detector="photons"``, what a photon-counting detector records). The earlier
+  renderer, ``detector="spots"``, paints every hit as a deterministic Gaussian spot of width t
+  integrated exactly over each pixel: it shows t in the shape of every single hit, a cue that no
+  photon-counting detector offers, and it is kept as a named variant for comparison;
 * inclination (optional, ``inclination_range`` in degrees, default none): a track inclined by
   alpha to the detector normal makes, to first order in theta, an ellipse with semi-axes
   a = R / cos^2(alpha) along the track's azimuth ``orientation`` psi U(0, pi) and
@@ -37,8 +41,13 @@ The simulator, in pixels of a 28x28 image, draws every ring as the A3Net hack di
 Not simulated: the refractive index, momenta and masses (rings are drawn in pixels, not from
 theta), chromatic and scattering spreads, the mirror optics and the sin^2(theta) yield.
 
-Uniformly distributed noise hits (dark counts; Poisson mean ``noise_hits`` per image) are added,
-and each image is scaled to a maximum of 1. Images are (N, 1, 28, 28) float32; labels are a
+Uniformly distributed noise hits (dark counts; Poisson mean ``noise_hits`` per image) are added
+(one count each; a spot of width 0.5 px with ``detector="spots"``), and each image is scaled to a
+maximum of 1 (with ``detector="photons"``: photon counts per pixel over the image's largest
+count). With photons, every pixel's count is Poisson given the ring, with the mean that
+``a3net.evaluation.rings.ring_image_fisher`` integrates: the Cramer-Rao bound of these images.
+
+Images are (N, 1, 28, 28) float32; labels are a
 DataFrame with ``n_rings`` and, for ring k = 1..max_rings, the columns ``x_k, y_k, radius_k,
 thickness_k, deformation_k, photons_k`` (NaN where an image has fewer rings).
 
@@ -84,6 +93,7 @@ class RingConfig:
     noise_hits: float = 2.0
     integer_centres: bool = False
     inclination_range: tuple[float, float] = (0.0, 0.0)
+    detector: str = "photons"
 
     @property
     def inclined(self) -> bool:
@@ -100,7 +110,17 @@ class RingConfig:
         return edge - self.edge_margin
 
 
+DETECTORS = ("photons", "spots")
+"""Image models: ``photons`` counts displaced photons per pixel (a photon-counting detector);
+``spots`` paints each hit as a Gaussian spot of width t (the earlier renderer, kept to compare)."""
+
+
 def _check_config(cfg: RingConfig) -> None:
+    if cfg.detector not in DETECTORS:
+        raise ValueError(
+            f"detector must be one of {DETECTORS} (photon counts per pixel, or Gaussian spots), "
+            f"got {cfg.detector!r}."
+        )
     if not isinstance(cfg.image_size, (int, np.integer)) or cfg.image_size < 8:
         raise ValueError(
             f"image_size must be an integer of at least 8 pixels, got {cfg.image_size!r}."
@@ -242,9 +262,12 @@ def sample_hits(labels: pd.DataFrame, *, config: RingConfig = RingConfig(), seed
     """Photon hit positions for the rings in ``labels``.
 
     Returns ``(hx, hy, width, valid)``, each of shape (N, H): hit coordinates in pixels, the
-    Gaussian spot width of each hit (its ring's thickness), and a mask of real hits (rings' photons
-    plus noise hits); H is the largest number of hits in any image. Labels with the columns
-    ``inclination_k`` and ``orientation_k`` give elliptical rings (see the module docstring).
+    resolution t of each hit (its ring's thickness; 0.5 px for noise hits), and a mask of real hits
+    (rings' photons plus noise hits); H is the largest number of hits in any image. With
+    ``config.detector == "photons"`` the positions are as recorded (displaced by N(0, t^2) in x and
+    y); with ``"spots"`` they are the ideal positions, and ``width`` is the spot to paint. Labels
+    with the columns ``inclination_k`` and ``orientation_k`` give elliptical rings (see the module
+    docstring).
     """
     rng = _rng(seed)
     cfg = config
@@ -295,6 +318,10 @@ def sample_hits(labels: pd.DataFrame, *, config: RingConfig = RingConfig(), seed
     hx = np.nan_to_num(x)[:, :, None] + u * cos_p - v * sin_p
     hy = np.nan_to_num(y)[:, :, None] + u * sin_p + v * cos_p
     width = np.broadcast_to(np.nan_to_num(thickness, nan=1.0)[:, :, None], (n, k_max, m))
+    if cfg.detector == "photons":
+        # The detector's resolution: every photon lands N(0, t^2) off in x and in y.
+        hx = hx + width * rng.standard_normal(hx.shape)
+        hy = hy + width * rng.standard_normal(hy.shape)
     hx, hy = hx.reshape(n, -1), hy.reshape(n, -1)
     width, ring_valid = width.reshape(n, -1), ring_valid.reshape(n, -1)
     # Dark-count noise: uniform over the detector, spot width 0.5 px.
@@ -341,6 +368,25 @@ def render_hits(
     return images[:, None].astype(np.float32)
 
 
+def count_hits(hx, hy, valid, *, image_size: int = 28, normalise: bool = True) -> np.ndarray:
+    """Images (N, 1, size, size) float32 of photon counts: every valid hit adds one count to
+    the pixel it lands in (pixel j covers [j - 0.5, j + 0.5]); hits off the detector are lost.
+    With ``normalise`` each image is divided by its largest count (images with no hits stay zero).
+    """
+    hx, hy, valid = np.asarray(hx), np.asarray(hy), np.asarray(valid, bool)
+    n = len(hx)
+    col = np.floor(hx + 0.5).astype(np.int64)
+    row = np.floor(hy + 0.5).astype(np.int64)
+    inside = valid & (col >= 0) & (col < image_size) & (row >= 0) & (row < image_size)
+    flat = (np.arange(n)[:, None] * image_size + row) * image_size + col
+    counts = np.bincount(flat[inside], minlength=n * image_size**2).astype(np.float32)
+    images = counts.reshape(n, image_size, image_size)
+    if normalise:
+        peak = images.max(axis=(1, 2), keepdims=True)
+        images = np.divide(images, peak, out=np.zeros_like(images), where=peak > 0)
+    return images[:, None]
+
+
 def render_rings(
     labels: pd.DataFrame, *, config: RingConfig = RingConfig(), seed=0, chunk: int = 256
 ) -> np.ndarray:
@@ -353,8 +399,13 @@ def render_rings(
     out = np.empty((len(labels), 1, config.image_size, config.image_size), np.float32)
     for start in range(0, len(labels), chunk):
         part = labels.iloc[start : start + chunk]
-        hits = sample_hits(part, config=config, seed=rng)
-        out[start : start + chunk] = render_hits(*hits, image_size=config.image_size)
+        hx, hy, width, valid = sample_hits(part, config=config, seed=rng)
+        if config.detector == "photons":
+            out[start : start + chunk] = count_hits(hx, hy, valid, image_size=config.image_size)
+        else:
+            out[start : start + chunk] = render_hits(
+                hx, hy, width, valid, image_size=config.image_size
+            )
     return out
 
 
