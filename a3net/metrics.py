@@ -17,13 +17,7 @@ from .evaluation.regression import (
     rmse_table,
     sigma_nmad,
 )
-from .evaluation.rings import (
-    circle_cramer_rao,
-    ring_fisher_information,
-    ring_image_cramer_rao,
-    ring_image_fisher,
-    ring_image_mean,
-)
+from .evaluation.rings import circle_cramer_rao, ring_fisher_information
 from .evaluation.spectra import (
     DN4000_BLUE,
     DN4000_RED,
@@ -57,9 +51,6 @@ __all__ = [
     "r2_per_parameter",
     "redshift_bias",
     "ring_fisher_information",
-    "ring_image_cramer_rao",
-    "ring_image_fisher",
-    "ring_image_mean",
     "rmse",
     "rmse_table",
     "sigma_nmad",
