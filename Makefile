@@ -17,7 +17,7 @@ export A3NET_DATA ?= $(CURDIR)/_build/data
 REALDATA ?= $(CURDIR)/../shared/realdata
 
 .PHONY: all venv data book book-strict test lint unit notebooks student student-run bench clean \
-	print-chapters
+	print-chapters runs
 
 all: test
 
@@ -65,6 +65,17 @@ notebooks: $(STAMP)
 	@test -n "$(CHAPTERS)" || { echo "no chapters: $(PYTHON) a3net/chapters.py --notebooks failed"; exit 1; }
 	A3NET_STRICT_CHECKS=1 A3NET_PROFILE=smoke A3NET_FRAMEWORK=torch $(PY) -m pytest --nbval-lax $(CHAPTERS) -q
 	A3NET_STRICT_CHECKS=1 A3NET_PROFILE=smoke A3NET_FRAMEWORK=keras $(PY) -m pytest --nbval-lax $(CHAPTERS) -q
+
+## runs: every chapter of RUN_PROFILE (default full) in both frameworks, once per seed of SEEDS,
+## as separate jobs: one per GPU (GPUS=all, or GPUS=0,1,...), or JOBS at a time on a CPU
+## (make runs RUN_PROFILE=smoke JOBS=2); the claims ledgers collected in
+## _build/runs/<profile>/claims.json (tools/run_chapters.py; --slurm writes a SLURM array script).
+RUN_PROFILE ?= full
+GPUS ?= all
+SEEDS ?= 0
+runs: $(STAMP)
+	$(PY) tools/run_chapters.py --profile $(RUN_PROFILE) --seeds $(SEEDS) \
+		$(if $(JOBS),--jobs $(JOBS),--gpus $(GPUS))
 
 ## student: student copies of every chapter (solutions stubbed, outputs cleared) in student/.
 student: $(STAMP)

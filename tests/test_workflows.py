@@ -18,6 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
 CPU = WORKFLOWS / "cpu.yml"
 GPU = WORKFLOWS / "gpu.yml"
+BOOK = WORKFLOWS / "book.yml"
+COLAB = WORKFLOWS / "colab.yml"
+ALL = [CPU, GPU, BOOK, COLAB]
 
 
 def _load(path: Path) -> dict:
@@ -51,7 +54,7 @@ def _check_jsonschema_command() -> list[str]:
     return [sys.executable, "-m", "check_jsonschema"]
 
 
-@pytest.mark.parametrize("path", [CPU, GPU], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
 def test_workflow_passes_github_schema(path: Path) -> None:
     assert path.is_file(), f"missing workflow {path.relative_to(ROOT)}"
     pytest.importorskip("check_jsonschema", reason="check-jsonschema is pinned in requirements.txt")
@@ -75,7 +78,7 @@ def test_every_chapter_run_has_a_fixed_hash_seed() -> None:
     assert _env(_load(GPU)).get("PYTHONHASHSEED") == "0", "gpu.yml runs pytest itself"
 
 
-@pytest.mark.parametrize("path", [CPU, GPU], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
 def test_actions_are_pinned_to_a_release(path: Path) -> None:
     for step in _steps(_load(path)):
         if "uses" in step:
@@ -116,12 +119,10 @@ def test_gpu_workflow_runs_every_chapter_in_full_profile_in_both_frameworks() ->
     assert env.get("A3NET_FRAMEWORK") == "${{ matrix.framework }}"
     assert env.get("PIP_CONSTRAINT", "").endswith("constraints.txt")
     text = _run_text(wf)
-    assert re.search(r"pytest\b.*--nbval-lax", text, re.S), (
-        "gpu.yml must run the chapters with nbval"
+    assert re.search(r"python tools/run_chapters\.py --profile full --gpus all\b", text), (
+        "gpu.yml must run the chapters as one job per GPU with tools/run_chapters.py"
     )
-    assert "$(python a3net/chapters.py --notebooks)" in text, (
-        "gpu.yml must run every chapter of the registry: $(python a3net/chapters.py --notebooks)"
-    )
+    assert '--frameworks "$A3NET_FRAMEWORK"' in text and '--out "$RUNS"' in text
     assert not re.search(r"book/\[?[A-Z]", text), "gpu.yml must not list chapters itself"
     assert "-r requirements.txt" in text and "-c constraints.txt" in text
     assert "torch==2.13.0" in text and "tensorflow[and-cuda]==2.21.0" in text
@@ -129,6 +130,60 @@ def test_gpu_workflow_runs_every_chapter_in_full_profile_in_both_frameworks() ->
         s for s in _steps(wf) if str(s.get("uses", "")).startswith("actions/upload-artifact")
     ]
     assert uploads, "gpu.yml must upload the executed notebooks"
+    assert uploads[0]["with"]["path"] == "${{ env.RUNS }}" and env["RUNS"] == "_build/runs/full"
+
+
+def test_book_workflow_publishes_each_release_under_its_own_path() -> None:
+    wf = _load(BOOK)
+    assert wf["on"]["push"]["tags"] == ["v*"]
+    (job,) = wf["jobs"].values()
+    env = _env(wf)
+    assert env["A3NET_PROFILE"] == "default" and env["PIP_CONSTRAINT"].endswith("constraints.txt")
+    assert "make book" in [step.get("run", "").strip() for step in _steps(wf)]
+    (deploy,) = [s for s in _steps(wf) if str(s.get("uses", "")).startswith("peaceiris/")]
+    assert deploy["with"]["publish_dir"] == "_build/html"
+    assert deploy["with"]["destination_dir"] == "${{ github.ref_name }}"
+    assert deploy["with"]["keep_files"] is True, "earlier releases stay published"
+    assert "a3net._release --check" in _run_text(wf)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "https://a3net-school.github.io/a3net/<tag>/" in readme
+
+
+def test_colab_workflow_runs_the_smoke_parts_on_colabs_versions() -> None:
+    wf = _load(COLAB)
+    (setup,) = [s for s in _steps(wf) if str(s.get("uses", "")).startswith("actions/setup-python")]
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import resolve_platforms
+    finally:
+        sys.path.pop(0)
+    colab_minor = ".".join(resolve_platforms.COLAB_PYTHON.split(".")[:2])
+    assert str(setup["with"]["python-version"]) == colab_minor
+    text = _run_text(wf)
+    assert "benchmarks/resolve_platforms.py --colab-requirements" in text
+    assert '-c "$RUNNER_TEMP/colab.txt" -e ".[torch,keras,e2cnn]"' in text
+    assert "make unit student-run notebooks" in text
+    assert "PIP_CONSTRAINT" not in _env(wf), "Colab's numpy is older than constraints.txt's"
+    printed = subprocess.run(
+        [sys.executable, "benchmarks/resolve_platforms.py", "--colab-requirements"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout.split()
+    assert printed == resolve_platforms.COLAB
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    smoke = re.search(r"^test: (.*)$", makefile, re.M)[1].split()
+    assert {"unit", "student-run", "notebooks"} <= set(smoke)
+
+
+def test_make_runs_calls_the_job_runner() -> None:
+    def dry(*args):
+        return subprocess.run(
+            ["make", "-n", "runs", *args], capture_output=True, text=True, cwd=ROOT
+        ).stdout
+
+    assert "tools/run_chapters.py --profile full --seeds 0 \\\n\t--gpus all" in dry()
+    assert "--profile smoke --seeds 0 \\\n\t--jobs 2" in dry("RUN_PROFILE=smoke", "JOBS=2")
 
 
 # ------------------------------------------------------------------ habits: pre-commit = make lint
