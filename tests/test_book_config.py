@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -368,3 +369,83 @@ def test_execution_cache_is_kept_per_profile_framework_and_package(tmp_path) -> 
     (package / "x.py").write_text("A = 2\n")
     assert a3net_cache.cache_key({"A3NET_PROFILE": "smoke"}, package) != key
     assert a3net_cache.PACKAGE == ROOT / "a3net"
+
+
+MINI_CONFIG = """\
+title: mini
+only_build_toc_files: true
+exclude_patterns: [_build]
+execute:
+  execute_notebooks: cache
+  raise_on_error: true
+sphinx:
+  local_extensions:
+    a3net_cache: book/_ext
+"""
+MINI_CELL = """\
+import os
+from pathlib import Path
+
+log = Path(os.environ["MINI_LOG"])
+log.write_text(log.read_text() + "{name} " + os.environ.get("A3NET_PROFILE", "") + "\\n")
+print("profile", os.environ.get("A3NET_PROFILE"))
+"""
+
+
+def test_make_book_executes_only_what_changed(tmp_path) -> None:
+    """A two-chapter book built as `make book` builds: a text edit executes nothing, a code edit
+    executes that chapter only, another profile executes both once, then comes from its cache."""
+    pytest.importorskip("jupyter_book")
+    nbformat = pytest.importorskip("nbformat")
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    (tmp_path / "book" / "_ext").mkdir(parents=True)
+    shutil.copy(ROOT / "book" / "_ext" / "a3net_cache.py", tmp_path / "book" / "_ext")
+    (tmp_path / "a3net").mkdir()
+    (tmp_path / "a3net" / "core.py").write_text("A = 1\n")
+    (tmp_path / "_config.yml").write_text(MINI_CONFIG)
+    toc = "format: jb-book\nroot: book/intro\nchapters:\n- file: book/one\n- file: book/two\n"
+    (tmp_path / "_toc.yml").write_text(toc)
+    (tmp_path / "book" / "intro.md").write_text("# Mini\n")
+    for name in ("one", "two"):
+        cells = [new_markdown_cell(f"# {name}"), new_code_cell(MINI_CELL.format(name=name))]
+        nbformat.write(new_notebook(cells=cells), tmp_path / "book" / f"{name}.ipynb")
+    log = tmp_path / "executed.log"
+    log.write_text("")
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+
+    def build(profile: str) -> list[str]:
+        before = log.read_text().splitlines()
+        env = {**os.environ, "A3NET_PROFILE": profile, "MINI_LOG": str(log)}
+        run = subprocess.run(
+            [str(jupyter_book), "build", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        return log.read_text().splitlines()[len(before) :]
+
+    def edit(name: str, index: int, text: str) -> None:
+        path = tmp_path / "book" / f"{name}.ipynb"
+        notebook = nbformat.read(path, as_version=4)
+        notebook.cells[index].source += text
+        nbformat.write(notebook, path)
+
+    assert sorted(build("smoke")) == ["one smoke", "two smoke"]
+    assert build("smoke") == []
+    edit("one", 0, "\n\nA one-word fix.")
+    assert build("smoke") == [], "a text edit executes nothing"
+    html = (tmp_path / "_build" / "html" / "book" / "one.html").read_text()
+    assert "A one-word fix." in html and "profile smoke" in html
+    edit("two", 1, "\n# a comment")
+    assert build("smoke") == ["two smoke"], "a code edit executes that chapter only"
+    assert sorted(build("default")) == ["one default", "two default"]
+    assert "profile default" in (tmp_path / "_build" / "html" / "book" / "one.html").read_text()
+    assert build("smoke") == [], "back to smoke: both chapters from the smoke cache"
+    assert "profile smoke" in (tmp_path / "_build" / "html" / "book" / "one.html").read_text()
+    (tmp_path / "a3net" / "core.py").write_text("A = 2\n")
+    assert sorted(build("smoke")) == ["one smoke", "two smoke"], "a package edit runs all"
+    caches = sorted(p.name for p in (tmp_path / "_build" / ".jupyter_cache").iterdir())
+    assert len(caches) == 2 and caches[0].startswith("default-torch-"), caches
