@@ -101,6 +101,7 @@ COPIED = (
     "tests/test_contract.py",
     "tests/conftest.py",
     "_toc.yml",
+    "_config.yml",
     "Makefile",
     "README.md",
     "pyproject.toml",
@@ -240,7 +241,7 @@ def test_the_release_tool_versions_the_ninth_chapter(tmp_path):
     assert listed[-1] == str(ninth / NINTH.notebook)
     _run([sys.executable, "-m", "a3net._release", "--set", "9.9.9"], ninth)
     cell = json.loads((ninth / NINTH.notebook).read_text())["cells"][0]
-    assert "a3net@v9.9.9" in "".join(cell["source"])
+    assert 'ref, extras = "v9.9.9", "torch,keras"' in "".join(cell["source"])
 
 
 @pytest.mark.parametrize("skip", list(PLACES))

@@ -20,8 +20,7 @@ import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-import a3net
-from a3net import chapters
+from a3net import _release, chapters
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
@@ -36,7 +35,6 @@ SOLUTION = re.compile(r"^(?:`{3,}|:{3,})\s*\{solution(?:-start)?\}\s*(\S+)", re.
 DROPDOWN = re.compile(r"^:class:.*\bdropdown\b", re.MULTILINE)
 FOLDED = {"hide-cell", "remove-cell"}  # input and output: a printed answer is an answer too
 LABEL = re.compile(r"^:label:\s*(\S+)", re.MULTILINE)
-PIN = re.compile(r"@v(\d+(?:\.\d+)*)\b")
 
 
 def _tags(cell) -> list[str]:
@@ -62,7 +60,7 @@ def _is_colab_guard(node: ast.AST) -> bool:
     )
 
 
-def _colab_problems(cells, version: str) -> list[str]:
+def _colab_problems(cells, ref: str) -> list[str]:
     if not cells or cells[0].cell_type != "code":
         return ["the first cell is not the code cell that installs a3net in Colab."]
     source = cells[0].source
@@ -81,12 +79,20 @@ def _colab_problems(cells, version: str) -> list[str]:
     guarded = "".join(ast.unparse(node) for node in guards)
     if "a3net" not in guarded or "install" not in guarded:
         problems.append("the first cell's Colab guard does not pip-install a3net.")
-    pins = PIN.findall(guarded)
-    if not pins:
-        problems.append(f"the Colab install is not pinned to the release: add @v{version}.")
-    elif any(pin != version for pin in pins):
+    named = {
+        node.value
+        for guard in guards
+        for node in ast.walk(guard)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
+    if ref not in named and not any(text.endswith(f"@{ref}") for text in named):
         problems.append(
-            f"the Colab install is pinned to @v{pins[0]}, not to the package version @v{version}."
+            f"the Colab install does not name the ref {ref} of a3net/_release.py (REF): run "
+            f"python -m a3net._release --ref {ref}."
+        )
+    if not any(isinstance(node, ast.Raise) for guard in guards for node in ast.walk(guard)):
+        problems.append(
+            "the first cell's Colab guard does not stop the notebook (raise) when pip fails."
         )
     return problems
 
@@ -320,13 +326,11 @@ def toc_entries(toc_path: Path = ROOT / "_toc.yml") -> set[str]:
     return found
 
 
-def chapter_problems(
-    nb, docname: str, toc: set[str], version: str = a3net.__version__
-) -> list[str]:
+def chapter_problems(nb, docname: str, toc: set[str], ref: str = _release.REF) -> list[str]:
     """Everything chapter ``nb`` (toc name ``docname``, e.g. book/F_cherenkov_rings) lacks."""
     cells = nb.cells
     problems = (
-        _colab_problems(cells, version)
+        _colab_problems(cells, ref)
         + _parameters_problems(cells)
         + _opening_problems(cells)
         + _exercise_problems(cells)
@@ -350,13 +354,9 @@ def test_chapter_F_is_checked():
 
 # ------------------------------------------------------------------ synthetic chapters
 
-VERSION = "1.2.3"
+REF = "v1.2.3"
 DOCNAME = "book/X_demo"
-COLAB = """import sys
-
-if "google.colab" in sys.modules:
-    get_ipython().run_line_magic(
-        "pip", 'install -q "a3net @ git+https://github.com/o/a3net@v1.2.3"')"""
+COLAB = _release.colab_cell(chapters.CHAPTERS[0], REF)
 PARAMS = 'PROFILE = "smoke"\nFRAMEWORK = "torch"\nDATA_SOURCE = "simulator"\nSEED = 0'
 OPENING = "**Learning objectives.** Count.\n\n**Prerequisites.** NumPy.\n\n**Time.** 30 minutes."
 EXERCISE_MD = "::::{exercise}\n:label: ex-x-double\n\nWrite `double(x)`.\n::::"
@@ -405,7 +405,7 @@ def good_chapter():
 
 
 def _problems(nb, toc=frozenset({DOCNAME})):
-    return chapter_problems(nb, DOCNAME, set(toc), version=VERSION)
+    return chapter_problems(nb, DOCNAME, set(toc), ref=REF)
 
 
 def _find(nb, text):
@@ -452,10 +452,21 @@ BROKEN = {
         _set("google.colab", COLAB + "\nimport a3net\nprint(1)"),
         "outside its Colab guard",
     ),
-    "Colab install unpinned": (_set("google.colab", COLAB.replace("@v1.2.3", "")), "not pinned"),
-    "Colab install pinned to another version": (
-        _set("google.colab", COLAB.replace("1.2.3", "1.0.0")),
-        "not to the package version",
+    "Colab install without its ref": (
+        _set("google.colab", COLAB.replace('"v1.2.3"', '""')),
+        "does not name the ref v1.2.3",
+    ),
+    "Colab install from another ref": (
+        _set("google.colab", COLAB.replace('"v1.2.3"', '"v1.0.0"')),
+        "does not name the ref v1.2.3",
+    ),
+    "Colab install that does not stop when pip fails": (
+        _set(
+            "google.colab",
+            'import sys\n\nif "google.colab" in sys.modules:\n    get_ipython().run_line_magic('
+            '"pip", \'install "a3net @ git+https://github.com/o/a3net@v1.2.3"\')',
+        ),
+        "does not stop the notebook",
     ),
     "no parameters tag": (_untag("PROFILE ="), "tagged `parameters`"),
     "parameters without SEED": (
