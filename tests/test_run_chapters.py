@@ -8,6 +8,7 @@ ledger to its own folder, and a failing job must fail the run with its error nam
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -106,6 +107,30 @@ def test_cpu_slots_share_the_cores_and_a_slurm_array_runs_one_job_per_task(book,
     assert "#SBATCH --array=0-1" in text and "#SBATCH --gres=gpu:1" in text
     assert '--task "$SLURM_ARRAY_TASK_ID"' in text and "--collect" in text
     assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    assert (out / "logs").is_dir(), "SLURM writes its output there and does not create it"
     task = tool(*args, "--task", "1")
     assert task.returncode == 0 and "A-keras-seed0:" in task.stdout, task.stdout + task.stderr
     assert tool(*args, "--task", "2").returncode == 2  # no such task: argparse's error
+
+
+def test_gpus_all_takes_the_visible_gpus_and_refuses_a_node_without_any(book, tmp_path):
+    args = ["--root", str(book), "--profile", "smoke", "--chapters", "A", "--gpus", "all"]
+    env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
+    visible = subprocess.run(
+        [sys.executable, str(TOOL), *args, "--out", str(tmp_path / "gpus")],
+        capture_output=True,
+        text=True,
+        env={**env, "CUDA_VISIBLE_DEVICES": "3,5"},
+        timeout=600,
+    )
+    assert visible.returncode == 0, visible.stdout + visible.stderr
+    collection = json.loads((tmp_path / "gpus" / "claims.json").read_text())
+    assert {j["gpu"] for j in collection["jobs"]} <= {"3", "5"} and len(collection["jobs"]) == 2
+    none = subprocess.run(
+        [sys.executable, str(TOOL), *args, "--out", str(tmp_path / "none")],
+        capture_output=True,
+        text=True,
+        env={**env, "PATH": "/nonexistent"},
+        timeout=600,
+    )
+    assert none.returncode == 2 and "no GPU found" in none.stderr

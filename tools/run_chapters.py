@@ -301,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
                 hours=max(1, -(-args.timeout // 3600)),
             )
         )
+        (out / "logs").mkdir(parents=True, exist_ok=True)  # SLURM does not create it
         print(f"wrote {args.slurm}: {len(jobs)} array tasks; submit with sbatch {args.slurm}")
         return 0
     if not args.collect:
