@@ -67,6 +67,7 @@ def test_every_job_on_its_own_gpu_and_the_ledgers_in_one_file(book, tmp_path):
     assert "4 jobs (smoke profile) on GPUs 0,1" in run.stdout
     assert "4 jobs, 1 failed; 4 ledgers, 12 claims, 0 failed" in run.stdout
     assert "B-torch-seed1: failed: " in run.stdout and "seed 1 breaks chapter B" in run.stdout
+    assert "\x1b[" not in run.stdout, "the error is plain text, without terminal colours"
     collection = json.loads((out / "claims.json").read_text())
     assert collection["schema"] == "a3net-claims-collection/1"
     assert [j["job"] for j in collection["jobs"]] == [

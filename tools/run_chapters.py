@@ -28,6 +28,7 @@ import itertools
 import json
 import os
 import queue
+import re
 import shutil
 import subprocess
 import sys
@@ -131,7 +132,8 @@ def execute(source: Path, target: Path, seed: int, timeout: int) -> int:
     try:
         client.execute()
     except CellExecutionError as error:
-        lines = [line for line in str(error).splitlines() if line.strip()]
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))  # IPython's colours
+        lines = [line for line in text.splitlines() if line.strip()]
         print(f"{source.name}: {lines[-1] if lines else error}", file=sys.stderr)
         status = 1
     target.parent.mkdir(parents=True, exist_ok=True)
