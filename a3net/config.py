@@ -265,12 +265,14 @@ class RingsProfile(ChapterProfile):
     count_test_fraction: float = by_profile(0.3, 0.3, 0.3)  # held out (the hack: 3000 of 10000)
     count_max_rings: tuple = by_profile((2, 3), (2, 3, 4), (2, 3, 4, 5))  # rings-per-image maxima
     count_epochs: int = by_profile(7, 7, 5)  # epochs of the counting CNN
-    # principal components tried by PCA + SVM (the hack kept 50)
-    pca_components: tuple = by_profile((10, 50), (10, 25, 50, 100), (10, 25, 50, 100))  # PCA + SVM
+    # training images the PCA + SVM cross-validation search sees (0: all; the refit uses all)
+    svm_search_images: int = by_profile(600, 3000, 0)  # images in the PCA + SVM search
     n_regress: int = by_profile(2500, 10_000, 10_000)  # single-ring images to regress (train+test)
     regress_test_fraction: float = by_profile(0.2, 0.2, 0.2)  # held-out share (hack: 2000 of 10000)
-    regress_epochs: int = by_profile(5, 16, 8)  # epochs of the regression CNN
-    mlp_epochs: int = by_profile(5, 16, 8)  # epochs of the fully-connected regressor
+    regress_epochs: int = by_profile(5, 16, 8)  # epochs of the regression CNNs
+    mlp_epochs: int = by_profile(5, 16, 8)  # epochs of the fully-connected regressors
+    # seeds of the CNN regressor: the spread of thickness against deformation
+    regress_seeds: int = by_profile(1, 3, 5)  # CNN regressor trainings (initial weights, batches)
     n_ellipse: int = by_profile(2000, 8000, 10_000)  # inclined-track (elliptical) rings to regress
     ellipse_epochs: int = by_profile(4, 12, 8)  # epochs of the ellipse regressor
     max_inclination: float = by_profile(45.0, 45.0, 45.0)  # largest track inclination [deg]
@@ -281,8 +283,10 @@ class RingsProfile(ChapterProfile):
     # shares of the pool used at the largest ratio (0.375 x 0.8 = 0.3)
     cvae_pool_fractions: tuple = by_profile((0.375, 1.0), (0.375, 1.0), (0.2, 0.375, 1.0))  # pool
     latent_dim: int = by_profile(8, 8, 8)  # cVAE latent dimension
+    cvae_seeds: int = by_profile(1, 2, 5)  # trainings of each cVAE setting (the ratio experiment)
     batch_size: int = by_profile(64, 64, 64)  # minibatch size of every network
     n_classical: int = by_profile(200, 800, 2000)  # test images for Hough, circle and ellipse fits
+    n_bound_images: int = by_profile(300, 1000, 4000)  # images per ring in the bound's controls
     n_bootstrap: int = by_profile(100, 300, 1000)  # bootstrap resamplings behind every RMSE margin
 
 

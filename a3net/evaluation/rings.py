@@ -13,11 +13,13 @@ from scipy.special import i0e, ndtr
 from .._validation import as_float_array
 
 __all__ = [
+    "bound_controls",
     "circle_cramer_rao",
     "ring_fisher_information",
     "ring_image_cramer_rao",
     "ring_image_fisher",
     "ring_image_mean",
+    "same_ring_labels",
 ]
 
 IMAGE_PARAMETERS = ("x", "y", "radius", "thickness", "deformation")
@@ -296,3 +298,69 @@ def ring_image_cramer_rao(x, y, radius, thickness, deformation, **kwargs) -> pd.
     covariance = np.linalg.pinv(fisher, hermitian=True)
     sd = np.sqrt(np.clip(np.diagonal(covariance, axis1=1, axis2=2), 0.0, None))
     return pd.DataFrame(sd, columns=list(IMAGE_PARAMETERS))
+
+
+def same_ring_labels(n: int, *, seed=0, photon_density: float = 3.0, **ring) -> pd.DataFrame:
+    """Labels of ``n`` images of one ring (``ring``: x, y, radius, thickness, deformation in px),
+    each with its own Poisson number of photons (mean photon_density 2 pi R), as the simulator
+    draws them; render them with ``a3net.data.rings.render_rings``."""
+    missing = [p for p in IMAGE_PARAMETERS if p not in ring]
+    if missing or len(ring) != len(IMAGE_PARAMETERS):
+        raise ValueError(
+            f"give the ring as x=, y=, radius=, thickness=, deformation= (px); missing {missing}, "
+            f"unknown {sorted(set(ring) - set(IMAGE_PARAMETERS))}."
+        )
+    rng = np.random.default_rng(seed)
+    table = {"n_rings": np.ones(n, int)} | {f"{p}_1": np.full(n, float(ring[p])) for p in ring}
+    table["photons_1"] = rng.poisson(photon_density * 2 * np.pi * float(ring["radius"]), n)
+    return pd.DataFrame(table)
+
+
+def bound_controls(ring_table: pd.DataFrame, n_images: int = 2000, *, seed=0) -> pd.DataFrame:
+    """Two controls of the image bound on given rings (``ring_table``: one row per ring, columns
+    x, y, radius, thickness, deformation in px), each over ``n_images`` simulated images of it:
+
+    * ``score / Fisher``: the variance of the Poisson score over the simulated counts divided by
+      the Fisher information (1 within about sqrt(2 / n_images) if the simulator draws the image
+      model the bound assumes), for x and radius;
+    * ``fit / bound``: the spread of the least-squares circle fit (seeded at the truth) over the
+      images divided by the bound, for x and radius: at least 1 less the noise, sqrt(1/(2n)).
+
+    Returns one row per ring with those four ratios and the bounds [px].
+    """
+    from ..baselines.ring_fits import circle_fit
+    from ..data import rings as simulator
+
+    rows = []
+    for k, ring in enumerate(ring_table[list(IMAGE_PARAMETERS)].to_dict("records")):
+        labels = same_ring_labels(n_images, seed=seed + 2 * k, **ring)
+        hx, hy, _, valid = simulator.sample_hits(labels, seed=seed + 2 * k + 1)
+        counts = simulator.count_hits(hx, hy, valid, normalise=False).reshape(n_images, -1)
+        mean = ring_image_mean(**ring).reshape(-1)
+        grads = []
+        for name in ("x", "radius"):
+            up, down = dict(ring), dict(ring)
+            up[name] += 1e-3
+            down[name] -= 1e-3
+            grads.append((ring_image_mean(**up) - ring_image_mean(**down)).reshape(-1) / 2e-3)
+        score = (counts / mean - 1) @ np.array(grads).T
+        fisher = ring_image_fisher(**ring)[0]
+        limit = ring_image_cramer_rao(**ring).iloc[0]
+        images = counts.reshape(n_images, 1, *np.shape(ring_image_mean(**ring))[1:])
+        truth = pd.DataFrame(
+            [[ring["x"], ring["y"], ring["radius"]]] * n_images, columns=["x", "y", "radius"]
+        )
+        fit = circle_fit(images / images.max(axis=(1, 2, 3), keepdims=True), seed=truth)
+        spread = fit.loc[~fit["failed"], ["x", "radius"]].std()
+        rows.append(
+            ring
+            | {
+                "score / Fisher, x": score[:, 0].var() / fisher[0, 0],
+                "score / Fisher, radius": score[:, 1].var() / fisher[2, 2],
+                "bound x": limit["x"],
+                "bound radius": limit["radius"],
+                "fit / bound, x": spread["x"] / limit["x"],
+                "fit / bound, radius": spread["radius"] / limit["radius"],
+            }
+        )
+    return pd.DataFrame(rows)
