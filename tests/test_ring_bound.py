@@ -103,3 +103,19 @@ def test_bad_arguments_get_one_sentence(kwargs, match):
     rates = {k: args.pop(k) for k in ("noise_hits", "photon_density") if k in args}
     with pytest.raises(ValueError, match=match):
         bound.ring_image_fisher(**args, **rates)
+
+
+def test_bound_controls_pass_on_the_simulator_and_fail_on_a_wrong_model():
+    table = pd.DataFrame([RING])
+    n = 600
+    good = bound.bound_controls(table, n, seed=5).iloc[0]
+    noise = np.sqrt(2 / n)
+    assert abs(good["score / Fisher, x"] - 1) < 4 * noise
+    assert abs(good["score / Fisher, radius"] - 1) < 4 * noise
+    assert good["fit / bound, x"] > 1 - 3 / np.sqrt(2 * n)
+    # The check can fail: against the bound of a ring with a quarter of the photons (a wrong
+    # yardstick, twice as wide), the least-squares fit comes out "better than the bound".
+    sparser = bound.ring_image_cramer_rao(**RING, photon_density=0.75).iloc[0]
+    assert good["fit / bound, x"] * good["bound x"] / sparser["x"] < 1 - 3 / np.sqrt(2 * n)
+    with pytest.raises(ValueError, match="give the ring as"):
+        bound.same_ring_labels(3, x=1.0, y=2.0)
