@@ -213,6 +213,21 @@ def test_same_parameter_counts(name, kwargs):
     assert tnn.count_parameters(t) == knn.count_parameters(k) > 0
 
 
+@pytest.mark.parametrize(
+    "name, kwargs, weights",
+    [
+        # the hack's ellipse regressor: 566,918 trainable weights on its slides, last layer 774
+        ("RingRegressorMLP", dict(n_outputs=6, hidden=(512, 256, 128)), 566_918),
+        ("RingRegressorMLP", dict(hidden=(512, 256, 128)), 566_789),  # its 4-layer regressor
+        ("RingRegressorCNN", dict(channels=(32, 64), hidden=128), 420_997),  # 2 conv + 2 dense
+    ],
+)
+def test_hack_sized_ring_networks(name, kwargs, weights):
+    """Chapter F's networks at the hack's sizes have the same weights in both frameworks."""
+    assert tnn.count_parameters(getattr(tnn, name)(**kwargs)) == weights
+    assert knn.count_parameters(getattr(knn, name)(**kwargs)) == weights
+
+
 RING_MODELS = ["RingCounterCNN", "RingRegressorCNN", "RingRegressorMLP", "RingCVAE"]
 
 
