@@ -273,7 +273,7 @@ class RingsProfile(ChapterProfile):
     mlp_epochs: int = by_profile(5, 16, 8)  # epochs of the fully-connected regressors
     hack_regress_epochs: int = by_profile(3, 8, 8)  # epochs of the hack's two regressors (its 8)
     # seeds of the CNN regressor: the spread of thickness against deformation
-    regress_seeds: int = by_profile(1, 3, 5)  # CNN regressor trainings (initial weights, batches)
+    regress_seeds: int = by_profile(1, 2, 5)  # CNN regressor trainings (initial weights, batches)
     n_ellipse: int = by_profile(2000, 8000, 10_000)  # inclined-track (elliptical) rings to regress
     ellipse_epochs: int = by_profile(4, 12, 8)  # epochs of the ellipse regressor
     max_inclination: float = by_profile(45.0, 45.0, 45.0)  # largest track inclination [deg]
@@ -284,7 +284,7 @@ class RingsProfile(ChapterProfile):
     # shares of the pool used at the largest ratio (0.375 x 0.8 = 0.3)
     cvae_pool_fractions: tuple = by_profile((0.375, 1.0), (0.375, 1.0), (0.2, 0.375, 1.0))  # pool
     latent_dim: int = by_profile(8, 8, 8)  # cVAE latent dimension
-    cvae_seeds: int = by_profile(1, 3, 5)  # trainings of the fewest-ring cVAE settings
+    cvae_seeds: int = by_profile(1, 2, 5)  # trainings of the fewest-ring cVAE settings
     batch_size: int = by_profile(64, 64, 64)  # minibatch size of every network
     n_classical: int = by_profile(200, 800, 2000)  # test images for Hough, circle and ellipse fits
     n_bound_images: int = by_profile(300, 1000, 4000)  # images per ring in the bound's controls
