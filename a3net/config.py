@@ -265,8 +265,8 @@ class RingsProfile(ChapterProfile):
     count_test_fraction: float = by_profile(0.3, 0.3, 0.3)  # held out (the hack: 3000 of 10000)
     count_max_rings: tuple = by_profile((2, 3), (2, 3, 4), (2, 3, 4, 5))  # rings-per-image maxima
     count_epochs: int = by_profile(7, 7, 5)  # epochs of the counting CNN
-    # training images the PCA + SVM cross-validation search sees (0: all; the refit uses all)
-    svm_search_images: int = by_profile(600, 3000, 0)  # images in the PCA + SVM search
+    # training images the PCA + SVM cross-validation search sees (full: all 7000; refit on all)
+    svm_search_images: int = by_profile(600, 3000, 7000)  # images in the PCA + SVM search
     n_regress: int = by_profile(2500, 10_000, 10_000)  # single-ring images to regress (train+test)
     regress_test_fraction: float = by_profile(0.2, 0.2, 0.2)  # held-out share (hack: 2000 of 10000)
     regress_epochs: int = by_profile(5, 16, 8)  # epochs of the regression CNNs
