@@ -191,10 +191,11 @@ def circle_fit(
     """Centre and radius [px] of one ring per image (N, 1, H, W) by an intensity-weighted
     least-squares circle fit, seeded by the Hough transform.
 
-    Seeds come from ``hough_ring_fit(images, smooth=SEED_SMOOTHING)`` unless ``seed`` (a DataFrame with x, y, radius, one row
-    per image) is given. Each of ``n_rounds`` rounds fits the pixels brighter than ``threshold``
-    times the image maximum within ``annulus`` px of the current circle (the seed, then the last
-    round's fit; far noise hits are dropped), at their centres (x = column, y = row: integer
+    Seeds come from ``hough_ring_fit(images, smooth=SEED_SMOOTHING)`` unless ``seed`` (a
+    DataFrame with x, y, radius, one row per image) is given. Each of ``n_rounds`` rounds fits
+    the pixels brighter than ``threshold`` times the image maximum within ``annulus`` px of the
+    current circle (the seed, then the last round's fit; far noise hits are dropped), at their
+    centres (x = column, y = row: integer
     coordinates), weighted by intensity: an algebraic (Kasa) fit, then ``n_iterations``
     Gauss-Newton steps of the geometric fit, min sum w (|p - c| - R)^2, batched over images.
     Returns a DataFrame with columns x, y, radius (px) and failed (bool). A fit fails, with NaN
