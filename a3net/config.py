@@ -263,22 +263,22 @@ class RingsProfile(ChapterProfile):
 
     n_count: int = by_profile(2000, 8000, 10_000)  # images per counting experiment (train + test)
     count_test_fraction: float = by_profile(0.3, 0.3, 0.3)  # held out (the hack: 3000 of 10000)
-    count_max_rings: tuple = by_profile((2, 3), (2, 3, 4), (2, 3, 4, 5))  # rings-per-image maxima
+    count_max_rings: tuple = by_profile((2, 3), (2, 3), (2, 3, 4, 5))  # rings-per-image maxima
     count_epochs: int = by_profile(7, 7, 5)  # epochs of the counting CNN
     # training images the PCA + SVM cross-validation search sees (full: all 7000; refit on all)
     svm_search_images: int = by_profile(600, 3000, 7000)  # images in the PCA + SVM search
     n_regress: int = by_profile(2500, 10_000, 10_000)  # single-ring images to regress (train+test)
     regress_test_fraction: float = by_profile(0.2, 0.2, 0.2)  # held-out share (hack: 2000 of 10000)
-    regress_epochs: int = by_profile(5, 16, 8)  # epochs of the regression CNNs
-    mlp_epochs: int = by_profile(5, 16, 8)  # epochs of the fully-connected regressors
+    regress_epochs: int = by_profile(5, 12, 8)  # epochs of the regression CNNs
+    mlp_epochs: int = by_profile(5, 12, 8)  # epochs of the fully-connected regressors
     hack_regress_epochs: int = by_profile(3, 8, 8)  # epochs of the hack's two regressors (its 8)
     # seeds of the CNN regressor: the spread of thickness against deformation
     regress_seeds: int = by_profile(1, 2, 5)  # CNN regressor trainings (initial weights, batches)
     n_ellipse: int = by_profile(2000, 8000, 10_000)  # inclined-track (elliptical) rings to regress
-    ellipse_epochs: int = by_profile(4, 12, 8)  # epochs of the ellipse regressor
+    ellipse_epochs: int = by_profile(4, 9, 8)  # epochs of the ellipse regressors
     max_inclination: float = by_profile(45.0, 45.0, 45.0)  # largest track inclination [deg]
     n_cvae: int = by_profile(1500, 5000, 5000)  # cVAE's single-ring image pool (hack: 4000 + 1000)
-    cvae_epochs: int = by_profile(4, 9, 150)  # epochs of every cVAE (the hack: about 150)
+    cvae_epochs: int = by_profile(4, 6, 150)  # epochs of every cVAE (the hack: about 150)
     # training shares of the whole pool (the hack: 0.3 and 0.8)
     cvae_train_ratios: tuple = by_profile((0.3, 0.8), (0.3, 0.8), (0.3, 0.8))  # training shares
     # shares of the pool used at the largest ratio (0.375 x 0.8 = 0.3)
@@ -287,7 +287,7 @@ class RingsProfile(ChapterProfile):
     cvae_seeds: int = by_profile(1, 2, 5)  # trainings of the fewest-ring cVAE settings
     batch_size: int = by_profile(64, 64, 64)  # minibatch size of every network
     n_classical: int = by_profile(200, 800, 2000)  # test images for Hough, circle and ellipse fits
-    n_bound_images: int = by_profile(300, 1000, 4000)  # images per ring in the bound's controls
+    n_bound_images: int = by_profile(300, 600, 4000)  # images per ring in the bound's controls
     n_bootstrap: int = by_profile(100, 300, 1000)  # bootstrap resamplings behind every RMSE margin
 
 
