@@ -162,15 +162,15 @@ class _RadialProfiles:
     of radius, thickness and deformation moved by +-h; read off at any distances by linear
     interpolation (zero outside the grid, where f < 1e-13 of its peak)."""
 
-    def __init__(self, radius, t, d, h: float, n_rho: int = 256):
+    def __init__(self, radius, t, d, h: float, n_rho: int = 256, moved: bool = True):
         self.lo = np.maximum(radius - d - 8 * t, 0.0)
         self.step = (radius + d + 8 * t - self.lo) / (n_rho - 1)
         rho = self.lo[:, None] + self.step[:, None] * np.arange(n_rho)
         self.n_rho = n_rho
         self.base = _areal_density(rho, radius, t, d)
         self.slope = np.gradient(self.base, axis=1) / self.step[:, None]  # df / drho
-        self.moved = {}
-        for j, name in enumerate(("radius", "thickness", "deformation")):
+        self.moved = {}  # filled only when the derivatives are wanted (``moved``)
+        for j, name in enumerate(("radius", "thickness", "deformation") if moved else ()):
             up, down = [radius, t, d], [radius, t, d]
             up[j] = up[j] + h
             down[j] = np.maximum(down[j] - h, 0.0)
@@ -210,7 +210,7 @@ def ring_image_mean(
     _check_rates(photon_density, noise_hits)
     gx, gy, pixel_mean = _sample_grid(image_size, subsamples)
     rho = np.hypot(gx[None] - x[:, None], gy[None] - y[:, None])
-    profiles = _RadialProfiles(radius, t, d, h=1e-3)
+    profiles = _RadialProfiles(radius, t, d, h=1e-3, moved=False)
     shares = pixel_mean(profiles.at(profiles.base, rho))
     lam = photon_density * 2 * np.pi * radius[:, None] * shares + noise_hits / image_size**2
     return lam.reshape(len(x), image_size, image_size)
