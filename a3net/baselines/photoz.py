@@ -375,7 +375,10 @@ class TemplateFitter:
         in z onto ``z_grid`` and in magnitude between columns (both clamped at the ends).
     prior_band : index of the band whose AB magnitude (25 - 2.5 log10 flux) selects the prior
         column; required with ``prior``. Galaxies without a positive flux there get a flat prior.
-    igm : apply the Madau (1995) intergalactic absorption to the redshifted templates.
+    igm : the mean intergalactic absorption applied to the redshifted templates: True or
+        "madau" (Madau 1995; the default), "inoue" (Inoue et al. 2014, EAZY's and eazy-py's
+        model; reads EAZY's LAFcoeff.txt/DLAcoeff.txt through ``fetch``), False or None (none).
+        Stored canonically in ``self.igm`` ("madau", "inoue" or None).
     sys_error : fractional error floor, added in quadrature as ``sys_error * max(flux, 0)``.
 
     On construction the model band fluxes ``model`` (Z, T, F) are computed once with
@@ -394,7 +397,7 @@ class TemplateFitter:
         template_error=None,
         prior=None,
         prior_band=None,
-        igm: bool = True,
+        igm: bool | str | None = True,
         sys_error: float = 0.01,
     ):
         self.wave = _increasing(_as_1d(wave, "wave"), "wave")
@@ -437,7 +440,9 @@ class TemplateFitter:
         if not (np.isfinite(sys_error) and sys_error >= 0):
             raise ValueError(f"sys_error must be a finite fraction >= 0, got {sys_error}.")
         self.sys_error = float(sys_error)
-        self.igm = bool(igm)
+        from ..data.sed import igm_model
+
+        self.igm = igm_model(igm)  # ValueError naming the choices for an unknown model
 
         self.pivots = np.array([f.pivot for f in filters])
         self.template_error = self._check_template_error(template_error)

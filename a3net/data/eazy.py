@@ -37,20 +37,25 @@ from .sed import FilterCurve
 
 __all__ = [
     "HDFN_BANDS",
+    "SDSS_AB_OFFSETS",
+    "SDSS_FILTERS",
     "TEMPLATE_SETS",
     "TemplateSpec",
     "find_filters",
     "load_eazy_filters",
     "load_eazy_templates",
     "load_hdfn",
+    "load_inoue_coefficients",
     "load_prior",
     "load_template_error",
     "read_eazy_catalogue",
     "read_filter_res",
+    "read_inoue_coefficients",
     "read_prior",
     "read_template_error",
     "read_template_param",
     "read_templates",
+    "sdss_template_fit_inputs",
 ]
 
 #: Template sets that can be fetched: set name -> registry name of its parameter file.
@@ -58,6 +63,11 @@ TEMPLATE_SETS = {
     "eazy_v1.3": "eazy/templates/eazy_v1.3.spectra.param",
     "fsps_QSF_12_v3": "eazy/templates/fsps_full/fsps_QSF_12_v3.param",
 }
+
+#: SDSS ugriz in FILTER.RES.latest (``SDSS/u.dat DR7+atm`` ...) and the offsets that turn SDSS
+#: magnitudes into AB (m_AB = m_SDSS + offset: u_AB = u - 0.04, z_AB = z + 0.02; SDSS DR7 notes).
+SDSS_FILTERS = {"u": 156, "g": 157, "r": 158, "i": 159, "z": 160}
+SDSS_AB_OFFSETS = {"u": -0.04, "g": 0.0, "r": 0.0, "i": 0.0, "z": 0.02}
 
 #: The HDF-N catalogue's bands (Fernandez-Soto et al. 1999): FILTER.RES.latest number -> name.
 #: 10/12/14/16 = HST WFPC2 F300W/F450W/F606W/F814W, 26/27/28 = KPNO IRIM J/H/K (see
@@ -441,6 +451,46 @@ def read_prior(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return z, mags, p
 
 
+def read_inoue_coefficients(path, n_amplitudes: int) -> tuple[np.ndarray, np.ndarray]:
+    """An Inoue et al. (2014) Lyman-series coefficient file (``LAFcoeff.txt``: ``index lambda_j
+    A_j1 A_j2 A_j3``; ``DLAcoeff.txt``: ``index lambda_j A_j1 A_j2``): ``(lambda_j (J,) [A],
+    A (J, n_amplitudes))``, the lines in file order (Lyman alpha first, lambda_j decreasing)."""
+    path = _existing_file(path, "IGM coefficient file")
+    what = f"IGM coefficient file {path.name}"
+    text = read_text(path, what=what)
+    width = 2 + int(n_amplitudes)
+    try:
+        with reading(path, "text", what):
+            table = np.loadtxt(text.splitlines(), comments="#", ndmin=2)
+    except ValueError as exc:
+        reason = " ".join(str(exc.__cause__ or exc).split())[:100].rstrip(" .")
+        raise ValueError(
+            f"{what}: expected {width} numeric columns (index, lambda_j, {n_amplitudes} "
+            f"amplitudes) in every row ({reason})."
+        ) from None
+    if table.shape[1] != width or table.shape[0] < 1:
+        raise ValueError(
+            f"{what}: expected rows of {width} numbers (index, lambda_j, {n_amplitudes} "
+            f"amplitudes), got a table of shape {table.shape}."
+        )
+    lam, amp = table[:, 1], table[:, 2:]
+    if not (np.isfinite(table).all() and np.all(lam > 0) and np.all(amp >= 0)):
+        raise ValueError(f"{what}: wavelengths must be positive and amplitudes finite and >= 0.")
+    if np.any(np.diff(lam) >= 0):
+        raise ValueError(f"{what}: the line wavelengths must decrease (Lyman alpha first).")
+    return lam, amp
+
+
+def load_inoue_coefficients() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The Lyman-series coefficients of Inoue et al. (2014) that EAZY ships (``LAFcoeff.txt``,
+    ``DLAcoeff.txt``, fetched): ``{"laf": (lambda_j, A (J, 3)), "dla": (lambda_j, A (J, 2))}``
+    for the 39 lines Lyman alpha (j = 2) to j = 40."""
+    return {
+        "laf": read_inoue_coefficients(_fetch.fetch("eazy/templates/LAFcoeff.txt"), 3),
+        "dla": read_inoue_coefficients(_fetch.fetch("eazy/templates/DLAcoeff.txt"), 2),
+    }
+
+
 # ----------------------------------------------------------------------------------------------
 # Catalogues
 # ----------------------------------------------------------------------------------------------
@@ -587,3 +637,42 @@ def load_hdfn() -> pd.DataFrame:
         "source": "eazy/inputs/hdfn_fs99_eazy.cat",
     }
     return df
+
+
+def sdss_template_fit_inputs(table, filters: dict[int, FilterCurve] | None = None):
+    """SDSS ugriz magnitudes as template-fit inputs: ``(flux (N, 5), err (N, 5), filters)``.
+
+    ``table`` has columns ``u g r i z`` and ``err_u`` ... ``err_z`` (e.g.
+    :func:`a3net.data.catalogues.load_sdss_ugriz`). The SDSS magnitudes are first put on the AB
+    system with the SDSS offsets ``u_AB = u - 0.04`` and ``z_AB = z + 0.02`` (g, r, i are AB to
+    about 0.01 mag; ``SDSS_AB_OFFSETS``), then turned into catalogue fluxes with AB zero-point
+    25, ``flux = 10**(-0.4 (m_AB - 25))`` (a magnitude-25 source has flux 1), with errors
+    ``err = flux * ln(10) / 2.5 * err_m`` (first order in the magnitude error). Bands with a
+    non-finite magnitude or a non-positive or non-finite error get flux and error -99 (EAZY's
+    "not observed", which ``TemplateFitter`` skips). ``filters`` are FILTER.RES.latest numbers
+    156-160 (SDSS DR7 ugriz with the atmosphere), taken from ``filters`` when given, else from
+    :func:`load_eazy_filters` (fetched).
+    """
+    bands = list(SDSS_FILTERS)
+    missing = [c for c in (*bands, *(f"err_{b}" for b in bands)) if c not in table.columns]
+    if missing:
+        raise ValueError(
+            f"the SDSS table lacks the columns {missing}; it needs u g r i z and err_u ... err_z."
+        )
+    mag = table[bands].to_numpy(dtype=float)
+    emag = table[[f"err_{b}" for b in bands]].to_numpy(dtype=float)
+    mag_ab = mag + np.array([SDSS_AB_OFFSETS[b] for b in bands])
+    good = np.isfinite(mag_ab) & np.isfinite(emag) & (emag > 0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        flux = 10 ** (-0.4 * (mag_ab - 25.0))
+        err = flux * np.log(10) / 2.5 * emag
+    flux = np.where(good, flux, -99.0)
+    err = np.where(good, err, -99.0)
+    curves = load_eazy_filters() if filters is None else filters
+    try:
+        chosen = [curves[SDSS_FILTERS[b]] for b in bands]
+    except KeyError:
+        raise ValueError(
+            "filters must hold the FILTER.RES.latest numbers 156-160 (SDSS ugriz)."
+        ) from None
+    return flux, err, chosen

@@ -9,6 +9,8 @@ when f_lambda is in erg/s/cm2/A. Catalogues (3D-HST, EAZY) store fluxes with AB 
 
 ``madau_igm_transmission`` is the mean intergalactic transmission of Madau (1995): Lyman-series
 line blanketing plus photoelectric absorption by Lyman-limit systems below 912 A (rest).
+``igm_transmission(wave_obs, z, model)`` selects it or the Inoue et al. (2014) model of
+``a3net.data.igm`` (EAZY's default) by name: ``IGM_MODELS``.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ import numpy as np
 __all__ = [
     "AB_ZEROPOINT",
     "C_ANGSTROM_PER_S",
+    "IGM_MODELS",
     "FilterCurve",
     "band_flux_matrix",
     "band_fluxes",
     "catalogue_flux_to_fnu",
     "fnu_to_catalogue_flux",
+    "igm_model",
+    "igm_transmission",
     "madau_igm_transmission",
     "redshift_sed",
 ]
@@ -141,6 +146,21 @@ def catalogue_flux_to_fnu(flux) -> np.ndarray:
     return np.asarray(flux, dtype=float) * _CATALOGUE_UNIT_FNU
 
 
+def _igm_inputs(wave_obs, z) -> tuple[np.ndarray, np.ndarray]:
+    """The checked (L,) observed wavelengths and (N,) redshifts of an IGM transmission."""
+    wave = np.asarray(wave_obs, dtype=float)
+    z = np.atleast_1d(np.asarray(z, dtype=float))
+    if wave.ndim != 1 or z.ndim != 1:
+        raise ValueError(
+            f"wave_obs must be 1-D (L,) and z 1-D (N,), got {wave.shape} and {z.shape}."
+        )
+    if not np.isfinite(wave).all() or np.any(wave <= 0):
+        raise ValueError("wave_obs must be finite, positive wavelengths in Angstrom (no NaN).")
+    if not np.isfinite(z).all() or np.any(z < 0):
+        raise ValueError("z must be finite and non-negative.")
+    return wave, z
+
+
 def madau_igm_transmission(wave_obs, z) -> np.ndarray:
     """Mean IGM transmission exp(-tau) of Madau (1995) at observed wavelengths ``wave_obs`` (L,)
     [A] for sources at redshifts ``z`` (N,); shape (N, L), values in [0, 1].
@@ -148,14 +168,7 @@ def madau_igm_transmission(wave_obs, z) -> np.ndarray:
     Lyman-series blanketing of Lyman alpha to delta (eq. 12-15) plus the photoelectric optical
     depth of Lyman-limit systems below 912 A (rest) in the approximation of Madau's footnote 3.
     """
-    wave = np.asarray(wave_obs, dtype=float)
-    z = np.atleast_1d(np.asarray(z, dtype=float))
-    if wave.ndim != 1 or z.ndim != 1:
-        raise ValueError(
-            f"wave_obs must be 1-D (L,) and z 1-D (N,), got {wave.shape} and {z.shape}."
-        )
-    if not np.isfinite(z).all() or np.any(z < 0):
-        raise ValueError("z must be finite and non-negative.")
+    wave, z = _igm_inputs(wave_obs, z)
     w = wave[None, :]
     one_z = 1.0 + z[:, None]
     tau = np.zeros((z.size, wave.size))
@@ -173,13 +186,49 @@ def madau_igm_transmission(wave_obs, z) -> np.ndarray:
     return np.exp(-tau)
 
 
-def redshift_sed(rest_wave, rest_flam, z, obs_wave, *, igm: bool = True) -> np.ndarray:
+#: The IGM models by name: True is "madau" (the historical default), False/None no IGM.
+IGM_MODELS = ("madau", "inoue")
+
+
+def igm_model(igm) -> str | None:
+    """The canonical name of an IGM choice: True or "madau" -> "madau" (Madau 1995), "inoue" ->
+    "inoue" (Inoue et al. 2014), False or None -> None (no IGM absorption)."""
+    if isinstance(igm, bool | np.bool_):
+        return "madau" if igm else None
+    if igm is None:
+        return None
+    if isinstance(igm, str) and igm.lower() in IGM_MODELS:
+        return igm.lower()
+    raise ValueError(
+        f"igm must be True or 'madau' (Madau 1995), 'inoue' (Inoue et al. 2014), or False/None "
+        f"for no IGM absorption, got {igm!r}."
+    )
+
+
+def igm_transmission(wave_obs, z, igm="madau") -> np.ndarray:
+    """Mean IGM transmission (N, L) of the model ``igm`` (see :func:`igm_model`) at observed
+    wavelengths ``wave_obs`` (L,) [A] for redshifts ``z`` (N,); all ones for no IGM."""
+    model = igm_model(igm)
+    if model == "inoue":
+        from .igm import inoue_igm_transmission  # the Inoue model reads EAZY's coefficient files
+
+        return inoue_igm_transmission(wave_obs, z)
+    if model == "madau":
+        return madau_igm_transmission(wave_obs, z)
+    wave, z = _igm_inputs(wave_obs, z)
+    return np.ones((z.size, wave.size))
+
+
+def redshift_sed(rest_wave, rest_flam, z, obs_wave, *, igm=True) -> np.ndarray:
     """Rest-frame SEDs ``rest_flam`` (T, L_rest) (or (L_rest,)) at ``rest_wave`` [A], seen at
     redshifts ``z`` (Z,) on the observed grid ``obs_wave`` (L,) [A]: shape (Z, T, L) (or (Z, L)).
 
-    f_lambda,obs(lambda) = f_lambda,rest(lambda / (1 + z)) / (1 + z) times the IGM transmission;
-    the luminosity-distance factor is left to the caller (template fits only need shapes).
+    f_lambda,obs(lambda) = f_lambda,rest(lambda / (1 + z)) / (1 + z) times the IGM transmission
+    of ``igm``: True or "madau" (Madau 1995, the default), "inoue" (Inoue et al. 2014, as EAZY),
+    False or None (none). The luminosity-distance factor is left to the caller (template fits
+    only need shapes).
     """
+    model = igm_model(igm)
     rest_wave = _check_wave(rest_wave)
     obs_wave = _check_wave(obs_wave)
     flam = np.asarray(rest_flam, dtype=float)
@@ -195,6 +244,6 @@ def redshift_sed(rest_wave, rest_flam, z, obs_wave, *, igm: bool = True) -> np.n
     for t, row in enumerate(flam):  # a loop over templates (a handful), vectorised over z
         out[:, t] = np.interp(rest_at, rest_wave, row, left=0.0, right=0.0)
     out /= (1.0 + z)[:, None, None]
-    if igm:
-        out *= madau_igm_transmission(obs_wave, z)[:, None, :]
+    if model is not None:
+        out *= igm_transmission(obs_wave, z, model)[:, None, :]
     return out[:, 0] if single else out
