@@ -187,11 +187,14 @@ class PhotozProfile(ChapterProfile):
 
     chapter: ClassVar[str] = "C"
 
-    n_galaxies: int = by_profile(12_000, 40_000, 200_000)  # ~1/5 pass cuts (z_spec, M > 1e9 Msun)
-    cv_folds: int = by_profile(3, 3, 5)  # folds of the cross-validated model comparison
-    n_trees: int = by_profile(60, 150, 500)  # trees of the random forest
-    svr_max_train: int = by_profile(1500, 4000, 20_000)  # SVR's training cap (cost grows as N^2)
-    search_candidates: int = by_profile(6, 16, 64)  # boosted-tree settings (successive halving)
+    n_galaxies: int = by_profile(12_000, 60_000, 200_000)  # detected objects (~1/4 pass the cuts)
+    spec_fraction: float = by_profile(0.05, 0.05, 0.05)  # galaxies with a spectrum (bright first)
+    line_bias: float = by_profile(1.5, 1.5, 1.5)  # log odds of a spectrum: star-forming vs quiescent
+    n_photometric_test: int = by_profile(1000, 4000, 20_000)  # photometric-only galaxies scored
+    cv_folds: int = by_profile(3, 3, 5)  # folds of the searches and the model comparison
+    n_trees: int = by_profile(60, 150, 500)  # trees of the random forests
+    search_candidates: int = by_profile(4, 12, 48)  # settings per learner (successive halving)
+    sdss_candidates: int = by_profile(2, 4, 24)  # settings per learner on SDSS (5000 galaxies)
     mlp_epochs: int = by_profile(15, 60, 200)  # epochs of the MLP (256-256-256, L1 loss)
     batch_size: int = by_profile(128, 128, 512)  # minibatch size of the MLP
     z_step: float = by_profile(0.02, 0.01, 0.01)  # template-fit redshift grid step in ln(1 + z)

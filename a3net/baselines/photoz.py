@@ -50,6 +50,7 @@ import pandas as pd
 from scipy.optimize import nnls
 
 from ..data.sed import AB_ZEROPOINT, FilterCurve, band_flux_matrix, redshift_sed
+from ..evaluation.photoz_pdf import pdf_quantiles
 
 __all__ = ["NOT_OBSERVED", "TemplateFitResult", "TemplateFitter", "eazy_z_grid", "nnls_batched"]
 
@@ -76,6 +77,52 @@ def eazy_z_grid(z_min: float = 0.01, z_max: float = 6.0, z_step: float = 0.01) -
 
 
 # ----------------------------------------------------------------------------- results
+
+
+def magnitude_prior(prior_grid, mags, band_flux, usable):
+    """ln p(z | m) (N, Z) of N galaxies from prior columns ``prior_grid`` (Z, M) at magnitudes
+    ``mags`` (M,), read at each galaxy's AB magnitude (zero-point 25) of flux ``band_flux`` (N,):
+    linear between columns, clamped beyond them. Galaxies whose flux is not positive or not
+    ``usable`` (N,) get a flat prior; returns ``(ln_prior, flat)``."""
+    ok = usable & (band_flux > 0)
+    mag = AB_ZEROPOINT - 2.5 * np.log10(np.where(ok, band_flux, 1.0))
+    m = np.clip(mag, mags[0], mags[-1])
+    k = np.clip(np.searchsorted(mags, m, side="right"), 1, max(1, mags.size - 1))
+    if mags.size == 1:
+        prior = np.repeat(prior_grid[:, 0][None, :], len(band_flux), axis=0)
+    else:
+        w = ((m - mags[k - 1]) / (mags[k] - mags[k - 1]))[:, None]
+        prior = (1 - w) * prior_grid[:, k - 1].T + w * prior_grid[:, k].T
+    flat = ~ok | ~np.any(prior > 0, axis=1)
+    prior[flat] = 1.0
+    with np.errstate(divide="ignore"):
+        return np.log(prior), flat
+
+
+def parabola_peak(z, lnp, peak) -> np.ndarray:
+    """Redshifts (N,) of the vertex of the parabola through ln p (N, Z) at the three grid points
+    of ``z`` (Z,) around each peak index (N,), as EAZY refines z_ml; the grid value where the
+    peak is at an end of the grid or the parabola does not open downwards."""
+    best = z[peak].astype(float)
+    inner = (peak > 0) & (peak < z.size - 1)
+    if not inner.any():
+        return best
+    r = np.flatnonzero(inner)
+    k = peak[r]
+    z0, z1, z2 = z[k - 1], z[k], z[k + 1]
+    y1 = lnp[r, k]
+    y0, y2 = lnp[r, k - 1] - y1, lnp[r, k + 1] - y1  # relative to the peak (y1 -> 0)
+    ok = np.isfinite(y0) & np.isfinite(y2)
+    # Parabola y = a (z - z1)^2 + b (z - z1) through (z0, y0), (z1, 0), (z2, y2).
+    h0, h2 = z0 - z1, z2 - z1
+    det = h0 * h2 * (h0 - h2)
+    a = (y0 * h2 - y2 * h0) / det
+    b = (y2 * h0**2 - y0 * h2**2) / det
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vertex = z1 - b / (2 * a)
+    ok &= (a < 0) & np.isfinite(vertex)
+    best[r[ok]] = np.clip(vertex[ok], z0[ok], z2[ok])
+    return best
 
 
 @dataclasses.dataclass
@@ -117,25 +164,10 @@ class TemplateFitResult:
     def percentile(self, q) -> np.ndarray:
         """Redshifts below which the posterior holds fraction(s) ``q`` (scalar or (Q,) in
         [0, 1]), by linear interpolation of the cumulative p(z); shape (N,) or (N, Q)."""
-        qs = np.atleast_1d(np.asarray(q, dtype=float))
-        if qs.ndim != 1 or not np.all((qs >= 0) & (qs <= 1)):
-            raise ValueError(
-                f"q must be a fraction (or 1-D array of fractions) in [0, 1], got {q}."
-            )
-        z = self.z_grid
-        dz = np.diff(z)
-        cdf = np.zeros_like(self.pz)
-        cdf[:, 1:] = np.cumsum(0.5 * (self.pz[:, 1:] + self.pz[:, :-1]) * dz, axis=1)
-        cdf /= cdf[:, -1:]  # exact normalisation against rounding
-        out = np.empty((len(cdf), qs.size))
-        for j, qj in enumerate(qs):  # a loop over the requested fractions, not over galaxies
-            k = np.clip((cdf < qj).sum(axis=1), 1, z.size - 1)
-            rows = np.arange(len(cdf))
-            c0, c1 = cdf[rows, k - 1], cdf[rows, k]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                frac = np.where(c1 > c0, (qj - c0) / (c1 - c0), 0.0)
-            out[:, j] = z[k - 1] + np.clip(frac, 0, 1) * (z[k] - z[k - 1])
-        out[self.skipped] = np.nan
+        out = np.full((len(self.pz), np.size(q)), np.nan)
+        rows = ~self.skipped
+        if rows.any():
+            out[rows] = pdf_quantiles(self.z_grid, self.pz[rows], np.atleast_1d(q))
         return out[:, 0] if np.ndim(q) == 0 else out
 
     def interval(self, level: float = 0.68) -> tuple[np.ndarray, np.ndarray]:
@@ -636,20 +668,9 @@ class TemplateFitter:
         if self._prior_grid is None:
             return None, np.zeros(len(flux), dtype=bool)
         _, mags, _ = self.prior
-        f = flux[:, self.prior_band]
-        ok = use[:, self.prior_band] & (f > 0)
-        mag = AB_ZEROPOINT - 2.5 * np.log10(np.where(ok, f, 1.0))
-        m = np.clip(mag, mags[0], mags[-1])
-        k = np.clip(np.searchsorted(mags, m, side="right"), 1, max(1, mags.size - 1))
-        if mags.size == 1:
-            prior = np.repeat(self._prior_grid[:, 0][None, :], len(f), axis=0)
-        else:
-            w = ((m - mags[k - 1]) / (mags[k] - mags[k - 1]))[:, None]
-            prior = (1 - w) * self._prior_grid[:, k - 1].T + w * self._prior_grid[:, k].T
-        flat = ~ok | ~np.any(prior > 0, axis=1)
-        prior[flat] = 1.0
-        with np.errstate(divide="ignore"):
-            return np.log(prior), flat
+        return magnitude_prior(
+            self._prior_grid, mags, flux[:, self.prior_band], use[:, self.prior_band]
+        )
 
     # -- solvers: (flux (n, F), weights) -> chi2 (n, Z), coeffs (n, Z, T)
 
@@ -794,28 +815,7 @@ class TemplateFitter:
         )
 
     def _refine_peak(self, lnp, peak):
-        """Vertex of the parabola through ln p at the grid points around each peak."""
-        z = self.z_grid
-        best = z[peak].astype(float)
-        inner = (peak > 0) & (peak < z.size - 1)
-        if not inner.any():
-            return best
-        r = np.flatnonzero(inner)
-        k = peak[r]
-        z0, z1, z2 = z[k - 1], z[k], z[k + 1]
-        y1 = lnp[r, k]
-        y0, y2 = lnp[r, k - 1] - y1, lnp[r, k + 1] - y1  # relative to the peak (y1 -> 0)
-        ok = np.isfinite(y0) & np.isfinite(y2)
-        # Parabola y = a (z - z1)^2 + b (z - z1) through (z0, y0), (z1, 0), (z2, y2).
-        h0, h2 = z0 - z1, z2 - z1
-        det = h0 * h2 * (h0 - h2)
-        a = (y0 * h2 - y2 * h0) / det
-        b = (y2 * h0**2 - y0 * h2**2) / det
-        with np.errstate(divide="ignore", invalid="ignore"):
-            vertex = z1 - b / (2 * a)
-        ok &= (a < 0) & np.isfinite(vertex)
-        best[r[ok]] = np.clip(vertex[ok], z0[ok], z2[ok])
-        return best
+        return parabola_peak(self.z_grid, lnp, peak)
 
     def fit(self, flux, err, *, chunk_size: int | None = None) -> TemplateFitResult:
         """Fit catalogue fluxes ``flux`` and errors ``err`` (N, F), AB zero-point 25, in the

@@ -32,6 +32,7 @@ from .eazy import (
     load_eazy_filters,
     load_eazy_templates,
     load_hdfn,
+    load_inoue_coefficients,
     load_prior,
     load_template_error,
 )
@@ -39,9 +40,11 @@ from .photometry import simulate_catalogue
 from .rings import simulate_rings
 from .spectra import simulate_spectra
 from .spectra_files import load_school_spectra, load_sdss_examples, load_sdss_templates
+from .threedhst import load_3dhst
 
 __all__ = [
     "load_2slaq",
+    "load_3dhst",
     "load_3dhst_catalogue",
     "load_camels_maps",
     "load_camels_params",
@@ -49,6 +52,7 @@ __all__ = [
     "load_eazy_filters",
     "load_eazy_templates",
     "load_hdfn",
+    "load_inoue_coefficients",
     "load_prior",
     "load_school_spectra",
     "load_sdss_examples",

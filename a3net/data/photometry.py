@@ -63,6 +63,7 @@ __all__ = [
     "DEPTHS",
     "FIELDS",
     "SimulatedCatalogue",
+    "galaxy_band_fluxes",
     "galaxy_seds",
     "photometry_filters",
     "sed_grid",
@@ -603,6 +604,44 @@ def _table_fluxes(table: _FluxTable, z, av, weights, band_index=None) -> np.ndar
     return fnu_to_catalogue_flux(out / (4 * np.pi * d_l**2)[:, None])
 
 
+def galaxy_band_fluxes(params, z_grid, bands=BANDS, *, chunk: int = 256) -> np.ndarray:
+    """Noiseless catalogue fluxes (AB zero-point 25) of N galaxies placed at every redshift of
+    ``z_grid``: shape (N, Z, K) for the K ``bands``.
+
+    ``params`` are the galaxies' physical parameters as ``galaxy_seds`` takes them (e.g. rows of
+    ``simulate_catalogue(...).truth``). This is each galaxy's own SED seen at every trial
+    redshift, with the simulator's Madau IGM and filters: the model of an *oracle* template fit,
+    one that knows every galaxy's true spectrum and only searches for its redshift. The tables
+    cover 0 <= z <= 4.5; ``z_grid`` outside that range is refused.
+    """
+    p = _sed_params(params)
+    bands = _known_bands(bands)
+    grid = np.atleast_1d(np.asarray(z_grid, float))
+    if grid.ndim != 1 or grid.size == 0 or not np.isfinite(grid).all():
+        raise ValueError("z_grid must be a non-empty 1-D array of finite redshifts.")
+    if grid.min() < 0 or grid.max() > _Z_TABLE_MAX:
+        raise ValueError(
+            f"z_grid must lie within 0-{_Z_TABLE_MAX} (the simulator's flux tables), got "
+            f"{grid.min():.3g}-{grid.max():.3g}; cut the grid."
+        )
+    weights = _component_weights(p)
+    table = _flux_table(bands)
+    n, n_z = weights.shape[0], grid.size
+    check_memory(n * n_z * len(bands) * 8 * 2, f"galaxy_band_fluxes({n} galaxies x {n_z} z)")
+    out = np.empty((n, n_z, len(bands)))
+    for s in range(0, n, chunk):  # chunks of galaxies: N x Z rows go through the table at once
+        w = weights[s : s + chunk]
+        m = w.shape[0]
+        rows = _table_fluxes(
+            table,
+            np.tile(grid, m),
+            np.repeat(p["av"][s : s + chunk], n_z),
+            np.repeat(w, n_z, axis=0),
+        )
+        out[s : s + m] = rows.reshape(m, n_z, -1)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # The galaxy population
 def _sfms_log_sfr(lmass, z) -> np.ndarray:
@@ -787,6 +826,7 @@ def simulate_catalogue(
     *,
     seed: int = 0,
     spec_fraction: float = 0.6,
+    line_bias: float = 0.0,
     star_fraction: float = 0.03,
     bad_fraction: float = 0.02,
     bands=BANDS,
@@ -819,7 +859,9 @@ def simulate_catalogue(
     for the ``bad_fraction`` of galaxies with corrupted photometry, near a bright star or
     flagged, whose fluxes are scattered wildly in some bands, as 3D-HST's use_phot), ``z_spec``
     (true z + N(0, 0.001 (1 + z)) for a fraction ~ ``spec_fraction`` of the galaxies, brighter
-    ones more often; 0 for the stars with a spectrum; -1 where none), ``lmass`` (log10 stellar
+    ones more often, and star-forming galaxies, whose emission lines give a redshift in a short
+    exposure, ``exp(line_bias)`` times more often in odds than quiescent ones at the same
+    magnitude; 0 for the stars with a spectrum; -1 where none), ``lmass`` (log10 stellar
     mass [Msun] with 0.15 dex errors; a meaningless galaxy fit for stars).
     ``catalogue.attrs["bands"]`` is the tuple of bands.
 
@@ -837,6 +879,10 @@ def simulate_catalogue(
     """
     n = check_positive_int(n_galaxies, "n_galaxies")
     spec_fraction = _check_fraction(spec_fraction, "spec_fraction")
+    if isinstance(line_bias, bool) or not isinstance(line_bias, numbers.Real):
+        raise TypeError(f"line_bias must be a number (log odds), got {type(line_bias).__name__}.")
+    if not np.isfinite(line_bias):
+        raise ValueError(f"line_bias must be finite (log odds, 0 for none), got {line_bias}.")
     star_fraction = _check_fraction(star_fraction, "star_fraction")
     bad_fraction = _check_fraction(bad_fraction, "bad_fraction")
     if star_fraction + bad_fraction >= 1:
@@ -957,7 +1003,8 @@ def simulate_catalogue(
 
     # --- spectroscopic redshifts: brighter objects more often
     z_true = np.r_[gal["z"], np.zeros(n_star)]
-    has_spec = _spec_selection(rng, mag_det, is_star, spec_fraction)
+    lines = np.r_[~gal["quiescent"], np.zeros(n_star, bool)]
+    has_spec = _spec_selection(rng, mag_det, is_star, spec_fraction, lines * float(line_bias))
     z_spec = np.where(has_spec, z_true + rng.normal(0.0, 1e-3, n) * (1 + z_true), -1.0)
     z_spec = np.where(has_spec & is_star, 0.0, z_spec)
     z_spec = np.where(has_spec & ~is_star, np.maximum(z_spec, 1e-3), z_spec)
@@ -1047,20 +1094,23 @@ def _footprints(bands, field, x, y) -> np.ndarray:
     return (u >= 0) & (u <= 1) & (v >= 0) & (v <= 1)
 
 
-def _spec_selection(rng, mag, is_star, fraction) -> np.ndarray:
-    """Which objects have a spectroscopic redshift: probability 1 / (1 + exp((m - m50) / 0.8))
-    in F160W magnitude, m50 set so that a fraction ``fraction`` of the galaxies have one; a
+def _spec_selection(rng, mag, is_star, fraction, log_odds=0.0) -> np.ndarray:
+    """Which objects have a spectroscopic redshift: probability 1 / (1 + exp((m - m50) / 0.8 -
+    log_odds)) in F160W magnitude, with ``log_odds`` (N,) an extra per-object preference (the
+    emission-line bias), m50 set so that a fraction ``fraction`` of the galaxies have one; a
     fifth of that for stars."""
     if fraction == 0:
         return np.zeros(mag.size, bool)
-    m_gal = mag[~is_star] if (~is_star).any() else mag
-    lo, hi = 10.0, 40.0
+    log_odds = np.broadcast_to(np.asarray(log_odds, float), mag.shape)
+    gal = ~is_star if (~is_star).any() else np.ones(mag.size, bool)
+    m_gal, b_gal = mag[gal], log_odds[gal]
+    lo, hi = 0.0, 50.0
     for _ in range(60):  # bisection on one number
         mid = 0.5 * (lo + hi)
-        if np.mean(1 / (1 + np.exp((m_gal - mid) / 0.8))) < fraction:
+        if np.mean(1 / (1 + np.exp(np.clip((m_gal - mid) / 0.8 - b_gal, -500, 500)))) < fraction:
             lo = mid
         else:
             hi = mid
-    p = 1 / (1 + np.exp((mag - 0.5 * (lo + hi)) / 0.8))
+    p = 1 / (1 + np.exp(np.clip((mag - 0.5 * (lo + hi)) / 0.8 - log_odds, -500, 500)))
     p = np.where(is_star, 0.2 * p, p)  # spectroscopic surveys target galaxies
     return rng.random(mag.size) < p
