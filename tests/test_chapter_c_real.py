@@ -86,6 +86,6 @@ def test_real_branch_runs_and_scores_the_catalogues_eazy(executed):
 def test_real_branch_fits_the_catalogues_own_bands(executed):
     setup = next(c for c in executed.cells if "threedhst.load_3dhst" in c.source)
     assert "objects" in _text(setup)
-    ladder = next(c for c in executed.cells if "ladder_table" in c.source)
+    ladder = next(c for c in executed.cells if "ladder_tables" in c.source)
     table = _text(ladder)
     assert "field fit" in table and "oracle" not in table  # no truth on real data
