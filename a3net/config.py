@@ -189,7 +189,7 @@ class PhotozProfile(ChapterProfile):
 
     n_galaxies: int = by_profile(12_000, 60_000, 200_000)  # detected objects (~1/4 pass the cuts)
     spec_fraction: float = by_profile(0.05, 0.05, 0.05)  # galaxies with a spectrum (bright first)
-    line_bias: float = by_profile(1.5, 1.5, 1.5)  # log odds of a spectrum: star-forming vs quiescent
+    line_bias: float = by_profile(1.5, 1.5, 1.5)  # log odds of a spectrum: star-forming galaxies
     n_photometric_test: int = by_profile(1000, 4000, 20_000)  # photometric-only galaxies scored
     cv_folds: int = by_profile(3, 3, 5)  # folds of the searches and the model comparison
     n_trees: int = by_profile(60, 150, 500)  # trees of the random forests
