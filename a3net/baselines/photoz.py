@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import nnls
 
-from ..data.sed import AB_ZEROPOINT, FilterCurve, band_flux_matrix, redshift_sed
+from ..data.sed import AB_ZEROPOINT, FilterCurve, band_flux_matrix, igm_model, redshift_sed
 from ..evaluation.photoz_pdf import pdf_quantiles
 
 __all__ = ["NOT_OBSERVED", "TemplateFitResult", "TemplateFitter", "eazy_z_grid", "nnls_batched"]
@@ -472,8 +472,6 @@ class TemplateFitter:
         if not (np.isfinite(sys_error) and sys_error >= 0):
             raise ValueError(f"sys_error must be a finite fraction >= 0, got {sys_error}.")
         self.sys_error = float(sys_error)
-        from ..data.sed import igm_model
-
         self.igm = igm_model(igm)  # ValueError naming the choices for an unknown model
 
         self.pivots = np.array([f.pivot for f in filters])
