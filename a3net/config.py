@@ -193,9 +193,9 @@ class PhotozProfile(ChapterProfile):
     n_photometric_test: int = by_profile(1000, 4000, 20_000)  # photometric-only galaxies scored
     cv_folds: int = by_profile(3, 3, 5)  # folds of the searches and the model comparison
     n_trees: int = by_profile(60, 150, 500)  # trees of the random forests
-    search_candidates: int = by_profile(4, 12, 48)  # settings per learner (successive halving)
+    search_candidates: int = by_profile(3, 12, 48)  # settings per learner (successive halving)
     sdss_candidates: int = by_profile(2, 2, 24)  # settings per learner on SDSS (5000 galaxies)
-    mlp_epochs: int = by_profile(15, 60, 200)  # epochs of the MLP (256-256-256, L1 loss)
+    mlp_epochs: int = by_profile(8, 60, 200)  # epochs of the MLP (256-256-256, L1 loss)
     sdss_mlp_epochs: int = by_profile(4, 30, 200)  # on SDSS (3.6 times the training galaxies)
     batch_size: int = by_profile(128, 128, 512)  # minibatch size of the MLP
     z_step: float = by_profile(0.02, 0.01, 0.01)  # template-fit redshift grid step in ln(1 + z)
