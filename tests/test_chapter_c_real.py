@@ -52,18 +52,12 @@ def executed(tmp_path_factory):
     )
     env = {"A3NET_PROFILE": "smoke", "A3NET_FRAMEWORK": "torch", "A3NET_THREADS": "1"}
     env.update(_data_cache(folder))
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with pytest.MonkeyPatch.context() as patch:  # the kernel inherits this environment
+        for key, value in env.items():
+            patch.setenv(key, value)
         NotebookClient(
             nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(BOOK)}}
         ).execute()
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return nb
 
 

@@ -302,21 +302,6 @@ def field_from_path(path) -> str | None:
     return _FIELD_ALIASES.get(re.sub(r"[^a-z]", "", prefix))
 
 
-def _check_bands(bands) -> list[str]:
-    if isinstance(bands, str):
-        bands = [bands]
-    try:
-        bands = list(bands)
-    except TypeError:
-        raise TypeError(
-            f"bands must be a list of band names such as ['F160W', 'Ks'], got "
-            f"{type(bands).__name__}."
-        ) from None
-    if not all(isinstance(b, str) for b in bands):
-        raise TypeError(f"bands must be band names (strings), got {bands!r}.")
-    return bands
-
-
 def _known(bands: list[str], field: str) -> tuple[list[str], list[str]]:
     table = _TABLE[field]
     return [b for b in bands if b in table], [b for b in bands if b not in table]
@@ -332,7 +317,7 @@ def filters_for(bands, field, filters: dict[int, FilterCurve] | None = None) -> 
     list raises ValueError naming it; a number whose curve in ``filters`` is not the expected
     one (a FILTER.RES file numbered differently from FILTER.RES.latest) raises ValueError too.
     """
-    bands = _check_bands(bands)
+    bands = _catalogues._check_bands(bands)
     field = _check_field(field)
     _, unknown = _known(bands, field)
     if unknown:
