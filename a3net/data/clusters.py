@@ -53,6 +53,7 @@ __all__ = [
     "check_cluster_images",
     "check_log_m500",
     "e_of_z",
+    "mass_floor",
     "r500_kpc",
     "sample_masses",
     "simulate_clusters",
@@ -346,12 +347,12 @@ def _beta_images(grid, centre, radius_px, beta, shape, photons):
     return (profile * (photons * inside / total)[:, None, None]).astype(np.float32)
 
 
-def _render(clusters, view, cfg, rng, centre_jitter):
-    """Expected counts (B, S, S) of the clusters seen through rotation matrices ``view``."""
+def _render(clusters, view, cfg, centre_jitter, ps_xy, ps_flux):
+    """Expected counts (B, S, S) of the clusters seen through rotation matrices ``view``, with
+    point sources at ``ps_xy`` (B, K, 2) [px] of ``ps_flux`` (B, K) expected counts."""
     size = cfg.image_size
     axis = np.arange(size, dtype=np.float64)
     grid = np.stack(np.meshgrid(axis, axis, indexing="xy"))
-    n = len(view)
     r500 = cfg.r500_pixels(clusters["log_m"])
     centre = (size - 1) / 2 + centre_jitter
     per_erg = cfg.photons_per_erg
@@ -392,11 +393,8 @@ def _render(clusters, view, cfg, rng, centre_jitter):
         np.add.at(counts, owner, counts_sub)
     cluster_counts = counts.sum(axis=(1, 2))
     # unrelated point sources with a 0.5 px Gaussian PSF (separable), and the background
-    n_ps = rng.poisson(cfg.point_sources, n)
-    k = max(int(n_ps.max()), 1)
-    ps_xy = rng.uniform(-0.5, size - 0.5, (n, k, 2))
-    ps_flux = 10 ** rng.uniform(np.log10(20), np.log10(500), (n, k))
-    ps_flux *= np.arange(k)[None, :] < n_ps[:, None]
+    inside = (np.abs(ps_xy - (size - 1) / 2) <= size / 2).all(axis=2) & (ps_flux > 0)
+    n_ps = inside.sum(axis=1)
     gx = np.exp(-0.5 * ((axis[None, None, :] - ps_xy[..., :1]) / 0.5) ** 2)
     gy = np.exp(-0.5 * ((axis[None, None, :] - ps_xy[..., 1:]) / 0.5) ** 2)
     gx /= gx.sum(axis=2, keepdims=True)
@@ -410,12 +408,46 @@ def _render(clusters, view, cfg, rng, centre_jitter):
     return counts, cluster_counts, axis_ratio, angle, n_ps
 
 
+def _turn_angles(rotate_deg, n: int):
+    """``rotate_deg`` as (n,) angles [rad], or None."""
+    if rotate_deg is None:
+        return None
+    try:
+        angles = np.asarray(rotate_deg, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"rotate_deg must be degrees, got {type(rotate_deg).__name__}.") from None
+    if angles.ndim > 1 or (angles.ndim == 1 and len(angles) not in (1, n)):
+        raise ValueError(
+            f"rotate_deg must be one angle or one per image ({n}), got shape {angles.shape}."
+        )
+    if not np.isfinite(angles).all():
+        raise ValueError("rotate_deg must hold finite angles [deg]; drop NaN first.")
+    return np.deg2rad(np.broadcast_to(angles, (n,)))
+
+
+def _point_sources(rng, n: int, cfg) -> tuple[np.ndarray, np.ndarray]:
+    """Unrelated point sources of ``n`` fields: positions (n, K, 2) [px] uniform in the circle
+    circumscribing the field, ``cfg.point_sources`` per field on average inside the field, and
+    expected counts (n, K), 20-500 log-uniform (0 for the padding slots)."""
+    size = cfg.image_size
+    in_circle = rng.poisson(cfg.point_sources * np.pi / 2, n)  # circle area / field area
+    k = max(int(in_circle.max()), 1)
+    radius = size / np.sqrt(2) * np.sqrt(rng.random((n, k)))
+    phi = rng.uniform(0, 2 * np.pi, (n, k))
+    xy = (size - 1) / 2 + radius[..., None] * np.stack([np.cos(phi), np.sin(phi)], -1)
+    flux = 10 ** rng.uniform(np.log10(20), np.log10(500), (n, k))
+    flux *= np.arange(k)[None, :] < in_circle[:, None]
+    return xy, flux
+
+
 def simulate_clusters(
     n_clusters: int,
     *,
     projections: int = 5,
     config: ClusterConfig = ClusterConfig(),
     seed=0,
+    rotate_deg=None,
+    noise_seed=None,
     chunk: int = 512,
 ):
     """Mock 0.5-2 keV count images of ``n_clusters`` clusters, each seen in ``projections``
@@ -425,6 +457,16 @@ def simulate_clusters(
     photon counts (S = ``config.image_size``), the projections of one cluster next to each
     other; catalogue a DataFrame with :data:`CATALOGUE_COLUMNS`, one row per image. The same
     seed gives the same arrays.
+
+    ``rotate_deg`` (one angle or one per image [deg]) turns the sky of every image about the
+    field centre before it is observed: the same clusters, views, centres and point sources,
+    rendered at the new orientation, as if the telescope's roll angle had changed. A positive
+    angle turns the sky as :func:`a3net.data.rotations.rotate_images` turns a pixel image, so
+    the two can be compared. ``noise_seed`` draws the Poisson counts from a generator of their
+    own (None: from ``seed``'s stream): the same ``seed`` with another ``noise_seed`` gives the
+    same expected images with fresh photons. Point sources are placed in the circle that
+    circumscribes the field (``config.point_sources`` per field on average), so a turned field
+    holds as many as an unturned one.
     """
     n_clusters = _whole(n_clusters, "n_clusters")
     projections = _whole(projections, "projections")
@@ -435,19 +477,35 @@ def simulate_clusters(
     # the images and catalogue, and the float64 working arrays of one chunk of images
     need = n_images * (4 * pixels + 600) + min(n_images, chunk) * pixels * 8 * 20 + 5e7
     check_memory(need, f"simulate_clusters({n_clusters}, projections={projections})")
+    turn = _turn_angles(rotate_deg, n_images)
     rng = _rng(seed)
+    noise = rng if noise_seed is None else _rng(noise_seed)
     clusters = _sample_clusters(n_clusters, config, rng)
     owner = np.repeat(np.arange(n_clusters), projections)
     views = _random_rotations(rng, len(owner))
     jitter = rng.uniform(-0.5, 0.5, (len(owner), 2))
     size = config.image_size
+    ps_xy, ps_flux = _point_sources(rng, len(owner), config)
+    if turn is not None:
+        # image coordinates (x, y) -> R(-theta) (x, y): the view turns about the line of sight
+        c, s_ = np.cos(turn), np.sin(turn)
+        about_los = np.zeros((len(owner), 3, 3))
+        about_los[:, 0, 0], about_los[:, 0, 1] = c, -s_
+        about_los[:, 1, 0], about_los[:, 1, 1] = s_, c
+        about_los[:, 2, 2] = 1.0
+        views = views @ about_los
+        back = np.stack([np.stack([c, s_], -1), np.stack([-s_, c], -1)], 1)  # R(-theta)
+        jitter = np.einsum("nij,nj->ni", back, jitter)
+        ps_xy = np.einsum("nij,nkj->nki", back, ps_xy - (size - 1) / 2) + (size - 1) / 2
     images = np.empty((len(owner), 1, size, size), np.float32)
     extra = {k: np.empty(len(owner)) for k in ("cluster_counts", "axis_ratio", "angle", "n_ps")}
     for start in range(0, len(owner), chunk):
         part = slice(start, start + chunk)
         picked = {k: v[owner[part]] for k, v in clusters.items()}
-        expected, cc, ratio, angle, n_ps = _render(picked, views[part], config, rng, jitter[part])
-        images[part, 0] = rng.poisson(expected)
+        expected, cc, ratio, angle, n_ps = _render(
+            picked, views[part], config, jitter[part], ps_xy[part], ps_flux[part]
+        )
+        images[part, 0] = noise.poisson(expected)
         for key, value in zip(extra, (cc, ratio, angle, n_ps), strict=True):
             extra[key][part] = value
     c = {k: v[owner] for k, v in clusters.items()}
@@ -474,3 +532,58 @@ def simulate_clusters(
         }
     )
     return images, catalogue
+
+
+def mass_floor(n_clusters: int, *, config: ClusterConfig = ClusterConfig(), seed=0, grid=801):
+    """The simulator's floor: how well log10 M500 could be known from a perfect image.
+
+    Draws ``n_clusters`` clusters from the simulator's own distributions and estimates each
+    mass as the posterior mean given everything its image could reveal, read without noise:
+    the gas luminosity ``l_gas``, the core radius in pixels, beta, the subclumps' luminosities
+    (hence their masses, a window of 1 dex about the main mass) and the simulator's mass
+    function as the prior. What no image shows is the gas-fraction scatter (0.06 dex in L)
+    and the core radius in units of R500 (0.1 dex; only its size in pixels is seen, and R500
+    is what is sought). Photon noise, point sources, projection and pixels are left out, so
+    no method that reads the images can do better on average: a lower bound.
+
+    Returns a DataFrame, one row per cluster: ``log_m500`` (true), ``estimate`` (posterior
+    mean), ``residual`` = estimate - true [dex] and ``posterior_sd`` [dex].
+    """
+    n_clusters = _whole(n_clusters, "n_clusters")
+    grid = _whole(grid, "grid", minimum=50)
+    if not isinstance(config, ClusterConfig):
+        raise TypeError(f"config must be a ClusterConfig, got {type(config).__name__}.")
+    check_memory(8 * n_clusters * grid * 12, f"mass_floor({n_clusters}, grid={grid})")
+    c = _sample_clusters(n_clusters, config, _rng(seed))
+    lo, hi = config.log_m500_range
+    m = np.linspace(lo, hi, grid)
+    prior = 10 ** (-(m - lo)) * np.exp(-(10 ** (m - 14.8)))  # sample_masses' defaults
+    r500 = config.r500_pixels(c["log_m"])
+    rc_pix = c["core_radius"] * r500  # what the image shows
+    rc_over_r500 = rc_pix[:, None] / config.r500_pixels(m)[None, :]  # (n, grid)
+    log_like = -0.5 * (np.log10(rc_over_r500 / 0.15) / 0.1) ** 2
+    beta = c["beta"][:, None]
+    median_shape = _emission_factor(0.15, 2 / 3)
+    l_model = (
+        config.median_luminosity(m)[None, :] * _emission_factor(rc_over_r500, beta) / median_shape
+    )
+    log_like += -0.5 * (np.log10(c["l_gas"][:, None] / l_model) / 0.06) ** 2
+    # each subclump's mass is 0.03-0.3 of the main mass (log-uniform): a window on m
+    for slot in range(c["sub_mass"].shape[1]):
+        present = c["sub_present"][:, slot, None]
+        sub = c["sub_mass"][:, slot, None]
+        window = (m[None, :] >= sub - np.log10(0.3)) & (m[None, :] <= sub - np.log10(0.03))
+        log_like = np.where(present & ~window, -np.inf, log_like)
+    log_post = log_like + np.log(prior)[None, :]
+    weight = np.exp(log_post - log_post.max(axis=1, keepdims=True))
+    weight /= weight.sum(axis=1, keepdims=True)
+    mean = weight @ m
+    sd = np.sqrt(np.maximum(weight @ m**2 - mean**2, 0.0))
+    return pd.DataFrame(
+        {
+            "log_m500": c["log_m"],
+            "estimate": mean,
+            "residual": mean - c["log_m"],
+            "posterior_sd": sd,
+        }
+    )
