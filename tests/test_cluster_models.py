@@ -1,5 +1,5 @@
-"""Chapters D and G models in both frameworks: sizes, outputs, 90-degree invariance, the
-augmentation layers and clear errors."""
+"""Chapters D and G models in both frameworks: sizes, outputs, 90-degree (p4) and 90-degree and
+mirror (p4m) invariance, the augmentation layers and clear errors."""
 
 import inspect
 import sys
@@ -52,6 +52,14 @@ def turned(x, quarter_turns):
         # 9 + 1 per lifting pair, 36 + 1 per group pair, as a full p4 kernel, in e2cnn too
         ("EquivariantClusterCNN", {}, 80 + 4624 + 9232 + 1088 + 2080 + 33),
         ("EquivariantClusterCNN", dict(image_size=32, channels=(4, 8), dense=(16,)), 1361),
+        ("EquivariantClusterCNN", dict(group="p4"), 17_137),  # the default group
+        # p4m: 9 + 1 per lifting pair (as p4), 72 + 1 per group pair (8 input elements, not 4)
+        ("EquivariantClusterCNN", dict(group="p4m"), 80 + 9232 + 18448 + 1088 + 2080 + 33),
+        (
+            "EquivariantClusterCNN",
+            dict(image_size=32, channels=(4, 8), dense=(16,), group="p4m"),
+            40 + 2312 + 144 + 17,
+        ),
     ],
 )
 def test_same_parameter_counts_in_both_frameworks(name, kwargs, expected):
@@ -81,6 +89,8 @@ def test_cluster_models_show_their_layers(name):
     for nn in (tnn, knn):
         source = inspect.getsource(getattr(nn, name))
         assert needed[nn.NAME][name] in source, (nn.NAME, name)
+        if name == "EquivariantClusterCNN":
+            assert "P4MConvP4M(" in source, nn.NAME  # group="p4m"
         assert ("nn.Linear(" if nn is tnn else "layers.Dense(") in source, (nn.NAME, name)
 
 
@@ -94,6 +104,72 @@ def test_equivariant_cnn_is_invariant_to_quarter_turns_and_plain_cnn_is_not(nn):
         np.testing.assert_allclose(nn.predict(equivariant, turned(x, k)), base, rtol=1e-4)
         change = np.abs(nn.predict(plain, turned(x, k)) - plain_base).max()
         assert change > 1e-3 * np.abs(plain_base).max(), k
+
+
+def d4(x, g):
+    """Element g = 4 m + r of the square's symmetry group D4 on images (N, 1, S, S): mirrored
+    left-right m times, then turned r quarter turns counter-clockwise."""
+    mirror, quarter_turns = divmod(g, 4)
+    return turned(x[..., ::-1] if mirror else x, quarter_turns)
+
+
+@FRAMEWORKS
+def test_p4m_cnn_is_invariant_to_turns_and_flips_and_p4_cnn_not_to_flips(nn):
+    """A randomly initialised p4m network gives, in eval mode, the same output for all 8
+    symmetries of the square to float32 rounding; the p4 network (the control) only for the 4
+    quarter turns: a mirror flip changes its output far above rounding."""
+    a3net.seed_everything(0)
+    x = cluster_images(3, 32)
+    kwargs = dict(image_size=32, channels=(4, 8), dense=(16,))
+    p4m, p4 = nn.EquivariantClusterCNN(**kwargs, group="p4m"), nn.EquivariantClusterCNN(**kwargs)
+    base, p4_base = nn.predict(p4m, x), nn.predict(p4, x)
+    scale, p4_scale = np.abs(base).max(), np.abs(p4_base).max()
+    for g in range(1, 8):
+        np.testing.assert_allclose(nn.predict(p4m, d4(x, g)), base, rtol=1e-5, atol=1e-5 * scale)
+        change = np.abs(nn.predict(p4, d4(x, g)) - p4_base).max()
+        if g < 4:  # quarter turns: p4 is invariant too
+            assert change <= 1e-5 * p4_scale, g
+        else:  # a mirror flip (then turns): p4 is not
+            assert change > 1e-3 * p4_scale, g
+
+
+@FRAMEWORKS
+def test_equivariant_cnn_says_which_group_and_refuses_others(nn):
+    model = nn.EquivariantClusterCNN(image_size=32, channels=(2,), dense=(4,), group="p4m")
+    assert model.group == "p4m" and model.implementation == "a3net p4m layers"
+    assert nn.EquivariantClusterCNN(image_size=32, channels=(2,), dense=(4,)).group == "p4"
+    for group in ("p6", "P4M", None, 4):
+        with pytest.raises(ValueError, match=r"group must be 'p4' .* or 'p4m' .* got "):
+            nn.EquivariantClusterCNN(image_size=32, group=group)
+
+
+def test_p4m_cnn_is_the_same_network_in_both_frameworks(monkeypatch):
+    """The PyTorch p4m network is built from a3net's own P4M layers (with or without e2cnn) and
+    with the Keras twin's weights gives the Keras twin's outputs."""
+    a3net.seed_everything(3)
+    kwargs = dict(image_size=32, channels=(2, 3, 2), dense=(8, 4), group="p4m")
+    for e2cnn_missing in (False, True):
+        if e2cnn_missing:
+            monkeypatch.setitem(sys.modules, "e2cnn", None)  # `import e2cnn` raises ImportError
+        t, k = tnn.EquivariantClusterCNN(**kwargs), knn.EquivariantClusterCNN(**kwargs)
+        assert t.implementation == k.implementation == "a3net p4m layers"
+        assert not any(type(m).__module__.startswith("e2cnn") for m in t.modules())
+    rng = np.random.default_rng(0)
+    with torch.no_grad():
+        for conv, layer in zip(t.p4m, k.convs, strict=True):
+            layer.bias.assign(rng.uniform(-0.1, 0.1, layer.bias.shape).astype(np.float32))
+            kernel = torch.as_tensor(layer.kernel.numpy())
+            order = (3, 2, 0, 1) if kernel.ndim == 4 else (4, 2, 3, 0, 1)
+            conv.weight.copy_(kernel.permute(*order))
+            conv.bias.copy_(torch.as_tensor(layer.bias.numpy()))
+        head = [m for m in t.head if isinstance(m, torch.nn.Linear)]
+        dense = [lay for lay in k.head.layers if isinstance(lay, keras.layers.Dense)]
+        for tl, kl in zip(head, dense, strict=True):
+            kernel, bias = kl.get_weights()
+            tl.weight.copy_(torch.as_tensor(kernel.T))
+            tl.bias.copy_(torch.as_tensor(bias))
+    x = cluster_images(3, 32) / 10
+    np.testing.assert_allclose(tnn.predict(t, x), knn.predict(k, x), atol=1e-5, rtol=1e-4)
 
 
 def copy_convs_and_denses(tmodel, kmodel):
@@ -230,6 +306,7 @@ def test_fit_runs_for_every_cluster_model(nn):
         nn.ClusterCNN(image_size=32, channels=(4, 8), dense=(8,)),
         nn.DeepClusterCNN(image_size=32, rotation_factor=0.1, random_flip=True),
         nn.EquivariantClusterCNN(image_size=32, channels=(2, 4), dense=(8,)),
+        nn.EquivariantClusterCNN(image_size=32, channels=(2, 4), dense=(8,), group="p4m"),
     ]
     for model in models:
         history = nn.fit(model, x, y, epochs=2, batch_size=8, progress=False)

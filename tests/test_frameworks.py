@@ -191,6 +191,7 @@ def test_the_api_walk_sees_base_class_methods():
         ("ClusterCNN", dict(image_size=32, channels=(8, 16), dense=(32,), n_outputs=2)),
         ("DeepClusterCNN", dict(image_size=140, rotation_factor=0.1, random_flip=True)),
         ("EquivariantClusterCNN", dict(image_size=32, channels=(4, 8), dense=(16,))),
+        ("EquivariantClusterCNN", dict(image_size=32, channels=(4, 8), dense=(16,), group="p4m")),
         ("CosmoCNN", dict(image_size=32, in_channels=1, channels=(4, 8), dense=16)),
         ("CosmoCNN", dict(image_size=16, dense=8, n_outputs=6, norm="group")),
         ("CosmoBatchNormCNN", dict(image_size=32, in_channels=3, n_outputs=6)),

@@ -1,7 +1,7 @@
 """Layers that one framework lacks and a3net writes: the same behaviour in both frameworks.
 
-RandomRotation (Keras has it, PyTorch gets it) and the p4 group convolutions (e2cnn is PyTorch
-only; P4ConvZ2, P4ConvP4 and P4Pool exist in both)."""
+RandomRotation (Keras has it, PyTorch gets it) and the p4 and p4m group convolutions (e2cnn is
+PyTorch only; P4ConvZ2, P4ConvP4, P4Pool, P4MConvZ2, P4MConvP4M and P4MPool exist in both)."""
 
 import numpy as np
 import pytest
@@ -141,3 +141,114 @@ def test_layer_arguments_get_one_clear_sentence(nn):
         nn.P4ConvZ2(1, 2, kernel_size=4)
     with pytest.raises(ValueError, match="out_channels must be at least 1"):
         nn.P4ConvP4(1, 0)
+
+
+# p4m: quarter turns and mirror flips, the dihedral group D4 of the square (8 elements); the P4M
+# layers are reached through each framework's `layers` module
+
+
+def d4(x, g):
+    """Element g = 4 m + r of D4 applied to the last two axes of x: mirrored left-right m times,
+    then turned r quarter turns counter-clockwise (np.rot90)."""
+    mirror, turns = divmod(g, 4)
+    return np.ascontiguousarray(np.rot90(x[..., ::-1] if mirror else x, turns, axes=(-2, -1)))
+
+
+def d4_table():
+    """product[g][h] = g h, read off how the transformations compose on an asymmetric array
+    (independent of the layers' own bookkeeping), and inverse[g]."""
+    probe = np.arange(9.0).reshape(3, 3)
+    images = [d4(probe, g) for g in range(8)]
+    assert len({im.tobytes() for im in images}) == 8  # eight different transformations
+
+    def element(image):
+        return next(g for g in range(8) if np.array_equal(images[g], image))
+
+    product = [[element(d4(d4(probe, h), g)) for h in range(8)] for g in range(8)]
+    inverse = [product[g].index(0) for g in range(8)]
+    return product, inverse
+
+
+def d4_act(maps, h, product, inverse):
+    """The element h on p4m maps (N, C, 8, H, W): every map transformed by h and the map of
+    element g taken from element h^-1 g."""
+    return np.stack([d4(maps[:, :, product[inverse[h]][g]], h) for g in range(8)], axis=2)
+
+
+def copy_p4m_weights(tlayer, klayer):
+    w = tlayer.weight.detach().numpy()
+    axes = (2, 3, 1, 0) if w.ndim == 4 else (3, 4, 1, 2, 0)  # to (k, k, in[, 8], out)
+    klayer.set_weights([np.transpose(w, axes), tlayer.bias.detach().numpy()])
+
+
+def test_p4m_layers_agree_between_frameworks():
+    x = np.random.default_rng(3).standard_normal((2, 3, 9, 9)).astype(np.float32)
+    t_lift, k_lift = tnn.layers.P4MConvZ2(3, 4), knn.layers.P4MConvZ2(3, 4)
+    t_group = tnn.layers.P4MConvP4M(4, 2, kernel_size=5)
+    k_group = knn.layers.P4MConvP4M(4, 2, kernel_size=5)
+    with torch.no_grad():
+        t_lift.bias.uniform_(-1, 1)
+        t_group.bias.uniform_(-1, 1)
+    copy_p4m_weights(t_lift, k_lift)
+    copy_p4m_weights(t_group, k_group)
+    with torch.no_grad():
+        t_maps = t_group(t_lift(torch.as_tensor(x)))
+        t_out = tnn.layers.P4MPool()(t_maps).numpy()
+    k_maps = k_group(k_lift(np.transpose(x, (0, 2, 3, 1))))
+    assert tuple(t_maps.shape) == (2, 2, 8, 9, 9) and tuple(k_maps.shape) == (2, 9, 9, 2, 8)
+    np.testing.assert_allclose(to_torch_layout(k_maps), t_maps.numpy(), atol=1e-4, rtol=1e-4)
+    k_out = np.transpose(np.asarray(knn.layers.P4MPool()(k_maps)), (0, 3, 1, 2))
+    np.testing.assert_allclose(k_out, t_out, atol=1e-4, rtol=1e-4)
+    for t, k, weights in ((t_lift, k_lift, 3 * 4 * 9 + 4), (t_group, k_group, 4 * 8 * 2 * 25 + 2)):
+        assert sum(p.numel() for p in t.parameters()) == weights
+        assert sum(int(np.prod(v.shape)) for v in k.trainable_variables) == weights
+
+
+@pytest.mark.parametrize("nn", [tnn, knn], ids=["torch", "keras"])
+def test_p4m_layers_are_equivariant_to_turns_and_flips(nn):
+    """Each layer on its own: transforming its input by any of the 8 elements h transforms every
+    output map by h and moves group element g to h g (the regular representation of D4)."""
+    rng = np.random.default_rng(4)
+    images = rng.standard_normal((2, 2, 11, 11)).astype(np.float32)
+    maps = rng.standard_normal((2, 3, 8, 11, 11)).astype(np.float32)  # p4m maps, (N, C, 8, H, W)
+    layers = nn.layers
+    lift, group, pool = layers.P4MConvZ2(2, 3), layers.P4MConvP4M(3, 2), layers.P4MPool()
+    if nn is tnn:
+        with torch.no_grad():  # non-zero biases, which must not break the symmetry either
+            lift.bias.uniform_(-1, 1)
+            group.bias.uniform_(-1, 1)
+
+        def run(layer, x):
+            with torch.no_grad():
+                return layer(torch.as_tensor(x)).numpy()
+    else:
+        lift.bias.assign(rng.uniform(-1, 1, 3).astype(np.float32))
+        group.bias.assign(rng.uniform(-1, 1, 2).astype(np.float32))
+
+        def run(layer, x):
+            inputs = np.transpose(x, (0, 2, 3, 1) if x.ndim == 4 else (0, 3, 4, 1, 2))
+            out = np.asarray(layer(inputs))
+            return to_torch_layout(out) if out.ndim == 5 else np.transpose(out, (0, 3, 1, 2))
+
+    product, inverse = d4_table()
+    lifted, grouped, pooled = run(lift, images), run(group, maps), run(pool, maps)
+    for h in range(8):
+        np.testing.assert_allclose(
+            run(lift, d4(images, h)), d4_act(lifted, h, product, inverse), atol=1e-4
+        )
+        np.testing.assert_allclose(
+            run(group, d4_act(maps, h, product, inverse)),
+            d4_act(grouped, h, product, inverse),
+            atol=1e-4,
+        )
+        np.testing.assert_allclose(
+            run(pool, d4_act(maps, h, product, inverse)), d4(pooled, h), atol=1e-6
+        )
+
+
+@pytest.mark.parametrize("nn", [tnn, knn], ids=["torch", "keras"])
+def test_p4m_layer_arguments_get_one_clear_sentence(nn):
+    with pytest.raises(ValueError, match="kernel_size must be odd"):
+        nn.layers.P4MConvZ2(1, 2, kernel_size=2)
+    with pytest.raises(ValueError, match="in_channels must be at least 1"):
+        nn.layers.P4MConvP4M(0, 2)

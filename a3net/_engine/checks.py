@@ -161,8 +161,9 @@ def deep_cluster_cnn(model, image_size, rotation_factor, random_flip, fill_mode,
     return channels, dropout, side, rotation_factor
 
 
-def equivariant_cluster_cnn(model, image_size, channels, dense, dropout):
-    """EquivariantClusterCNN: returns channels, dense and dropout."""
+def equivariant_cluster_cnn(model, image_size, channels, dense, dropout, group_size: int = 4):
+    """EquivariantClusterCNN: returns channels, dense and dropout. ``group_size`` is the number
+    of transformed copies of every map and kernel (4 for p4, 8 for p4m)."""
     model.n_outputs = 1
     image_size = _square_images(model, image_size)
     channels, dense = check_channels(channels), check_channels(dense, "dense")
@@ -172,9 +173,9 @@ def equivariant_cluster_cnn(model, image_size, channels, dense, dropout):
             f"image_size must be a multiple of {2 ** len(channels)} for {len(channels)} "
             f"2x2 poolings that keep the 90-degree symmetry exact, got {image_size}."
         )
-    _check_stacks(  # four rotated copies of every map and kernel
+    _check_stacks(  # a rotated (or mirrored) copy of every map and kernel per group element
         model,
-        _conv_stack(4, image_size, [4 * c for c in channels]),
+        _conv_stack(group_size, image_size, [group_size * c for c in channels]),
         _dense_stack(channels[-1], (*dense, 1)),
     )
     return channels, dense, dropout

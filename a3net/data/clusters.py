@@ -397,8 +397,9 @@ def _render(clusters, view, cfg, centre_jitter, ps_xy, ps_flux):
     n_ps = inside.sum(axis=1)
     gx = np.exp(-0.5 * ((axis[None, None, :] - ps_xy[..., :1]) / 0.5) ** 2)
     gy = np.exp(-0.5 * ((axis[None, None, :] - ps_xy[..., 1:]) / 0.5) ** 2)
-    gx /= gx.sum(axis=2, keepdims=True)
-    gy /= gy.sum(axis=2, keepdims=True)
+    # normalised over the plane, not the field: light of a source beyond the edge is lost
+    gx /= np.sqrt(2 * np.pi) * 0.5
+    gy /= np.sqrt(2 * np.pi) * 0.5
     counts += np.einsum("nk,nky,nkx->nyx", ps_flux, gy, gx).astype(np.float32)
     counts += np.float32(cfg.background_per_pixel)
     # projected ellipse of the gas: axis ratio and position angle of the major axis

@@ -3,7 +3,8 @@
 Twins of ``a3net.torch.clusters``: same names, arguments and trainable-parameter counts. Inputs
 are (N, 1, S, S) channels-first photon-count images, transposed to channels last inside each
 model; outputs (N, n_outputs), the standardised log10 M500c. The equivariant CNN is built from
-a3net's own p4 layers (e2cnn, which the PyTorch twin uses, is PyTorch only).
+a3net's own p4 (or, with ``group="p4m"``, p4m) layers (e2cnn, which the PyTorch twin uses for
+p4, is PyTorch only).
 """
 
 from __future__ import annotations
@@ -13,7 +14,16 @@ from keras import layers, ops
 
 from .._engine import checks
 from .core import Regressor
-from .layers import P4ConvP4, P4ConvZ2, P4Pool, RandomFlip, RandomRotation
+from .layers import (
+    P4ConvP4,
+    P4ConvZ2,
+    P4MConvP4M,
+    P4MConvZ2,
+    P4MPool,
+    P4Pool,
+    RandomFlip,
+    RandomRotation,
+)
 
 _TO_CHANNELS_LAST = (2, 3, 1)
 
@@ -128,20 +138,44 @@ class EquivariantClusterCNN(Regressor):
     maps that turn with the image; global average pooling makes them invariant; dropout and
     dense ReLU layers ``dense`` then give a linear output. The PyTorch twin builds the same
     network with e2cnn.
+
+    ``group="p4m"`` adds the mirror flips (the dihedral group D4 of the square): eight maps per
+    channel, one per quarter turn of the kernel and of its mirror image (``P4MConvZ2``,
+    ``P4MConvP4M``, ``P4MPool``); the output is then also the same for the mirrored image. Its
+    group convolutions have twice the weights of p4's (36 -> 72 per pair of channels) and its
+    maps twice the values.
     """
 
     def __init__(
-        self, image_size: int = 64, channels=(8, 16, 16), dense=(64, 32), dropout: float = 0.1
+        self,
+        image_size: int = 64,
+        channels=(8, 16, 16),
+        dense=(64, 32),
+        dropout: float = 0.1,
+        group: str = "p4",
     ):
         super().__init__()
+        if not (isinstance(group, str) and group in ("p4", "p4m")):
+            raise ValueError(
+                "group must be 'p4' (quarter turns) or 'p4m' (quarter turns and mirror flips), "
+                f"got {group!r}."
+            )
+        self.group = group
         channels, dense, dropout = checks.equivariant_cluster_cnn(
-            self, image_size, channels, dense, dropout
+            self, image_size, channels, dense, dropout, group_size=8 if group == "p4m" else 4
         )
-        self.implementation = "a3net p4 layers"  # Keras has no e2cnn
-        self.convs = [P4ConvZ2(1, channels[0])]  # lifting: image -> p4 maps (N, S, S, C, 4)
-        self.convs += [P4ConvP4(a, b) for a, b in zip(channels, channels[1:], strict=False)]
+        pairs = list(zip(channels, channels[1:], strict=False))
+        if group == "p4m":
+            self.implementation = "a3net p4m layers"
+            self.convs = [P4MConvZ2(1, channels[0])]  # lifting: image -> (N, S, S, C, 8) maps
+            self.convs += [P4MConvP4M(a, b) for a, b in pairs]
+        else:
+            self.implementation = "a3net p4 layers"  # Keras has no e2cnn
+            self.convs = [P4ConvZ2(1, channels[0])]  # lifting: image -> p4 maps (N, S, S, C, 4)
+            self.convs += [P4ConvP4(a, b) for a, b in pairs]
         self.pool = layers.MaxPooling2D(2)
-        self.group_pool = P4Pool()  # maximum over the four turns
+        # maximum over the four turns (p4) or the eight turns and flips (p4m)
+        self.group_pool = P4MPool() if group == "p4m" else P4Pool()
         head = [layers.GlobalAveragePooling2D(), layers.Dropout(dropout)]
         for i, width in enumerate(dense):
             head += [layers.Dense(width, activation="relu")]
@@ -152,8 +186,8 @@ class EquivariantClusterCNN(Regressor):
     def call(self, x, training=False):
         x = ops.transpose(x, (0, 2, 3, 1))  # (N, S, S, 1)
         for conv in self.convs:
-            x = ops.relu(conv(x))  # (N, H, W, C, 4)
-            _, height, width, channels, _ = x.shape
-            x = self.pool(ops.reshape(x, (-1, height, width, channels * 4)))  # 2x2 per map
-            x = ops.reshape(x, (-1, height // 2, width // 2, channels, 4))
+            x = ops.relu(conv(x))  # (N, H, W, C, 4 or 8)
+            _, height, width, channels, elements = x.shape
+            x = self.pool(ops.reshape(x, (-1, height, width, channels * elements)))  # 2x2 per map
+            x = ops.reshape(x, (-1, height // 2, width // 2, channels, elements))
         return self.head(self.group_pool(x), training=training)

@@ -5,8 +5,12 @@ bilinear) and a ``rotate`` method for given angles; ``RandomFlip`` flips each ax
 (Keras's ``RandomFlip("horizontal_and_vertical")`` draws one coin per image for both axes, so it
 flips both or neither); ``P4ConvZ2``, ``P4ConvP4`` and ``P4Pool`` are the p4 group
 convolutions of Cohen & Welling (2016), the Keras twin of what e2cnn offers PyTorch for 90-degree
-turns. Layers work channels last, as every layer inside an a3net.keras model: images
-(N, H, W, C); p4 feature maps (N, H, W, C, 4), the last axis the rotation.
+turns; ``P4MConvZ2``, ``P4MConvP4M`` and ``P4MPool`` are their p4m twins, equivariant to quarter
+turns and mirror flips (the dihedral group D4 of the square, 8 elements). Layers work channels
+last, as every layer inside an a3net.keras model: images (N, H, W, C); p4 feature maps
+(N, H, W, C, 4), the last axis the rotation; p4m maps (N, H, W, C, 8), the last axis the group
+element g = 4 m + r: the kernel mirrored left-right m times (0 or 1), then turned r quarter turns
+counter-clockwise.
 """
 
 from __future__ import annotations
@@ -157,6 +161,100 @@ class P4ConvP4(keras.layers.Layer):
 
 class P4Pool(keras.layers.Layer):
     """Maximum over the four rotations: p4 maps (N, H, W, C, 4) -> images (N, H, W, C)."""
+
+    def __init__(self):
+        super().__init__()
+
+    def call(self, x):
+        return ops.max(x, axis=-1)
+
+
+def _d4_product(g: int, h: int) -> int:
+    """The element g h of D4, elements g = 4 m + r standing for (turn by r) (mirror m times);
+    a mirror reverses the turns it is moved past: mirror turn = turn^-1 mirror."""
+    (mg, rg), (mh, rh) = divmod(g, 4), divmod(h, 4)
+    return 4 * (mg ^ mh) + (rg + (-rh if mg else rh)) % 4
+
+
+def _d4_inverse(g: int) -> int:
+    mirror, turns = divmod(g, 4)
+    return g if mirror else -turns % 4  # mirrors are their own inverses
+
+
+# row g: for each input element g', the element g^-1 g' of the kernel's group axis that the
+# filter of output element g reads there (row r of p4 would be the roll by r)
+_D4_PERMUTATIONS = [[_d4_product(_d4_inverse(g), h) for h in range(8)] for g in range(8)]
+
+
+def _d4_transform(kernel, g: int):
+    """``kernel`` (k, k, ...) mirrored left-right if g >= 4, then turned g mod 4 quarter turns."""
+    mirror, turns = divmod(g, 4)
+    return _rot90(ops.flip(kernel, axis=1) if mirror else kernel, turns)
+
+
+class P4MConvZ2(keras.layers.Layer):
+    """Lifting p4m convolution: images (N, H, W, in) -> p4m maps (N, H, W, out, 8).
+
+    One k x k kernel per (in, out) pair, applied at its four quarter turns and those of its
+    mirror image; 'same' padding, one bias per output channel. Turning or mirroring the input
+    (element h) transforms every output map by h and moves group element g to h g.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3):
+        super().__init__()
+        self.in_channels, self.out_channels, k = check_conv_shape(
+            in_channels, out_channels, kernel_size
+        )
+        self.kernel_size = k
+        self.kernel = self.add_weight(
+            shape=(k, k, in_channels, out_channels), initializer="glorot_uniform", name="kernel"
+        )
+        self.bias = self.add_weight(shape=(out_channels,), initializer="zeros", name="bias")
+
+    def call(self, x):
+        k, out = self.kernel_size, self.out_channels
+        filters = ops.stack([_d4_transform(self.kernel, g) for g in range(8)], axis=-1)
+        y = ops.conv(x, ops.reshape(filters, (k, k, self.in_channels, out * 8)), padding="same")
+        y = ops.reshape(y, (-1, y.shape[1], y.shape[2], out, 8))
+        return y + self.bias[:, None]
+
+
+class P4MConvP4M(keras.layers.Layer):
+    """p4m group convolution: p4m maps (N, H, W, in, 8) -> p4m maps (N, H, W, out, 8).
+
+    One k x k kernel per (in, input group element, out); at output element g the kernel is
+    transformed by g and its group axis permuted by g (the regular representation of D4: slot
+    g' reads the kernel's g^-1 g'), as ``P4ConvP4`` turns and rolls it.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3):
+        super().__init__()
+        self.in_channels, self.out_channels, k = check_conv_shape(
+            in_channels, out_channels, kernel_size
+        )
+        self.kernel_size = k
+        self.kernel = self.add_weight(
+            shape=(k, k, in_channels, 8, out_channels), initializer="glorot_uniform", name="kernel"
+        )
+        self.bias = self.add_weight(shape=(out_channels,), initializer="zeros", name="bias")
+
+    def call(self, x):
+        k, n_in, out = self.kernel_size, self.in_channels, self.out_channels
+        filters = ops.stack(
+            [
+                _d4_transform(ops.take(self.kernel, _D4_PERMUTATIONS[g], axis=3), g)
+                for g in range(8)
+            ],
+            axis=-1,
+        )  # (k, k, in, 8, out, 8)
+        flat = ops.reshape(x, (-1, x.shape[1], x.shape[2], n_in * 8))
+        y = ops.conv(flat, ops.reshape(filters, (k, k, n_in * 8, out * 8)), padding="same")
+        y = ops.reshape(y, (-1, y.shape[1], y.shape[2], out, 8))
+        return y + self.bias[:, None]
+
+
+class P4MPool(keras.layers.Layer):
+    """Maximum over the eight group elements: p4m maps (N, H, W, C, 8) -> images (N, H, W, C)."""
 
     def __init__(self):
         super().__init__()

@@ -5,8 +5,9 @@ standardised log10 M500c. ``ClusterCNN`` is the CNN of Ntampaka et al. (2019) an
 ``DeepClusterCNN`` is hack D's deeper CNN with optional random-rotation and flip layers;
 ``EquivariantClusterCNN`` is a p4 (90-degree) group-equivariant CNN built with e2cnn (or, where
 e2cnn is not installed, with a3net's own p4 layers, as the Keras twin is), whose output does not
-change when the image is turned by a multiple of 90 degrees. The Keras twins in
-``a3net.keras.clusters`` have the same names, arguments and trainable-parameter counts.
+change when the image is turned by a multiple of 90 degrees; with ``group="p4m"`` it is built
+from a3net's own p4m layers and does not change when the image is mirrored either. The Keras
+twins in ``a3net.keras.clusters`` have the same names, arguments and trainable-parameter counts.
 """
 
 from __future__ import annotations
@@ -20,7 +21,16 @@ from torch.nn import functional as F
 
 from .._engine import checks
 from .core import Regressor
-from .layers import P4ConvP4, P4ConvZ2, P4Pool, RandomFlip, RandomRotation
+from .layers import (
+    P4ConvP4,
+    P4ConvZ2,
+    P4MConvP4M,
+    P4MConvZ2,
+    P4MPool,
+    P4Pool,
+    RandomFlip,
+    RandomRotation,
+)
 
 # e2cnn 0.2.3 indexes with uint8 masks, which torch 2 warns about for every convolution it builds
 warnings.filterwarnings("ignore", message="indexing with dtype torch.uint8", category=UserWarning)
@@ -145,27 +155,54 @@ class EquivariantClusterCNN(Regressor):
     it is installed; without it, from a3net's own ``P4ConvZ2``, ``P4ConvP4`` and ``P4Pool``, as
     the Keras twin is: the same network, the same number of weights (only the initial weights
     are drawn differently). ``implementation`` says which was used.
+
+    ``group="p4m"`` adds the mirror flips (the dihedral group D4 of the square): eight maps per
+    channel, one per quarter turn of the kernel and of its mirror image, from a3net's own
+    ``P4MConvZ2``, ``P4MConvP4M`` and ``P4MPool``; the output is then also the same for the
+    mirrored image. Its group convolutions have twice the weights of p4's (36 -> 72 per pair of
+    channels) and its maps twice the values.
     """
 
     def __init__(
-        self, image_size: int = 64, channels=(8, 16, 16), dense=(64, 32), dropout: float = 0.1
+        self,
+        image_size: int = 64,
+        channels=(8, 16, 16),
+        dense=(64, 32),
+        dropout: float = 0.1,
+        group: str = "p4",
     ):
         super().__init__()
+        if not (isinstance(group, str) and group in ("p4", "p4m")):
+            raise ValueError(
+                "group must be 'p4' (quarter turns) or 'p4m' (quarter turns and mirror flips), "
+                f"got {group!r}."
+            )
+        self.group = group
         channels, dense, dropout = checks.equivariant_cluster_cnn(
-            self, image_size, channels, dense, dropout
+            self, image_size, channels, dense, dropout, group_size=8 if group == "p4m" else 4
         )
-        try:
-            from e2cnn import gspaces
-            from e2cnn import nn as enn
-        except ImportError:  # a3net's own p4 layers: the Keras twin's network
-            self.implementation = "a3net p4 layers (e2cnn is not installed)"
+        if group == "p4m":
+            # a3net's own layers, not e2cnn's FlipRot2dOnR2(N=4): e2cnn 0.2.3 cannot build a
+            # convolution between its regular fields under NumPy 2 (its D4 kernel basis calls
+            # np.array(..., copy=False) on a float), and these layers are the Keras twin's
+            self.implementation = "a3net p4m layers"
             self.equivariant = None
-            self.p4 = nn.ModuleList([P4ConvZ2(1, channels[0])])  # image -> p4 maps (N, C, 4, S, S)
-            self.p4.extend(P4ConvP4(a, b) for a, b in zip(channels, channels[1:], strict=False))
-            self.group_pool = P4Pool()  # maximum over the four turns
+            self.p4m = nn.ModuleList([P4MConvZ2(1, channels[0])])  # (N, C, 8, S, S) maps
+            self.p4m.extend(P4MConvP4M(a, b) for a, b in zip(channels, channels[1:], strict=False))
+            self.group_pool = P4MPool()  # maximum over the eight turns and flips
         else:
-            self.implementation = "e2cnn"
-            self.equivariant = self._e2cnn(gspaces, enn, channels)
+            try:
+                from e2cnn import gspaces
+                from e2cnn import nn as enn
+            except ImportError:  # a3net's own p4 layers: the Keras twin's network
+                self.implementation = "a3net p4 layers (e2cnn is not installed)"
+                self.equivariant = None
+                self.p4 = nn.ModuleList([P4ConvZ2(1, channels[0])])  # (N, C, 4, S, S) maps
+                self.p4.extend(P4ConvP4(a, b) for a, b in zip(channels, channels[1:], strict=False))
+                self.group_pool = P4Pool()  # maximum over the four turns
+            else:
+                self.implementation = "e2cnn"
+                self.equivariant = self._e2cnn(gspaces, enn, channels)
         head, prev = [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout)], channels[-1]
         for i, width in enumerate(dense):
             head += [nn.Linear(prev, width), nn.ReLU()] + ([nn.Dropout(dropout)] if i == 0 else [])
@@ -200,8 +237,8 @@ class EquivariantClusterCNN(Regressor):
 
     def forward(self, x):
         if self.equivariant is None:
-            for conv in self.p4:
-                x = torch.relu(conv(x))  # (N, C, 4, H, W)
+            for conv in self.p4m if self.group == "p4m" else self.p4:
+                x = torch.relu(conv(x))  # (N, C, 4 or 8, H, W)
                 n, c, r, h, w = x.shape
                 x = F.max_pool2d(x.reshape(n, c * r, h, w), 2).view(n, c, r, h // 2, w // 2)
             return self.head(self.group_pool(x))

@@ -5,8 +5,12 @@ dependency); ``RandomFlip`` flips each axis on its own (Keras's
 ``RandomFlip("horizontal_and_vertical")`` draws one coin per image for both axes, so it flips
 both or neither); ``P4ConvZ2``, ``P4ConvP4`` and ``P4Pool`` are the p4 group convolutions of
 Cohen & Welling (2016), rotation-equivariant to 90-degree turns, written for both frameworks so
-that the equivariant CNN needs no PyTorch-only library (e2cnn covers finer rotation groups).
-Images are (N, C, H, W); p4 feature maps are (N, C, 4, H, W), the third axis the rotation.
+that the equivariant CNN needs no PyTorch-only library (e2cnn covers finer rotation groups);
+``P4MConvZ2``, ``P4MConvP4M`` and ``P4MPool`` are their p4m twins, equivariant to quarter turns
+and mirror flips (the dihedral group D4 of the square, 8 elements). Images are (N, C, H, W); p4
+feature maps are (N, C, 4, H, W), the third axis the rotation; p4m maps (N, C, 8, H, W), the
+third axis the group element g = 4 m + r: the kernel mirrored left-right m times (0 or 1), then
+turned r quarter turns counter-clockwise.
 """
 
 from __future__ import annotations
@@ -168,6 +172,97 @@ class P4ConvP4(nn.Module):
 
 class P4Pool(nn.Module):
     """Maximum over the four rotations: p4 maps (N, C, 4, H, W) -> images (N, C, H, W)."""
+
+    def __init__(self):
+        super().__init__()
+
+    def forward(self, x):
+        return x.amax(dim=2)
+
+
+def _d4_product(g: int, h: int) -> int:
+    """The element g h of D4, elements g = 4 m + r standing for (turn by r) (mirror m times);
+    a mirror reverses the turns it is moved past: mirror turn = turn^-1 mirror."""
+    (mg, rg), (mh, rh) = divmod(g, 4), divmod(h, 4)
+    return 4 * (mg ^ mh) + (rg + (-rh if mg else rh)) % 4
+
+
+def _d4_inverse(g: int) -> int:
+    mirror, turns = divmod(g, 4)
+    return g if mirror else -turns % 4  # mirrors are their own inverses
+
+
+# row g: for each input element g', the element g^-1 g' of the kernel's group axis that the
+# filter of output element g reads there (row r of p4 would be the roll by r)
+_D4_PERMUTATIONS = [[_d4_product(_d4_inverse(g), h) for h in range(8)] for g in range(8)]
+
+
+def _d4_transform(w, g: int):
+    """w (..., k, k) mirrored left-right if g >= 4, then turned g mod 4 quarter turns."""
+    mirror, turns = divmod(g, 4)
+    return torch.rot90(w.flip(-1) if mirror else w, turns, dims=(-2, -1))
+
+
+class P4MConvZ2(nn.Module):
+    """Lifting p4m convolution: images (N, in, H, W) -> p4m maps (N, out, 8, H, W).
+
+    One k x k kernel per (out, in) pair, applied at its four quarter turns and those of its
+    mirror image; 'same' padding, one bias per output channel. Turning or mirroring the input
+    (element h) transforms every output map by h and moves group element g to h g.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3):
+        super().__init__()
+        self.in_channels, self.out_channels, k = check_conv_shape(
+            in_channels, out_channels, kernel_size
+        )
+        self.kernel_size = k
+        self.weight = _kaiming_uniform((out_channels, in_channels, k, k), in_channels * k * k)
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+
+    def forward(self, x):
+        k, out = self.kernel_size, self.out_channels
+        filters = torch.stack([_d4_transform(self.weight, g) for g in range(8)], 1)
+        y = F.conv2d(x, filters.reshape(out * 8, self.in_channels, k, k), padding=k // 2)
+        y = y.view(len(x), out, 8, *y.shape[-2:])
+        return y + self.bias[None, :, None, None, None]
+
+
+class P4MConvP4M(nn.Module):
+    """p4m group convolution: p4m maps (N, in, 8, H, W) -> p4m maps (N, out, 8, H, W).
+
+    One k x k kernel per (out, in, input group element); at output element g the kernel is
+    transformed by g and its group axis permuted by g (the regular representation of D4: slot
+    g' reads the kernel's g^-1 g'), as ``P4ConvP4`` turns and rolls it.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3):
+        super().__init__()
+        self.in_channels, self.out_channels, k = check_conv_shape(
+            in_channels, out_channels, kernel_size
+        )
+        self.kernel_size = k
+        self.weight = _kaiming_uniform(
+            (out_channels, in_channels, 8, k, k), in_channels * 8 * k * k
+        )
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+
+    def forward(self, x):
+        k, n_in, out = self.kernel_size, self.in_channels, self.out_channels
+        filters = torch.stack(
+            [_d4_transform(self.weight[:, :, _D4_PERMUTATIONS[g]], g) for g in range(8)], dim=1
+        )  # (out, 8, in, 8, k, k)
+        y = F.conv2d(
+            x.reshape(len(x), n_in * 8, *x.shape[-2:]),
+            filters.reshape(out * 8, n_in * 8, k, k),
+            padding=k // 2,
+        )
+        y = y.view(len(x), out, 8, *y.shape[-2:])
+        return y + self.bias[None, :, None, None, None]
+
+
+class P4MPool(nn.Module):
+    """Maximum over the eight group elements: p4m maps (N, C, 8, H, W) -> images (N, C, H, W)."""
 
     def __init__(self):
         super().__init__()
