@@ -213,17 +213,21 @@ class ClusterMassesProfile(ChapterProfile):
     hack_epochs: ClassVar[tuple] = ("batch_size",)
 
     image_size: int = by_profile(48, 48, 128)  # pixels per side of the mock images (the hack: ~140)
-    n_clusters: int = by_profile(300, 1500, 2000)  # simulated clusters (hack: 986, IllustrisTNG)
+    n_clusters: int = by_profile(300, 800, 2000)  # simulated clusters (paper 329; hack 986 images)
     projections: int = by_profile(4, 5, 5)  # images per cluster (independent lines of sight)
     val_fraction: float = by_profile(0.1, 0.1, 0.1)  # share of the clusters held out to validate
     test_fraction: float = by_profile(0.2, 0.2, 0.1)  # share of the clusters held out to test
-    cnn_epochs: int = by_profile(6, 30, 100)  # epochs of the Ntampaka et al. (2019) CNN
+    cnn_epochs: int = by_profile(6, 20, 100)  # epochs of the Ntampaka et al. (2019) CNN
+    cnn_seeds: int = by_profile(1, 3, 5)  # trainings of the Ntampaka CNN, one seed each
+    n_floor: int = by_profile(2000, 20000, 50000)  # simulated clusters behind the floor
+    profile_settings: int = by_profile(4, 10, 30)  # boosted-tree settings tried by cross-validation
     # widths of the deeper CNN's three conv pairs (the hack: 32, 64, 128)
     deep_channels: tuple = by_profile((8, 16, 32), (8, 16, 32), (32, 64, 128))  # deeper CNN
-    deep_epochs: int = by_profile(3, 10, 40)  # epochs of the deeper CNN on augmented images
+    deep_epochs: int = by_profile(2, 5, 40)  # epochs of the two networks on augmented images
     augment_copies: int = by_profile(1, 1, 10)  # rotated or flipped copies per image (the hack: 10)
-    rotation_factor: float = by_profile(0.5, 0.5, 0.5)  # RandomRotation factor (the hack: 0.01-0.2)
-    rotation_epochs: int = by_profile(3, 10, 100)  # epochs of the random-rotation model
+    # RandomRotation factors of the sweep (the hack's: 0.01, 0.1, 0.2 of a full turn)
+    rotation_factors: tuple = by_profile((0.1,), (0.01, 0.1, 0.2), (0.01, 0.1, 0.2))  # sweep
+    rotation_epochs: int = by_profile(2, 6, 100)  # epochs of each random-rotation model
     batch_size: int = by_profile(32, 32, 16)  # minibatch size (Ntampaka et al. and the hack: 16)
     learning_rate: float = by_profile(2e-3, 2e-3, 1e-3)  # peak learning rate of the cosine schedule
     n_bootstrap: int = by_profile(100, 300, 1000)  # bootstrap resamplings behind every margin
@@ -297,7 +301,8 @@ class RingsProfile(ChapterProfile):
 
 @chapter_profile
 class ClusterValidationProfile(ChapterProfile):
-    """Chapter G: splits, k-fold validation, saliency and a rotation-equivariant CNN."""
+    """Chapter G: splits by cluster and by image, stratification, saliency with its controls and
+    rotation-equivariant CNNs against augmentation."""
 
     chapter: ClassVar[str] = "G"
     # ``full`` trains with the paper's and the hack's batch size of 16, smaller than the CPU
@@ -305,18 +310,20 @@ class ClusterValidationProfile(ChapterProfile):
     hack_epochs: ClassVar[tuple] = ("batch_size",)
 
     image_size: int = by_profile(48, 48, 128)  # pixels per side of the mock images (the hack: 140)
-    n_clusters: int = by_profile(300, 800, 1000)  # simulated clusters (the hack: 986)
-    projections: int = by_profile(4, 4, 5)  # images per cluster
-    folds: int = by_profile(3, 5, 10)  # k of the k-fold cross-validation
-    cnn_epochs: int = by_profile(4, 8, 100)  # epochs of G's CNN in every fold and split
+    n_clusters: int = by_profile(300, 500, 1000)  # simulated clusters (the paper: 329)
+    projections: int = by_profile(3, 3, 3)  # images per cluster (the paper: 3, so 987 images)
+    n_population: int = by_profile(300, 1000, 3000)  # unseen clusters, one image each
+    repeats: int = by_profile(1, 2, 5)  # repetitions of the three splits, one seed each
+    cnn_epochs: int = by_profile(3, 6, 100)  # epochs of G's CNN in every split
     equivariant_channels: tuple = by_profile((8, 16, 16), (8, 16, 16), (16, 32, 32))  # p4 / C4 CNN
-    equivariant_epochs: int = by_profile(3, 8, 100)  # epochs of the equivariant CNN
+    equivariant_epochs: int = by_profile(2, 6, 100)  # epochs of the equivariant CNNs
+    equivariant_seeds: int = by_profile(1, 2, 5)  # trainings of every rotation model, one seed each
     batch_size: int = by_profile(32, 32, 16)  # minibatch size
     learning_rate: float = by_profile(2e-3, 2e-3, 1e-3)  # peak learning rate of the cosine schedule
-    n_saliency: int = by_profile(32, 200, 500)  # test clusters whose saliency maps are stacked
+    n_saliency: int = by_profile(32, 100, 500)  # test clusters whose saliency maps are stacked
     smoothgrad_samples: int = by_profile(4, 16, 32)  # noisy copies per SmoothGrad map
+    random_draws: int = by_profile(2, 5, 10)  # untrained networks behind the saliency controls
     ig_steps: int = by_profile(8, 32, 64)  # path steps per integrated-gradients map
-    n_test_draws: int = by_profile(200, 1000, 2000)  # random and stratified test sets (out-of-fold)
     n_bootstrap: int = by_profile(100, 300, 1000)  # bootstrap resamplings behind every margin
 
 

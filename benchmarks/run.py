@@ -181,7 +181,44 @@ def bench_clusters(n_clusters: int = 400, image_sizes=(48, 64, 128)) -> dict:
     out["bilinear rotations images/s at 64 px"] = len(images) / _best_of(
         lambda: rotate_images(images, angles), repeats=3
     )
+    out["mass floor clusters/s (posterior on 801 masses)"] = 20000 / _best_of(
+        lambda: clusters.mass_floor(20000, config=clusters.ClusterConfig(image_size=48)),
+        repeats=2,
+    )
+    out.update(_bench_cluster_baselines())
     return out
+
+
+def _bench_cluster_baselines(n_clusters: int = 700, projections: int = 5) -> dict:
+    """Chapter D's classical baselines at 48 px on ``n_clusters`` x ``projections`` training
+    images: point-source detection, the CV-chosen core-excised luminosity, the profile
+    features and the boosted trees' tuning and refit (10 settings, 3 folds)."""
+    from a3net.baselines.cluster_features import (
+        CoreExcisedLuminosity,
+        ProfileFeatureRegressor,
+        detect_point_sources,
+        profile_features,
+    )
+    from a3net.data import clusters
+
+    config = clusters.ClusterConfig(image_size=48)
+    images, cat = clusters.simulate_clusters(
+        n_clusters, projections=projections, config=config, seed=2
+    )
+    y, groups = cat.log_m500.to_numpy(), cat.cluster_id.to_numpy()
+    return {
+        "point-source detection images/s (48 px)": len(images)
+        / _best_of(lambda: detect_point_sources(images, config.background_per_pixel), 2),
+        "profile features images/s (48 px)": len(images)
+        / _best_of(lambda: profile_features(images, config=config), 2),
+        f"core-excised L, core by CV, fit s ({len(images)} images)": _best_of(
+            lambda: CoreExcisedLuminosity(config=config, core="cv").fit(images, y, groups=groups),
+            1,
+        ),
+        f"profile + boosted trees, tuning and refit s ({len(images)} images)": _best_of(
+            lambda: ProfileFeatureRegressor(config=config).fit(images, y, groups=groups), 1
+        ),
+    }
 
 
 def _training_rates(models: dict, x, y, *, size: dict, batch_size: int, epochs: int, unit: str):
@@ -217,6 +254,11 @@ def bench_cluster_training(n_images: int = 2048, image_size: int = 48, epochs: i
         "DeepClusterCNN 8-16-32": ("DeepClusterCNN", {"channels": (8, 16, 32)}),
         "DeepClusterCNN 32-64-128 (hack D)": ("DeepClusterCNN", {}),
         "EquivariantClusterCNN": ("EquivariantClusterCNN", {"dropout": 0.0}),
+        "EquivariantClusterCNN p4m": ("EquivariantClusterCNN", {"dropout": 0.0, "group": "p4m"}),
+        "EquivariantClusterCNN plain twin 16-32-32": (
+            "EquivariantClusterCNN",
+            {"dropout": 0.0, "group": "plain", "channels": (16, 32, 32)},
+        ),
     }
     return _training_rates(
         models,

@@ -1,5 +1,6 @@
 """Chapters D and G models in both frameworks: sizes, outputs, 90-degree (p4) and 90-degree and
-mirror (p4m) invariance, the augmentation layers and clear errors."""
+mirror (p4m) invariance, the plain (non-equivariant) twin, the augmentation layers and clear
+errors."""
 
 import inspect
 import sys
@@ -60,6 +61,19 @@ def turned(x, quarter_turns):
             dict(image_size=32, channels=(4, 8), dense=(16,), group="p4m"),
             40 + 2312 + 144 + 17,
         ),
+        # plain: 9 + 1 per pair of channels (an ordinary 3x3 convolution), the same head
+        ("EquivariantClusterCNN", dict(group="plain"), 80 + 1168 + 2320 + 1088 + 2080 + 33),
+        # doubled channels: 18,273 weights, about the p4 network's 17,137 (the docstrings' numbers)
+        (
+            "EquivariantClusterCNN",
+            dict(channels=(16, 32, 32), group="plain"),
+            160 + 4640 + 9248 + 2112 + 2080 + 33,
+        ),
+        (
+            "EquivariantClusterCNN",
+            dict(image_size=32, channels=(4, 8), dense=(16,), group="plain"),
+            40 + 296 + 144 + 17,
+        ),
     ],
 )
 def test_same_parameter_counts_in_both_frameworks(name, kwargs, expected):
@@ -91,6 +105,8 @@ def test_cluster_models_show_their_layers(name):
         assert needed[nn.NAME][name] in source, (nn.NAME, name)
         if name == "EquivariantClusterCNN":
             assert "P4MConvP4M(" in source, nn.NAME  # group="p4m"
+            plain = "nn.Conv2d(" if nn is tnn else "layers.Conv2D("
+            assert plain in source, nn.NAME  # group="plain"
         assert ("nn.Linear(" if nn is tnn else "layers.Dense(") in source, (nn.NAME, name)
 
 
@@ -134,12 +150,31 @@ def test_p4m_cnn_is_invariant_to_turns_and_flips_and_p4_cnn_not_to_flips(nn):
 
 
 @FRAMEWORKS
+def test_plain_twin_is_not_invariant_to_quarter_turns_and_p4_cnn_is(nn):
+    """The plain network (ordinary convolutions, otherwise the p4 network) with random weights
+    changes its output when the image is turned by 90, 180 or 270 degrees far above rounding;
+    the p4 network (the control) does not."""
+    a3net.seed_everything(0)
+    x = cluster_images(3, 32)
+    kwargs = dict(image_size=32, channels=(4, 8), dense=(16,))
+    plain = nn.EquivariantClusterCNN(**kwargs, group="plain")
+    p4 = nn.EquivariantClusterCNN(**kwargs)
+    base, p4_base = nn.predict(plain, x), nn.predict(p4, x)
+    scale, p4_scale = np.abs(base).max(), np.abs(p4_base).max()
+    for k in (1, 2, 3):
+        assert np.abs(nn.predict(plain, turned(x, k)) - base).max() > 1e-3 * scale, k
+        assert np.abs(nn.predict(p4, turned(x, k)) - p4_base).max() <= 1e-5 * p4_scale, k
+
+
+@FRAMEWORKS
 def test_equivariant_cnn_says_which_group_and_refuses_others(nn):
     model = nn.EquivariantClusterCNN(image_size=32, channels=(2,), dense=(4,), group="p4m")
     assert model.group == "p4m" and model.implementation == "a3net p4m layers"
     assert nn.EquivariantClusterCNN(image_size=32, channels=(2,), dense=(4,)).group == "p4"
-    for group in ("p6", "P4M", None, 4):
-        with pytest.raises(ValueError, match=r"group must be 'p4' .* or 'p4m' .* got "):
+    plain = nn.EquivariantClusterCNN(image_size=32, channels=(2,), dense=(4,), group="plain")
+    assert plain.group == "plain" and plain.implementation == "plain convolutions"
+    for group in ("p6", "P4M", "Plain", "none", None, 4):
+        with pytest.raises(ValueError, match=r"group must be 'p4' .*, 'p4m' .* or 'plain' .* got "):
             nn.EquivariantClusterCNN(image_size=32, group=group)
 
 
@@ -161,6 +196,28 @@ def test_p4m_cnn_is_the_same_network_in_both_frameworks(monkeypatch):
             kernel = torch.as_tensor(layer.kernel.numpy())
             order = (3, 2, 0, 1) if kernel.ndim == 4 else (4, 2, 3, 0, 1)
             conv.weight.copy_(kernel.permute(*order))
+            conv.bias.copy_(torch.as_tensor(layer.bias.numpy()))
+        head = [m for m in t.head if isinstance(m, torch.nn.Linear)]
+        dense = [lay for lay in k.head.layers if isinstance(lay, keras.layers.Dense)]
+        for tl, kl in zip(head, dense, strict=True):
+            kernel, bias = kl.get_weights()
+            tl.weight.copy_(torch.as_tensor(kernel.T))
+            tl.bias.copy_(torch.as_tensor(bias))
+    x = cluster_images(3, 32) / 10
+    np.testing.assert_allclose(tnn.predict(t, x), knn.predict(k, x), atol=1e-5, rtol=1e-4)
+
+
+def test_plain_cnn_is_the_same_network_in_both_frameworks():
+    """The PyTorch plain network (no e2cnn, no group layers) with the Keras twin's weights gives
+    the Keras twin's outputs."""
+    a3net.seed_everything(4)
+    kwargs = dict(image_size=32, channels=(2, 3, 2), dense=(8, 4), group="plain")
+    t, k = tnn.EquivariantClusterCNN(**kwargs), knn.EquivariantClusterCNN(**kwargs)
+    assert t.implementation == k.implementation == "plain convolutions"
+    assert not any(type(m).__module__.startswith("e2cnn") for m in t.modules())
+    with torch.no_grad():
+        for conv, layer in zip(t.plain, k.convs, strict=True):
+            conv.weight.copy_(torch.as_tensor(layer.kernel.numpy()).permute(3, 2, 0, 1))
             conv.bias.copy_(torch.as_tensor(layer.bias.numpy()))
         head = [m for m in t.head if isinstance(m, torch.nn.Linear)]
         dense = [lay for lay in k.head.layers if isinstance(lay, keras.layers.Dense)]
@@ -307,6 +364,7 @@ def test_fit_runs_for_every_cluster_model(nn):
         nn.DeepClusterCNN(image_size=32, rotation_factor=0.1, random_flip=True),
         nn.EquivariantClusterCNN(image_size=32, channels=(2, 4), dense=(8,)),
         nn.EquivariantClusterCNN(image_size=32, channels=(2, 4), dense=(8,), group="p4m"),
+        nn.EquivariantClusterCNN(image_size=32, channels=(2, 4), dense=(8,), group="plain"),
     ]
     for model in models:
         history = nn.fit(model, x, y, epochs=2, batch_size=8, progress=False)

@@ -192,6 +192,8 @@ def test_the_api_walk_sees_base_class_methods():
         ("DeepClusterCNN", dict(image_size=140, rotation_factor=0.1, random_flip=True)),
         ("EquivariantClusterCNN", dict(image_size=32, channels=(4, 8), dense=(16,))),
         ("EquivariantClusterCNN", dict(image_size=32, channels=(4, 8), dense=(16,), group="p4m")),
+        ("EquivariantClusterCNN", dict(image_size=32, channels=(4, 8), dense=(16,), group="plain")),
+        ("EquivariantClusterCNN", dict(channels=(16, 32, 32), group="plain")),
         ("CosmoCNN", dict(image_size=32, in_channels=1, channels=(4, 8), dense=16)),
         ("CosmoCNN", dict(image_size=16, dense=8, n_outputs=6, norm="group")),
         ("CosmoBatchNormCNN", dict(image_size=32, in_channels=3, n_outputs=6)),
@@ -255,9 +257,11 @@ def test_ring_cnns_refuse_too_many_poolings(nn):
     + [  # without normalisation layers, whose weights would break the kernel-bias alternation
         ("CosmoCNN", dict(image_size=16, dense=64, norm="none")),
         ("CosmoMomentCNN", dict(image_size=16, dense=64, norm="none")),
+        ("EquivariantClusterCNN", dict(channels=(16, 32, 32), group="plain")),
     ],
-    # EquivariantClusterCNN is left out: its PyTorch side draws e2cnn's generalised He
-    # initialisation over the kernel basis, and its Keras side's p4 kernels are glorot-uniform
+    # EquivariantClusterCNN's p4 and p4m networks are left out: the PyTorch p4 side draws e2cnn's
+    # generalised He initialisation over the kernel basis, and the Keras group kernels are
+    # glorot-uniform; its plain network (ordinary Conv2d / Conv2D) is in
 )
 def test_models_start_from_the_same_initialisation(name, kwargs):
     """Both frameworks draw kernels and biases from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), PyTorch's

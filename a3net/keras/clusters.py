@@ -4,7 +4,7 @@ Twins of ``a3net.torch.clusters``: same names, arguments and trainable-parameter
 are (N, 1, S, S) channels-first photon-count images, transposed to channels last inside each
 model; outputs (N, n_outputs), the standardised log10 M500c. The equivariant CNN is built from
 a3net's own p4 (or, with ``group="p4m"``, p4m) layers (e2cnn, which the PyTorch twin uses for
-p4, is PyTorch only).
+p4, is PyTorch only); with ``group="plain"``, from ordinary convolutions.
 """
 
 from __future__ import annotations
@@ -144,6 +144,15 @@ class EquivariantClusterCNN(Regressor):
     ``P4MConvP4M``, ``P4MPool``); the output is then also the same for the mirrored image. Its
     group convolutions have twice the weights of p4's (36 -> 72 per pair of channels) and its
     maps twice the values.
+
+    ``group="plain"`` is the same network without a group: ordinary 3x3 convolutions
+    (``layers.Conv2D``, 'same' padding, one map per channel) in place of the group convolutions,
+    the same ReLUs, 2x2 max-poolings, head, dropout and output, and no group pooling. It is
+    the non-equivariant twin to train with augmentation against p4 or p4m. A plain convolution
+    has 9 weights per pair of channels against p4's 36 (P4ConvP4: in x 4 x out x 9), so with the
+    same ``channels`` it is much smaller; doubling the channels roughly matches p4's weights:
+    ``channels=(8, 16, 16)`` p4 has 17,137 (13,936 in its convolutions), ``channels=(16, 32,
+    32)`` plain 18,273 (14,048 in its convolutions), both with the default ``dense=(64, 32)``.
     """
 
     def __init__(
@@ -155,17 +164,21 @@ class EquivariantClusterCNN(Regressor):
         group: str = "p4",
     ):
         super().__init__()
-        if not (isinstance(group, str) and group in ("p4", "p4m")):
+        if not (isinstance(group, str) and group in ("p4", "p4m", "plain")):
             raise ValueError(
-                "group must be 'p4' (quarter turns) or 'p4m' (quarter turns and mirror flips), "
-                f"got {group!r}."
+                "group must be 'p4' (quarter turns), 'p4m' (quarter turns and mirror flips) or "
+                f"'plain' (ordinary convolutions, no group), got {group!r}."
             )
         self.group = group
+        group_size = {"p4": 4, "p4m": 8, "plain": 1}[group]  # maps per channel
         channels, dense, dropout = checks.equivariant_cluster_cnn(
-            self, image_size, channels, dense, dropout, group_size=8 if group == "p4m" else 4
+            self, image_size, channels, dense, dropout, group_size=group_size
         )
         pairs = list(zip(channels, channels[1:], strict=False))
-        if group == "p4m":
+        if group == "plain":  # the non-equivariant twin: ordinary convolutions, (N, S, S, C) maps
+            self.implementation = "plain convolutions"
+            self.convs = [layers.Conv2D(c, 3, padding="same") for c in channels]
+        elif group == "p4m":
             self.implementation = "a3net p4m layers"
             self.convs = [P4MConvZ2(1, channels[0])]  # lifting: image -> (N, S, S, C, 8) maps
             self.convs += [P4MConvP4M(a, b) for a, b in pairs]
@@ -174,8 +187,8 @@ class EquivariantClusterCNN(Regressor):
             self.convs = [P4ConvZ2(1, channels[0])]  # lifting: image -> p4 maps (N, S, S, C, 4)
             self.convs += [P4ConvP4(a, b) for a, b in pairs]
         self.pool = layers.MaxPooling2D(2)
-        # maximum over the four turns (p4) or the eight turns and flips (p4m)
-        self.group_pool = P4MPool() if group == "p4m" else P4Pool()
+        # maximum over the four turns (p4) or the eight turns and flips (p4m); plain has none
+        self.group_pool = None if group == "plain" else P4MPool() if group == "p4m" else P4Pool()
         head = [layers.GlobalAveragePooling2D(), layers.Dropout(dropout)]
         for i, width in enumerate(dense):
             head += [layers.Dense(width, activation="relu")]
@@ -185,6 +198,10 @@ class EquivariantClusterCNN(Regressor):
 
     def call(self, x, training=False):
         x = ops.transpose(x, (0, 2, 3, 1))  # (N, S, S, 1)
+        if self.group == "plain":
+            for conv in self.convs:
+                x = self.pool(ops.relu(conv(x)))  # (N, H, W, C)
+            return self.head(x, training=training)
         for conv in self.convs:
             x = ops.relu(conv(x))  # (N, H, W, C, 4 or 8)
             _, height, width, channels, elements = x.shape

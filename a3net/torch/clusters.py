@@ -6,8 +6,10 @@ standardised log10 M500c. ``ClusterCNN`` is the CNN of Ntampaka et al. (2019) an
 ``EquivariantClusterCNN`` is a p4 (90-degree) group-equivariant CNN built with e2cnn (or, where
 e2cnn is not installed, with a3net's own p4 layers, as the Keras twin is), whose output does not
 change when the image is turned by a multiple of 90 degrees; with ``group="p4m"`` it is built
-from a3net's own p4m layers and does not change when the image is mirrored either. The Keras
-twins in ``a3net.keras.clusters`` have the same names, arguments and trainable-parameter counts.
+from a3net's own p4m layers and does not change when the image is mirrored either; with
+``group="plain"`` it is the same network with ordinary convolutions, its non-equivariant twin.
+The Keras twins in ``a3net.keras.clusters`` have the same names, arguments and
+trainable-parameter counts.
 """
 
 from __future__ import annotations
@@ -161,6 +163,15 @@ class EquivariantClusterCNN(Regressor):
     ``P4MConvZ2``, ``P4MConvP4M`` and ``P4MPool``; the output is then also the same for the
     mirrored image. Its group convolutions have twice the weights of p4's (36 -> 72 per pair of
     channels) and its maps twice the values.
+
+    ``group="plain"`` is the same network without a group: ordinary 3x3 convolutions
+    (``nn.Conv2d``, 'same' padding, one map per channel) in place of the group convolutions,
+    the same ReLUs, 2x2 max-poolings, head, dropout and output, and no group pooling. It is
+    the non-equivariant twin to train with augmentation against p4 or p4m. A plain convolution
+    has 9 weights per pair of channels against p4's 36 (P4ConvP4: in x 4 x out x 9), so with the
+    same ``channels`` it is much smaller; doubling the channels roughly matches p4's weights:
+    ``channels=(8, 16, 16)`` p4 has 17,137 (13,936 in its convolutions), ``channels=(16, 32,
+    32)`` plain 18,273 (14,048 in its convolutions), both with the default ``dense=(64, 32)``.
     """
 
     def __init__(
@@ -172,16 +183,24 @@ class EquivariantClusterCNN(Regressor):
         group: str = "p4",
     ):
         super().__init__()
-        if not (isinstance(group, str) and group in ("p4", "p4m")):
+        if not (isinstance(group, str) and group in ("p4", "p4m", "plain")):
             raise ValueError(
-                "group must be 'p4' (quarter turns) or 'p4m' (quarter turns and mirror flips), "
-                f"got {group!r}."
+                "group must be 'p4' (quarter turns), 'p4m' (quarter turns and mirror flips) or "
+                f"'plain' (ordinary convolutions, no group), got {group!r}."
             )
         self.group = group
+        group_size = {"p4": 4, "p4m": 8, "plain": 1}[group]  # maps per channel
         channels, dense, dropout = checks.equivariant_cluster_cnn(
-            self, image_size, channels, dense, dropout, group_size=8 if group == "p4m" else 4
+            self, image_size, channels, dense, dropout, group_size=group_size
         )
-        if group == "p4m":
+        if group == "plain":  # the non-equivariant twin: ordinary convolutions, (N, C, S, S) maps
+            self.implementation = "plain convolutions"
+            self.equivariant = None
+            self.plain = nn.ModuleList([nn.Conv2d(1, channels[0], 3, padding=1)])
+            self.plain.extend(
+                nn.Conv2d(a, b, 3, padding=1) for a, b in zip(channels, channels[1:], strict=False)
+            )
+        elif group == "p4m":
             # a3net's own layers, not e2cnn's FlipRot2dOnR2(N=4): e2cnn 0.2.3 cannot build a
             # convolution between its regular fields under NumPy 2 (its D4 kernel basis calls
             # np.array(..., copy=False) on a float), and these layers are the Keras twin's
@@ -236,6 +255,10 @@ class EquivariantClusterCNN(Regressor):
         return enn.SequentialModule(*blocks, enn.GroupPooling(field))
 
     def forward(self, x):
+        if self.group == "plain":
+            for conv in self.plain:
+                x = F.max_pool2d(torch.relu(conv(x)), 2)  # (N, C, H, W)
+            return self.head(x)
         if self.equivariant is None:
             for conv in self.p4m if self.group == "p4m" else self.p4:
                 x = torch.relu(conv(x))  # (N, C, 4 or 8, H, W)
