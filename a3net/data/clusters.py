@@ -27,7 +27,14 @@ What the simulator keeps of real clusters:
   substructure falls. All images of one cluster carry its ``cluster_id``: split by it.
 - **Observation.** Photons = L / (4 pi D_L²) x area x exposure / 1.2 keV; a flat background
   (about 2e-4 counts/s/arcmin², Chandra ACIS-I in 0.5-2 keV); unrelated point sources (AGN;
-  3 per field on average, 20-500 counts each, a Gaussian PSF of 0.5 px); Poisson counts.
+  3 per field on average, 20-500 counts each, a Gaussian PSF of 0.5 px, placed in the circle
+  that circumscribes the field so that a turned field holds as many); Poisson counts.
+- **Turned skies.** ``rotate_deg`` observes the same clusters, views and point sources with the
+  sky turned about the field centre, and ``noise_seed`` draws fresh photons: the physically
+  rotated cluster that an interpolated rotation only imitates.
+- **The floor.** :func:`mass_floor` is the scatter of log M500 that a perfect, noise-free reading
+  of every image-visible property would still leave (the gas-fraction scatter and the core
+  radius in units of R500 are invisible): about 0.032 dex at the default settings.
 
 What it leaves out: the temperature (one band, so the emissivity's weak temperature
 dependence is ignored), the telescope's vignetting and chip gaps, redshift spread (every
