@@ -192,24 +192,14 @@ def _d4_transform(kernel, g: int):
     return _rot90(ops.flip(kernel, axis=1) if mirror else kernel, turns)
 
 
-class P4MConvZ2(keras.layers.Layer):
+class P4MConvZ2(P4ConvZ2):
     """Lifting p4m convolution: images (N, H, W, in) -> p4m maps (N, H, W, out, 8).
 
     One k x k kernel per (in, out) pair, applied at its four quarter turns and those of its
     mirror image; 'same' padding, one bias per output channel. Turning or mirroring the input
-    (element h) transforms every output map by h and moves group element g to h g.
+    (element h) transforms every output map by h and moves group element g to h g. Its weights
+    are :class:`P4ConvZ2`'s; only the group they are applied over differs.
     """
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3):
-        super().__init__()
-        self.in_channels, self.out_channels, k = check_conv_shape(
-            in_channels, out_channels, kernel_size
-        )
-        self.kernel_size = k
-        self.kernel = self.add_weight(
-            shape=(k, k, in_channels, out_channels), initializer="glorot_uniform", name="kernel"
-        )
-        self.bias = self.add_weight(shape=(out_channels,), initializer="zeros", name="bias")
 
     def call(self, x):
         k, out = self.kernel_size, self.out_channels

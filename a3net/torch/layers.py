@@ -203,22 +203,14 @@ def _d4_transform(w, g: int):
     return torch.rot90(w.flip(-1) if mirror else w, turns, dims=(-2, -1))
 
 
-class P4MConvZ2(nn.Module):
+class P4MConvZ2(P4ConvZ2):
     """Lifting p4m convolution: images (N, in, H, W) -> p4m maps (N, out, 8, H, W).
 
     One k x k kernel per (out, in) pair, applied at its four quarter turns and those of its
     mirror image; 'same' padding, one bias per output channel. Turning or mirroring the input
-    (element h) transforms every output map by h and moves group element g to h g.
+    (element h) transforms every output map by h and moves group element g to h g. Its weights
+    are :class:`P4ConvZ2`'s; only the group they are applied over differs.
     """
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3):
-        super().__init__()
-        self.in_channels, self.out_channels, k = check_conv_shape(
-            in_channels, out_channels, kernel_size
-        )
-        self.kernel_size = k
-        self.weight = _kaiming_uniform((out_channels, in_channels, k, k), in_channels * k * k)
-        self.bias = nn.Parameter(torch.zeros(out_channels))
 
     def forward(self, x):
         k, out = self.kernel_size, self.out_channels
