@@ -137,6 +137,23 @@ class SpectrumFeatures:
             )
         return ((x - self.mean_) @ self.components_.T) / self.scale_
 
+    def inverse_transform(self, features) -> np.ndarray:
+        """Spectra (N, B) float64 for coefficients ``features`` (N, n_components), e.g. a
+        generator's draws: the whitening undone, then mean + coefficients @ components. The
+        inverse of ``transform`` on the span of the components (the rest of a spectrum, beyond
+        n_components, is lost by ``transform``)."""
+        if not hasattr(self, "components_"):
+            raise ValueError("SpectrumFeatures is not fitted; call fit(real_spectra) first.")
+        f = np.asarray(features, dtype=np.float64)
+        if f.ndim != 2 or f.shape[1] != self.n_components:
+            raise ValueError(
+                f"features must have shape (N, {self.n_components}) (n_components per row), got "
+                f"{f.shape}."
+            )
+        if not np.isfinite(f).all():
+            raise ValueError("features contains NaN or infinite values; drop those rows first.")
+        return self.mean_ + (f * self.scale_) @ self.components_
+
 
 class FrechetScore:
     """Frechet distance between sets of spectra in a PCA feature space fitted on real training

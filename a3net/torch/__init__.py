@@ -25,6 +25,7 @@ from .layers import P4ConvP4, P4ConvZ2, P4Pool, RandomFlip, RandomRotation
 from .photoz import PhotoZMLP
 from .rings import RingCounterCNN, RingCVAE, RingRegressorCNN, RingRegressorMLP
 from .spectra_gan import CBAM1d, ResidualCBAM1d, SpectrumWGAN
+from .spectra_latent import LatentSpectrumWGAN
 from .spectra_vae import SpectrumCVAE
 
 NAME = "torch"
