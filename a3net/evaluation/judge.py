@@ -1,15 +1,21 @@
 """How chapters A and B judge a conditional generator of rest-frame galaxy spectra.
 
-:class:`GeneratorJudge` holds the held-out real spectra and their labels, and scores a set of
-spectra generated for those labels by four measures, each with a reference from real spectra:
+:class:`GeneratorJudge` holds the held-out real spectra, their noise and their labels, and scores
+a set of spectra generated for those labels by four measures:
 
-* the Frechet distance in a PCA feature space fitted on the real training spectra, in units of
-  its noise floor (two disjoint halves of the held-out spectra; see ``frechet.FrechetScore``);
+* the yardstick of :mod:`a3net.evaluation.yardstick`: the Frechet distance in the principal
+  components above the noise, extrapolated to infinite sample size (FD-infinity, 0 for a
+  perfect generator), the same with the labels among the features, and a classifier two-sample
+  test, each with a bootstrap interval over the test objects;
 * the Tonry & Davis r-value of the best-matching galaxy template (median over a subset), and the
   redshift of that match, which for a rest-frame spectrum should be 0;
 * the rank correlation of Dn4000 with the requested age;
 * the error of the labels read back by a regressor trained on real training spectra, in units
   of each standardised condition.
+
+Noiseless generator outputs (``noiseless=True``) get the noise of the paired real spectrum first
+(forward-modelled, renormalised as the pipeline normalised the real ones), and every measure is
+taken on the noisy result.
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ from scipy.stats import spearmanr
 from .._validation import check_seed
 from ..baselines import spectra as baselines  # a module: baselines.spectra imports frechet
 from ..data.spectra_prep import LABEL_FEATURES
-from .frechet import FrechetScore
+from .frechet import frechet_distance
 from .spectra import dn4000, xcorr_redshift
+from .yardstick import SpectrumYardstick, add_noise
 
 __all__ = ["CONTINUUM_LOG_WIDTH", "GeneratorJudge"]
 
@@ -36,8 +43,11 @@ class GeneratorJudge:
     ``loglam`` (B,) is the rest-frame grid; ``x_train`` (N, B) and ``c_train`` (N, 4) the real
     training spectra and their standardised conditions (for the feature space and the label
     regressor); ``x_test`` (M, B), ``test_labels`` (DataFrame with ``age`` [Gyr]) and ``c_test``
-    the held-out ones; ``templates`` name -> (loglam, flux, z) on the step of ``loglam``
-    (``spectra_prep.templates_on_grid``). ``n_xcorr`` spectra of each set are cross-correlated.
+    the held-out ones; ``ivar_train`` and ``ivar_test`` their inverse variances (the noise edge
+    of the feature space, the forward-modelled noise); ``templates`` name -> (loglam, flux, z)
+    on the step of ``loglam`` (``spectra_prep.templates_on_grid``). ``n_xcorr`` spectra of each
+    set are cross-correlated; ``max_components``, ``edge_ratio`` and ``n_boot`` go to
+    :class:`~a3net.evaluation.yardstick.SpectrumYardstick`.
     """
 
     def __init__(
@@ -50,12 +60,16 @@ class GeneratorJudge:
         c_test,
         templates: dict,
         *,
-        n_components: int = 16,
+        ivar_train,
+        ivar_test,
+        max_components: int = 32,
+        edge_ratio: float = 2.0,
+        n_boot: int = 100,
         n_xcorr: int = 200,
-        n_floor: int = 10,
         seed: int = 0,
     ):
         seed = check_seed(seed)
+        self.seed = seed
         self.loglam = np.asarray(loglam, dtype=np.float64)
         self.x_test = np.asarray(x_test, dtype=np.float32)
         self.c_test = np.asarray(c_test, dtype=np.float32)
@@ -69,8 +83,11 @@ class GeneratorJudge:
             raise ValueError("templates is empty; pass name -> (loglam, flux, z_template).")
         self.age = np.asarray(test_labels["age"], dtype=np.float64)
         self.templates = templates
-        self.frechet = FrechetScore(x_train, n_components)
-        self.floor, self.floor_std = self.frechet.floor(self.x_test, n_floor, seed)
+        self.yardstick = SpectrumYardstick(
+            x_train, ivar_train, self.x_test, ivar_test, self.c_test,
+            max_components=max_components, edge_ratio=edge_ratio, n_boot=n_boot, seed=seed,
+            loglam=self.loglam,
+        )  # fmt: skip
         self.regressor = baselines.LabelRegressor(seed=seed).fit(x_train, c_train)
         rng = np.random.default_rng(seed)
         self.xcorr_rows = np.sort(
@@ -90,15 +107,27 @@ class GeneratorJudge:
             raise ValueError("generated holds NaN or infinite values; the model diverged.")
         return x
 
-    def frechet_ratio(self, generated) -> float:
-        """Frechet distance of ``generated`` to the held-out spectra over the floor."""
-        return self.frechet.distance(self._check(generated), self.x_test) / self.floor
+    def _observed(self, generated, noiseless: bool, seed: int) -> np.ndarray:
+        """``generated`` checked, with the paired real spectra's noise added if ``noiseless``."""
+        x = self._check(generated)
+        if not noiseless:
+            return x
+        rng = np.random.default_rng([self.seed, check_seed(seed), 5])
+        return add_noise(x, self.yardstick.ivar_test, rng, norm_bins=self.yardstick.norm_bins)
 
-    def r_values(self, spectra) -> tuple[np.ndarray, np.ndarray]:
-        """Best-template r-value and redshift of the ``n_xcorr`` chosen rows of ``spectra``."""
+    def distance(self, generated, *, noiseless: bool = False, seed: int = 0) -> float:
+        """The Frechet distance at the test size, FD(n), of ``generated`` to the held-out
+        spectra in the yardstick's features: quick (no extrapolation, no bootstrap), for
+        learning curves; compare it only with other sets of the same size."""
+        x = self._observed(generated, noiseless, seed)
+        return frechet_distance(self.yardstick.features(x), self.yardstick.real)
+
+    def r_values(self, spectra, templates: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Best-template r-value and redshift of the ``n_xcorr`` chosen rows of ``spectra``,
+        against ``templates`` (default: the judge's own)."""
         x = np.asarray(spectra, dtype=np.float64)[self.xcorr_rows]
         best_r, best_z = np.full(len(x), -np.inf), np.zeros(len(x))
-        for t_loglam, t_flux, z_t in self.templates.values():
+        for t_loglam, t_flux, z_t in (templates or self.templates).values():
             for i, flux in enumerate(x):
                 found = xcorr_redshift(
                     self.loglam, flux, t_loglam, t_flux, z_template=z_t, z_range=(-0.02, 0.02),
@@ -123,12 +152,12 @@ class GeneratorJudge:
         return scores
 
     def real_scores(self) -> dict:
-        """The scores of the held-out real spectra themselves (the Frechet ratio is 1 by
-        definition of the floor, whose relative spread is given too)."""
-        scores = {"frechet ratio": 1.0, "floor spread": self.floor_std / self.floor}
-        return scores | self._scores(self.x_test)
+        """The scores of the held-out real spectra themselves: the template match, the break
+        and the read-back (the distances to themselves would be 0 and are left out)."""
+        return self._scores(self.x_test)
 
-    def score(self, generated) -> dict:
-        """All scores of spectra ``generated`` (M, B) for the held-out conditions, in order."""
-        x = self._check(generated)
-        return {"frechet ratio": self.frechet_ratio(x)} | self._scores(x)
+    def score(self, generated, *, noiseless: bool = False, seed: int = 0) -> dict:
+        """All scores of spectra ``generated`` (M, B) for the held-out conditions, row i for
+        ``c_test[i]``; ``noiseless``: add the paired real spectra's noise first."""
+        x = self._observed(generated, noiseless, seed)
+        return self.yardstick.score(x, seed=seed) | self._scores(x)
