@@ -79,6 +79,17 @@ class LatentSpectrumWGAN(LatentWassersteinSteps, ConditionalGenerator):
         h = self.critic(x)
         return self.critic_head(h) + (self.embedding(c) * h).sum(dim=1, keepdim=True)
 
+    def _optimizer(self, parameters, lr, *, weight_decay=0.0, kind="adam", betas=(0.9, 0.999)):
+        # A3Model's, with PyTorch's fused AdamW kernel on CPU and CUDA (the same update): on a
+        # CPU, the per-tensor Adam was a quarter of a step of these small MLPs, the fused one is
+        # about 3x faster
+        parameters = list(parameters)
+        if kind == "adam" and all(p.device.type in ("cpu", "cuda") for p in parameters):
+            return torch.optim.AdamW(
+                parameters, lr=lr, betas=betas, weight_decay=weight_decay, fused=True
+            )
+        return super()._optimizer(parameters, lr, weight_decay=weight_decay, kind=kind, betas=betas)
+
     def _loop(self, n, body, initial):
         value = initial
         for i in range(n):
