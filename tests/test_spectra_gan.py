@@ -42,14 +42,14 @@ def generator_weights(nn, model, average):
     return numpy_weights(part.variables)
 
 
-def bumps(n=256, n_bins=32, seed=0):
+def bumps(n=256, n_bins=32, seed=0, noise=0.05):
     """Toy spectra (n, n_bins) of two kinds: a unit Gaussian bump (sd 1.5 bins) at bin
-    n_bins/2 + 0.2 n_bins c for a condition c = -1 or +1, plus noise of sd 0.05."""
+    n_bins/2 + 0.2 n_bins c for a condition c = -1 or +1, plus noise of sd ``noise``."""
     rng = np.random.default_rng(seed)
     c = rng.choice(np.array([-1.0, 1.0], np.float32), (n, 1))
     centre = n_bins / 2 + 0.2 * n_bins * c
     x = np.exp(-0.5 * ((np.arange(n_bins) - centre) / 1.5) ** 2)
-    return (x + 0.05 * rng.standard_normal((n, n_bins))).astype(np.float32), c
+    return (x + noise * rng.standard_normal((n, n_bins))).astype(np.float32), c
 
 
 @pytest.mark.parametrize(
@@ -60,6 +60,10 @@ def bumps(n=256, n_bins=32, seed=0):
         dict(n_bins=64, n_conditions=2, conditioning="generator", latent_dim=0),
         dict(n_bins=48, conditioning="none", channels=4, clip_value=0.03),
         dict(channels=12, noise="uniform"),  # reduction 8: 1 unit in the channel MLP
+        dict(conditioning="projection"),
+        dict(n_bins=64, n_conditions=3, latent_dim=0, conditioning="projection", noise_aware=True),
+        dict(n_bins=48, channels=4, conditioning="projection", clip_value=0.03, fresh_batches=True),
+        dict(hidden=32, noise_aware=True, fresh_batches=True, betas=(0.0, 0.9)),
     ],
 )
 def test_same_parameter_counts_and_the_average_is_not_trained(kwargs):
@@ -86,6 +90,19 @@ def test_default_parameter_count():
 
 
 @FRAMEWORKS
+def test_projection_parameter_count(nn, gan):
+    """Projection: FiLM adds gamma and beta (4 -> 8, with bias) at each of the three upsampling
+    stages; the critic head loses its 4 condition inputs (4 x 64) and the embedding 4 -> 64
+    (no bias) takes them back."""
+    sizes = dict(n_bins=128, channels=8, hidden=64, latent_dim=16)
+    both = nn.count_parameters(gan.SpectrumWGAN(**sizes))
+    projection = gan.SpectrumWGAN(**sizes, conditioning="projection")
+    assert both == 22_330
+    assert nn.count_parameters(projection) == both + 3 * 2 * (4 * 8 + 8) == 22_570
+    assert nn.count_parameters(projection.projection) == 4 * 64
+
+
+@FRAMEWORKS
 def test_shapes(nn, gan):
     model = gan.SpectrumWGAN(n_bins=40, n_conditions=3, latent_dim=2, hidden=8, channels=4)
     c = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
@@ -109,6 +126,14 @@ def test_bad_arguments_get_one_clear_sentence(nn, gan):
         gan.SpectrumWGAN(clip_value=-0.1)
     with pytest.raises(ValueError, match="ema_decay must be a number in"):
         gan.SpectrumWGAN(ema_decay=1.0)
+    with pytest.raises(ValueError, match=r"betas must be a pair \(beta_1, beta_2\)"):
+        gan.SpectrumWGAN(betas=0.9)
+    with pytest.raises(ValueError, match=r"betas\[1\] must be a number in \[0, 1\)"):
+        gan.SpectrumWGAN(betas=(0.0, 1.0))
+    with pytest.raises(TypeError, match="noise_aware must be True or False"):
+        gan.SpectrumWGAN(noise_aware="yes")
+    with pytest.raises(TypeError, match="fresh_batches must be True or False"):
+        gan.SpectrumWGAN(fresh_batches=1)
     model = gan.SpectrumWGAN(**SMALL, clip_value=0.01)
     x, c = bumps(8)
     with pytest.raises(ValueError, match="weight_decay must be 0 with weight clipping"):
@@ -255,6 +280,192 @@ def test_a_short_fit_learns_the_conditional_bump(nn, gan):
     assert all(np.isfinite(v).all() for v in history.values())
 
 
+@FRAMEWORKS
+def test_betas_reach_adam(nn, gan):
+    for betas in ((0.5, 0.9), (0.0, 0.9)):
+        model = gan.SpectrumWGAN(**SMALL, betas=betas)
+        assert model.betas == betas
+        for opt, _ in model.configure_optimizers(1e-3).values():
+            if nn is tnn:
+                assert opt.param_groups[0]["betas"] == betas
+            else:
+                assert (opt.beta_1, opt.beta_2) == betas
+
+
+def call_critic(nn, model, x, c):
+    if nn is tnn:
+        with torch.no_grad():
+            return model(torch.as_tensor(x), torch.as_tensor(c)).numpy()
+    return np.asarray(model(x, c))
+
+
+def film_layers(nn, gan, generator):
+    stack = generator if nn is tnn else generator.stack
+    return [layer for layer in stack if isinstance(layer, gan.FiLM1d)]
+
+
+def set_zero(nn, weight, columns=None):
+    """Zero a torch parameter, or a Keras variable (rows ``columns`` of a Dense kernel)."""
+    if nn is tnn:
+        with torch.no_grad():
+            weight[:, columns or slice(None)] = 0
+    else:
+        value = np.asarray(keras.ops.convert_to_numpy(weight)).copy()
+        value[columns or slice(None)] = 0
+        weight.assign(value)
+
+
+@FRAMEWORKS
+def test_projection_critic_and_film_generator_follow_the_conditions(nn, gan):
+    """The projection critic's score depends on c through its embedding alone; the generator,
+    its dense input blind to c, still follows c through FiLM, and not once FiLM is zeroed."""
+    a3net.seed_everything(0)
+    kwargs = {**SMALL, "n_conditions": 2, "conditioning": "projection"}
+    model = gan.SpectrumWGAN(**kwargs)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 32)).astype(np.float32)
+    c1, c2 = rng.standard_normal((2, 6, 2)).astype(np.float32)
+    assert np.abs(call_critic(nn, model, x, c1) - call_critic(nn, model, x, c2)).max() > 1e-4
+    set_zero(nn, model.projection.weight if nn is tnn else model.projection.kernel)
+    np.testing.assert_array_equal(call_critic(nn, model, x, c1), call_critic(nn, model, x, c2))
+
+    model.use_average = False
+    first = model.generator[0] if nn is tnn else model.generator.stack[0]
+    # the dense input [z, c]: torch weight (out, in) columns, Keras kernel (in, out) rows
+    set_zero(nn, first.weight if nn is tnn else first.kernel, slice(4, 6))
+    z = np.repeat(rng.standard_normal((1, 4)).astype(np.float32), 12, axis=0)
+    c = np.concatenate([c1, c2])
+    drawn = nn.generate(model, c, latent=z)
+    assert np.abs(drawn[:6] - drawn[6:]).max() > 1e-4
+    films = film_layers(nn, gan, model.generator)
+    assert len(films) == 3
+    for film in films:
+        for part in (film.gamma, film.beta):
+            set_zero(nn, part.weight if nn is tnn else part.kernel)
+    drawn = nn.generate(model, c, latent=z)
+    np.testing.assert_allclose(drawn[:6], drawn[6:], atol=1e-6)
+
+
+@FRAMEWORKS
+def test_noise_aware_data_layout(nn, gan):
+    """A noise-aware model takes [flux, sigma] pairs (N, 2, n_bins) and draws noiseless spectra
+    (N, n_bins); either layout given to the other model is refused with one clear sentence."""
+    x, c = bumps(12)
+    sigma = np.full_like(x, 0.05)
+    pairs = np.stack([x, sigma], axis=1)
+    aware = gan.SpectrumWGAN(**SMALL, noise_aware=True)
+    plain = gan.SpectrumWGAN(**SMALL)
+    with pytest.raises(ValueError, match=r"x must have shape \(N, 2, 32\) for a noise-aware"):
+        nn.fit(aware, x, c, epochs=1, progress=False)
+    with pytest.raises(ValueError, match=r"not noise-aware: pass the flux x\[:, 0\]"):
+        nn.fit(plain, pairs, c, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="validation x must have shape"):
+        nn.fit(aware, pairs, c, epochs=1, validation=(x, c), progress=False)
+    negative = pairs.copy()
+    negative[0, 1, 3] = -0.1
+    with pytest.raises(ValueError, match=r"x\[:, 1\] holds the noise sigma"):
+        nn.fit(aware, negative, c, epochs=1, progress=False)
+    drawn = nn.generate(aware, c, seed=0)
+    assert drawn.shape == (12, 32) and drawn.dtype == np.float32
+    # noiseless: the same latent vector and conditions give the same spectrum every time
+    np.testing.assert_array_equal(drawn, nn.generate(aware, c, seed=0))
+    assert aware.sample_shape == (2, 32) and plain.sample_shape == (32,)
+
+
+def recording(nn, model):
+    """Record the real rows of every critic loss and the conditions of every batch of fakes
+    (eager steps: training_step called directly, not through fit's compiled step)."""
+    seen = {"x": [], "c": []}
+    loss, fake = model.training_loss, model._fake
+
+    def as_numpy(t):
+        return np.asarray(t.detach() if nn is tnn else t)
+
+    def training_loss(x, c, training=False):
+        seen["x"].append(as_numpy(x))
+        return loss(x, c, training)
+
+    def _fake(c, training=False):
+        seen["c"].append(as_numpy(c))
+        return fake(c, training)
+
+    object.__setattr__(model, "training_loss", training_loss)
+    object.__setattr__(model, "_fake", _fake)
+    return seen
+
+
+@FRAMEWORKS
+@pytest.mark.parametrize(
+    "fresh, rows, chunks",
+    [
+        (False, 12, [range(12)] * 3),
+        (True, 12, [range(0, 4), range(4, 8), range(8, 12)]),
+        (True, 10, [range(0, 3), range(3, 6), range(6, 9)]),  # short: the remainder unused
+        (True, 2, [range(0, 1), range(1, 2), range(0, 1)]),  # fewer rows than critic steps
+    ],
+)
+def test_fresh_batches_give_each_critic_step_its_own_rows(nn, gan, fresh, rows, chunks):
+    """With fresh_batches each of the n_critic critic steps takes its own chunk of the batch,
+    its fakes on that chunk's conditions; the generator step draws for the first chunk."""
+    model = gan.SpectrumWGAN(**{**SMALL, "n_critic": 3}, fresh_batches=fresh, noise_aware=True)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((rows, 2, 32)).astype(np.float32)
+    x[:, 1] = np.abs(x[:, 1])
+    c = np.arange(rows, dtype=np.float32)[:, None]
+    optimizers = {name: opt for name, (opt, _) in model.configure_optimizers(1e-3).items()}
+    seen = recording(nn, model)
+    if nn is tnn:
+        model.train()
+        out = model.training_step(torch.as_tensor(x), torch.as_tensor(c), optimizers)
+    else:
+        tensors = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(c)
+        out = model.training_step(*tensors, optimizers)
+    assert np.isfinite(float(out["loss"])) and np.isfinite(float(out["generator_loss"]))
+    assert len(seen["x"]) == 3 and len(seen["c"]) == 4
+    for step, rows_used in enumerate(chunks):
+        np.testing.assert_array_equal(seen["x"][step], x[list(rows_used)])
+        np.testing.assert_array_equal(seen["c"][step], c[list(rows_used)])
+    np.testing.assert_array_equal(seen["c"][3], c[list(chunks[0])])
+
+
+@FRAMEWORKS
+def test_fresh_batches_fit_with_a_short_last_batch(nn, gan):
+    """fit's compiled step cuts batches of 3 x 3 rows, and the short last one of 2 rows (fewer
+    than n_critic: one-row chunks, reused)."""
+    a3net.seed_everything(0)
+    x, c = bumps(20)
+    model = gan.SpectrumWGAN(**{**SMALL, "n_critic": 3}, fresh_batches=True, noise_aware=True)
+    pairs = np.stack([x, np.full_like(x, 0.05)], axis=1)
+    history = nn.fit(model, pairs, c, epochs=1, batch_size=9, progress=False)
+    assert all(np.isfinite(v).all() for v in history.values())
+
+
+def scatter(spectra):
+    """The pixel-to-pixel scatter: the RMS of the differences of neighbouring bins."""
+    return float(np.sqrt(np.mean(np.diff(spectra, axis=1) ** 2)))
+
+
+@FRAMEWORKS
+def test_a_noise_aware_gan_learns_the_noiseless_spectra(nn, gan):
+    """Trained on bumps with known noise of sd 0.1 to 0.3, the noise-aware GAN draws bumps
+    where the data have them whose pixel-to-pixel scatter is nearer the noiseless truth's
+    than the noisy data's: it learns the spectrum without the noise."""
+    a3net.seed_everything(0)
+    clean, c = bumps(256, noise=0.0)
+    rng = np.random.default_rng(1)
+    sigma = (rng.uniform(0.1, 0.3, (256, 1)) * np.ones((1, 32))).astype(np.float32)
+    noisy = (clean + sigma * rng.standard_normal(clean.shape)).astype(np.float32)
+    model = gan.SpectrumWGAN(**SMALL, ema_decay=0.9, conditioning="projection", noise_aware=True)
+    x = np.stack([noisy, sigma], axis=1)
+    nn.fit(model, x, c, epochs=20, batch_size=16, lr=1e-3, schedule="constant", progress=False)
+    grid = np.repeat(np.array([-1.0, 1.0], np.float32), 200)[:, None]
+    drawn = nn.generate(model, grid, seed=1)
+    peaks = drawn.reshape(2, 200, 32).mean(1).argmax(1)
+    assert np.abs(peaks - np.array([16 - 6.4, 16 + 6.4])).max() <= 1.5, peaks
+    got, truth, data = scatter(drawn), scatter(clean), scatter(noisy)
+    assert abs(got - truth) < abs(got - data), (got, truth, data)
+
+
 TORCH_LAYERS = (torch.nn.Conv1d, torch.nn.Linear)
 
 
@@ -267,6 +478,8 @@ def copy_torch_to_keras(t, k):
         (t.critic_head, k.critic_head),
         (t.average_generator, k.average_generator),
     ]
+    if t.conditioning == "projection":
+        pairs.append((t.projection, k.projection))
     for tpart, kpart in pairs:
         tparams = [p.detach().numpy() for p in tpart.parameters()]
         kvars = kpart.variables
@@ -283,6 +496,15 @@ def copy_torch_to_keras(t, k):
             n_bins=24, n_conditions=1, latent_dim=0, hidden=8, channels=16, conditioning="generator"
         ),
         dict(n_bins=16, latent_dim=2, hidden=8, channels=4, conditioning="none", noise="uniform"),
+        dict(
+            n_bins=32,
+            n_conditions=2,
+            latent_dim=3,
+            hidden=16,
+            channels=8,
+            conditioning="projection",
+        ),
+        dict(n_bins=16, latent_dim=0, hidden=8, channels=4, conditioning="projection"),
     ],
 )
 def test_same_outputs_with_the_same_weights(kwargs):
@@ -331,7 +553,7 @@ def test_layers_are_written_in_the_class():
         source = inspect.getsource(module.SpectrumWGAN.__init__)
         for layer in needed:
             assert layer in source, (module.__name__, layer)
-    for name in ("SpectrumWGAN", "CBAM1d", "ResidualCBAM1d"):
+    for name in ("SpectrumWGAN", "CBAM1d", "ResidualCBAM1d", "FiLM1d", "ConditionedSequential"):
         assert inspect.signature(getattr(tgan, name).__init__) == inspect.signature(
             getattr(kgan, name).__init__
         )
