@@ -211,6 +211,32 @@ def test_bad_inputs_get_one_clear_sentence(nn):
         nn.LatentSpectrumWGAN(gp_weight=-1.0)
 
 
+ENGINE_IMPORT = """
+import sys
+import a3net._engine.latent_gan
+print(sorted({"torch", "tensorflow", "keras"} & set(sys.modules)))
+"""
+
+
+def test_the_steps_are_written_once_and_the_engine_imports_no_framework():
+    import subprocess
+    import sys
+
+    for hook in ("training_step", "training_loss", "configure_optimizers", "decode_samples"):
+        assert getattr(tlat.LatentSpectrumWGAN, hook) is getattr(klat.LatentSpectrumWGAN, hook)
+    out = subprocess.run(
+        [sys.executable, "-c", ENGINE_IMPORT], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"
+
+
+@FRAMEWORKS
+def test_sizes_beyond_the_memory_limit_are_refused_before_building(nn):
+    with pytest.raises(MemoryError, match="LatentSpectrumWGAN with these sizes"):
+        nn.LatentSpectrumWGAN(hidden=10**6)
+
+
 @FRAMEWORKS
 def test_the_optimisers_are_adam_with_betas_0_and_0_9(nn):
     """Gulrajani et al. (2017)'s Adam for both parts (fused on a CPU in PyTorch), each holding
@@ -253,13 +279,16 @@ def test_each_critic_step_takes_its_own_slice_of_the_batch(nn):
 @FRAMEWORKS
 def test_a_short_last_batch_trains(nn):
     """23 rows in batches of 10: the last batch of 3 rows feeds 5 critic steps; the history is
-    finite with the critic's and the generator's terms."""
+    finite with the critic's and the generator's terms, and evaluate gives the critic's."""
     x, c = toy(23)
     model = nn.LatentSpectrumWGAN(n_features=2, n_conditions=1, latent_dim=2, hidden=8)
     history = nn.fit(model, x, c, epochs=2, batch_size=10, lr=1e-3, progress=False)
     assert set(history) == {"loss", "wasserstein", "gradient_penalty", "generator_loss"}
     assert all(len(v) == 2 and np.isfinite(v).all() for v in history.values())
     assert float(as_numpy(model.average_steps)) == 6  # 3 batches x 2 epochs
+    scores = nn.evaluate(model, x, c)  # the critic's loss, repeatable (the model's own stream)
+    assert set(scores) == {"loss", "wasserstein", "gradient_penalty"}
+    assert np.isfinite(list(scores.values())).all() and scores == nn.evaluate(model, x, c)
 
 
 @FRAMEWORKS
