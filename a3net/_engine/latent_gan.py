@@ -8,8 +8,8 @@ value)`` n times; a graph loop in Keras) and ``_critic_batch(x, c, i)`` (the i-t
 primitives of ``a3net._engine.contract.ModelContract``: the argument checks, the optimisers
 (Adam with betas (0, 0.9), Gulrajani et al. 2017), the critic loss with its gradient penalty and
 the batch step: ``n_critic`` critic steps, each on its own slice of the batch, then one
-generator step. It is independent of ``a3net._engine.gan`` (SpectrumWGAN's steps), which
-differs in its optimiser, its data (spectra) and in reusing one batch for every critic step.
+generator step. It is kept apart from ``a3net._engine.gan`` (SpectrumWGAN's steps, with
+another optimiser and options), so that either can change without the other.
 """
 
 from __future__ import annotations
