@@ -440,6 +440,39 @@ def test_fresh_batches_fit_with_a_short_last_batch(nn, gan):
     assert all(np.isfinite(v).all() for v in history.values())
 
 
+@FRAMEWORKS
+def test_noise_aware_fakes_get_the_noise_of_their_row(nn, gan):
+    """Every fake spectrum the critic scores (in the critic steps and the generator step) is
+    the generator's output plus sigma * N(0, 1) with the sigma of the real spectrum in its
+    row: with the generator's output replaced by zeros, a row of sigma 0 stays 0 and a row of
+    sigma s has a scatter near s."""
+    model = gan.SpectrumWGAN(**{**SMALL, "n_bins": 256, "n_critic": 2}, noise_aware=True)
+    levels = np.array([0.0, 1.0, 10.0, 0.0, 100.0], np.float32)
+    x = np.zeros((5, 2, 256), np.float32)
+    x[:, 1] = levels[:, None]
+    c = np.zeros((5, 1), np.float32)
+    scored, score, fake = [], model._score, model._fake
+
+    def _score(spectra, conditions, training=False):
+        scored.append(np.asarray(spectra.detach() if nn is tnn else spectra))
+        return score(spectra, conditions, training)
+
+    def _fake(conditions, training=False):
+        return 0 * fake(conditions, training)  # zeros, still a function of the generator
+
+    object.__setattr__(model, "_score", _score)
+    object.__setattr__(model, "_fake", _fake)
+    optimizers = {name: opt for name, (opt, _) in model.configure_optimizers(1e-3).items()}
+    convert = torch.as_tensor if nn is tnn else keras.ops.convert_to_tensor
+    model.training_step(convert(x), convert(c), optimizers)
+    assert len(scored) == 2 * 3 + 1  # per critic step: real, fake, interpolate; then G's fake
+    for fake in (scored[1], scored[4], scored[6]):
+        assert fake.shape == (5, 256)
+        np.testing.assert_array_equal(fake[[0, 3]], 0)
+        np.testing.assert_allclose(fake[[1, 2, 4]].std(1), levels[[1, 2, 4]], rtol=0.2)
+    np.testing.assert_array_equal(scored[0], x[:, 0])  # the critic sees the real flux alone
+
+
 def scatter(spectra):
     """The pixel-to-pixel scatter: the RMS of the differences of neighbouring bins."""
     return float(np.sqrt(np.mean(np.diff(spectra, axis=1) ** 2)))
@@ -449,7 +482,10 @@ def scatter(spectra):
 def test_a_noise_aware_gan_learns_the_noiseless_spectra(nn, gan):
     """Trained on bumps with known noise of sd 0.1 to 0.3, the noise-aware GAN draws bumps
     where the data have them whose pixel-to-pixel scatter is nearer the noiseless truth's
-    than the noisy data's: it learns the spectrum without the noise."""
+    than the noisy data's: it learns the spectrum without the noise. (A fit this short is too
+    short for a plain GAN to learn the noise either: at 20 epochs its scatter is 0.20 against
+    the aware one's 0.18, truth 0.13, data 0.32; after 60 epochs with fresh batches it was 0.28
+    against 0.21. The pairing of the noise itself is tested above.)"""
     a3net.seed_everything(0)
     clean, c = bumps(256, noise=0.0)
     rng = np.random.default_rng(1)
