@@ -144,20 +144,29 @@ class SpectraGANProfile(ChapterProfile):
     n_spectra: int = by_profile(2500, 8000, 60_000)  # simulated spectra; cleaning removes about 1%
     n_bins: int = by_profile(64, 128, 512)  # rest-frame bins after resampling (SDSS: ~3800 pixels)
     test_fraction: float = by_profile(0.2, 0.2, 0.2)  # held-out share; all scores use their labels
-    batch_size: int = by_profile(64, 64, 64)  # minibatch of every network (the hack: 20 and 50)
-    latent_dim: int = by_profile(16, 16, 16)  # noise inputs of the GAN
-    gan_hidden: int = by_profile(64, 64, 512)  # width of the GAN's dense layers
-    gan_channels: int = by_profile(8, 8, 64)  # channels of the GAN's ResNet + CBAM stages
-    n_critic: int = by_profile(2, 2, 5)  # critic steps per generator step
-    gan_epochs: int = by_profile(2, 6, 100)  # epochs of each GAN (the hack: 20 and 50)
-    gan_lr: float = by_profile(1e-3, 1e-3, 1e-4)  # learning rate of both GAN optimisers (constant)
+    batch_size: int = by_profile(64, 64, 64)  # real spectra per critic step; the other minibatches
+    # the yardstick: components above twice the noise, of at most these; bootstrap resamples
+    yardstick_components: int = by_profile(32, 32, 32)  # most components the noise edge considers
+    n_boot: int = by_profile(20, 100, 200)  # bootstrap resamples of the test objects per score
+    latent_dim: int = by_profile(16, 16, 16)  # noise inputs of the recipe GAN and the latent GAN
+    gan_hidden: int = by_profile(64, 64, 512)  # width of the GANs' dense layers
+    # 8 channels give CBAM's channel attention one unit (reduction 8); the recipe asks for more
+    gan_channels: int = by_profile(8, 16, 64)  # channels of the GANs' ResNet + CBAM stages
+    n_critic: int = by_profile(2, 5, 5)  # critic steps per generator step (each a fresh real batch)
+    gan_epochs: int = by_profile(2, 8, 100)  # epochs of the recipe GAN (n_critic batches a step)
+    gan_lr: float = by_profile(1e-4, 1e-4, 1e-4)  # Adam, betas (0, 0.9): Gulrajani et al. 2017
+    # the hack's runs; its slides: 20 epochs in batches of 20, 50 epochs in batches of 50
+    hack_runs: tuple = by_profile(((1, 20),), ((1, 20),), ((20, 20), (50, 50)))  # (epochs, batch)
+    hack_lr: float = by_profile(1e-4, 1e-4, 1e-4)  # RMSprop; the repository's critic rate
     clip_value: float = by_profile(0.03, 0.03, 0.03)  # the hack's weight clipping bound
-    n_checkpoints: int = by_profile(2, 4, 10)  # last epochs whose Frechet ratios give the spread
+    latent_components: int = by_profile(16, 16, 16)  # PCA coefficients the latent GAN draws
+    latent_hidden: int = by_profile(64, 128, 256)  # width of the latent GAN's dense layers
+    latent_epochs: int = by_profile(20, 200, 500)  # epochs of the latent GAN (20 steps each)
+    latent_lr: float = by_profile(1e-3, 1e-3, 2e-4)  # Adam, betas (0, 0.9)
     vae_latent_dim: int = by_profile(8, 8, 8)  # latent dimension of the cVAE
     vae_channels: int = by_profile(8, 16, 64)  # channels of the cVAE's convolution stages
     vae_epochs: int = by_profile(6, 20, 100)  # epochs of the cVAE
     pca_components: int = by_profile(16, 16, 16)  # components of the PCA reference generator
-    frechet_components: int = by_profile(16, 16, 16)  # principal components of the Frechet space
     n_xcorr: int = by_profile(50, 200, 1000)  # test spectra cross-correlated with templates
 
 
