@@ -148,3 +148,17 @@ def test_a_truncated_spectrum_or_school_file_is_one_sentence(tmp_path, keep):
     school.write_bytes(school.read_bytes()[: int(school.stat().st_size * keep)])
     with pytest.raises(ValueError, match="school.h5 is not a complete HDF5 file"):
         read_school_spectra(school)
+
+
+@pytest.mark.parametrize("scale, said", [(0.1, "nm"), (None, "log10")])
+def test_school_wavelengths_in_other_units_are_refused(tmp_path, scale, said):
+    from a3net.data.spectra_files import load_school_spectra
+
+    path = tmp_path / "spectra.h5"
+    write_school_file(path)
+    with h5py.File(path, "r+") as handle:
+        wave = handle["raw"]["wavelength"][()]
+        del handle["raw"]["wavelength"]
+        handle["raw"]["wavelength"] = wave * scale if scale else np.log10(wave)
+    with pytest.raises(ValueError, match=f"expected Angstrom.*{said}"):
+        load_school_spectra(path)

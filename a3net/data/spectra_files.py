@@ -246,6 +246,11 @@ def load_school_spectra(source, *, offline: bool | None = None):
     wave, spec, err, labels = read_school_spectra(source, offline=offline)
     if np.any(wave <= 0) or np.any(np.diff(wave) <= 0):
         raise ValueError("the school file's wavelength must be positive and increasing.")
+    if not (1000 < wave[0] and wave[-1] < 30_000):
+        raise ValueError(
+            f"the school file's wavelength runs {wave[0]:.4g}-{wave[-1]:.4g}: expected Angstrom "
+            "in the optical (SDSS: 3800-9200); convert nm (x10) or log10(lambda) (10**) first."
+        )
     good = np.isfinite(err) & (err > 0)
     ivar = np.where(good, 1.0 / np.where(good, err, 1.0) ** 2, 0.0).astype(np.float32)
     return GalaxySpectra(
