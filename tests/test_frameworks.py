@@ -210,6 +210,14 @@ def test_the_api_walk_sees_base_class_methods():
         ("SpectrumCVAE", dict(n_bins=64, latent_dim=3, channels=8, hidden=16, n_conditions=2)),
         ("LatentSpectrumWGAN", dict(n_features=8, n_conditions=2, latent_dim=3, hidden=16)),
         ("LatentSpectrumWGAN", dict(n_features=24, n_conditions=1, latent_dim=1, hidden=7)),
+        (
+            "LatentSpectrumWGAN",
+            dict(n_features=8, n_conditions=2, latent_dim=0, hidden=16, conditioning="generator"),
+        ),
+        (
+            "LatentSpectrumWGAN",
+            dict(n_features=8, n_conditions=2, hidden=16, conditioning="none", noise="uniform"),
+        ),
     ],
 )
 def test_same_parameter_counts(name, kwargs):

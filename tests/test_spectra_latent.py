@@ -1,6 +1,7 @@
 """LatentSpectrumWGAN, the WGAN-GP on PCA coefficients of spectra, in both frameworks: counts,
 initialisation, the same outputs for the same weights, repeatable draws, bad inputs, the fresh
-critic batches, learning a bimodal conditional toy distribution; and
+critic batches, learning a bimodal conditional toy distribution, the ``noise`` and
+``conditioning`` options and decoding given latent vectors; and
 SpectrumFeatures.inverse_transform."""
 
 import importlib
@@ -58,11 +59,13 @@ def test_default_parameter_count_is_the_same_in_both_frameworks():
 
 
 def torch_parts(t):
-    return [t.generator, t.critic, t.critic_head, t.embedding, t.average_generator]
+    embedding = [t.embedding] if t.conditioning == "projection" else []
+    return [t.generator, t.critic, t.critic_head, *embedding, t.average_generator]
 
 
 def keras_parts(k):
-    return [k.generator, k.critic, k.critic_head, k.embedding, k.average_generator]
+    embedding = [k.embedding] if k.conditioning == "projection" else []
+    return [k.generator, k.critic, k.critic_head, *embedding, k.average_generator]
 
 
 def test_both_start_from_pytorchs_initialisation():
@@ -114,10 +117,20 @@ def copy_torch_to_keras(t, k):
             v.assign(p.T)
 
 
-@pytest.mark.parametrize("kwargs", [SMALL, dict(n_features=16, n_conditions=4, hidden=32)])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        SMALL,
+        dict(n_features=16, n_conditions=4, hidden=32),
+        dict(SMALL, conditioning="generator", latent_dim=0),
+        dict(SMALL, conditioning="none", noise="uniform"),
+    ],
+    ids=["small", "default-widths", "generator-latent0", "none-uniform"],
+)
 def test_same_outputs_with_the_same_weights(kwargs):
     """Generator draws (raw and averaged), critic scores and their input gradients (the penalty's)
-    agree across frameworks once the torch weights are copied into the Keras twin."""
+    agree across frameworks once the torch weights are copied into the Keras twin, for each
+    conditioning and noise."""
     a3net.seed_everything(0)
     t, k = tlat.LatentSpectrumWGAN(**kwargs), klat.LatentSpectrumWGAN(**kwargs)
     with torch.no_grad():  # move the average away from the raw weights
@@ -238,10 +251,11 @@ def test_sizes_beyond_the_memory_limit_are_refused_before_building(nn):
 
 
 @FRAMEWORKS
-def test_the_optimisers_are_adam_with_betas_0_and_0_9(nn):
+@pytest.mark.parametrize("conditioning", ["projection", "generator"])
+def test_the_optimisers_are_adam_with_betas_0_and_0_9(nn, conditioning):
     """Gulrajani et al. (2017)'s Adam for both parts (fused on a CPU in PyTorch), each holding
-    its part's weights; the average generator has none."""
-    model = nn.LatentSpectrumWGAN(**SMALL)
+    its part's weights (a blind critic's has no embedding); the average generator has none."""
+    model = nn.LatentSpectrumWGAN(**SMALL, conditioning=conditioning)
     groups = model.configure_optimizers(lr=3e-4)
     assert set(groups) == {"critic", "generator"}
     n_critic = sum(int(np.prod(p.shape)) for p in groups["critic"][1])
@@ -322,6 +336,186 @@ def test_it_learns_a_bimodal_conditional_distribution(nn):
         assert 0.35 < right < 0.65, right
         assert abs(drawn[:, 1].mean() - value) < 0.2, drawn.mean(0)
         assert mine < 0.4 * gaussian, (mine, gaussian)
+
+
+def expected_count(
+    n_features=16, n_conditions=4, latent_dim=8, hidden=128, conditioning="projection"
+):
+    """Trainable weights: G [z, c] (or z) -> hidden -> hidden -> n_features, the critic
+    n_features -> hidden -> hidden -> 1 and, for the projection critic, V (n_conditions x
+    hidden, no bias)."""
+    g_in = latent_dim + (n_conditions if conditioning != "none" else 0)
+    generator = g_in * hidden + hidden + hidden * hidden + hidden + hidden * n_features + n_features
+    critic = n_features * hidden + hidden + hidden * hidden + hidden + hidden + 1
+    return generator + critic + (n_conditions * hidden if conditioning == "projection" else 0)
+
+
+@pytest.mark.parametrize("noise", ["normal", "uniform"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        dict(conditioning="generator"),
+        dict(conditioning="none"),
+        dict(SMALL, conditioning="projection", latent_dim=0),
+        dict(SMALL, conditioning="generator", latent_dim=0),
+        dict(SMALL, conditioning="none", latent_dim=1),
+    ],
+    ids=["projection", "generator", "none", "projection-0", "generator-0", "none-1"],
+)
+def test_parameter_counts_follow_the_options(kwargs, noise):
+    """The same count in both frameworks for every option; the noise changes nothing, a blind
+    critic has no embedding (n_conditions x hidden fewer weights), and "none" also drops the
+    conditions from the generator's input. At the defaults: 39,569 (projection), 39,057
+    (generator), 38,545 (none)."""
+    t = tlat.LatentSpectrumWGAN(**kwargs, noise=noise)
+    k = klat.LatentSpectrumWGAN(**kwargs, noise=noise)
+    sizes = {key: v for key, v in kwargs.items() if key != "n_critic"}
+    count = expected_count(**sizes)
+    assert tnn.count_parameters(t) == knn.count_parameters(k) == count
+    if kwargs in ({}, dict(conditioning="generator"), dict(conditioning="none")):
+        assert (
+            count
+            == {"projection": 39_569, "generator": 39_057, "none": 38_545}[
+                kwargs.get("conditioning", "projection")
+            ]
+        )
+    blind = t.conditioning != "projection"
+    for model in (t, k):
+        assert hasattr(model, "embedding") != blind
+    if blind:
+        seeing = dict(sizes, conditioning="projection", latent_dim=t.latent_dim)
+        assert count < expected_count(**seeing)
+        assert tnn.count_parameters(tlat.LatentSpectrumWGAN(**seeing)) > count
+
+
+@FRAMEWORKS
+def test_uniform_latent_draws_have_unit_variance_and_repeat_per_seed(nn):
+    """Training's draws come from the model's own stream: uniform on [-sqrt 3, sqrt 3] with unit
+    variance (normal draws reach beyond), the same for the same seed. generate's are NumPy's
+    draws of the same kind: generate(seed=s) decodes latent_draws(..., s, "uniform")."""
+    from a3net._engine.latent import latent_draws
+
+    model = nn.LatentSpectrumWGAN(**SMALL, noise="uniform")
+    normal = nn.LatentSpectrumWGAN(**SMALL)
+    c = np.zeros((20_000, 2), np.float32)
+    c = torch.as_tensor(c) if nn is tnn else tf.constant(c)
+
+    def draws(m, seed):
+        with m.seeded_noise(seed):
+            return as_numpy(m._latent(c))
+
+    z = draws(model, 0)
+    assert z.shape == (20_000, 3)
+    assert np.abs(z).max() <= np.sqrt(3) + 1e-6 and np.abs(z).max() > 1.7
+    assert z.mean() == pytest.approx(0, abs=0.02) and z.var() == pytest.approx(1, abs=0.03)
+    np.testing.assert_array_equal(z, draws(model, 0))
+    assert np.abs(z - draws(model, 1)).max() > 0.1
+    zn = draws(normal, 0)
+    assert zn.var() == pytest.approx(1, abs=0.03) and np.abs(zn).max() > 2.5
+    grid = np.random.default_rng(0).standard_normal((5, 2)).astype(np.float32)
+    drawn = nn.generate(model, grid, seed=4)
+    np.testing.assert_array_equal(drawn, nn.generate(model, grid, seed=4))
+    explicit = latent_draws(5, 3, 4, "uniform")
+    assert np.abs(explicit).max() <= np.sqrt(3)
+    np.testing.assert_allclose(drawn, nn.generate(model, grid, latent=explicit), atol=1e-6)
+    assert np.abs(drawn - nn.generate(normal, grid, seed=4)).max() > 1e-4
+
+
+def critic_scores(nn, model, x, c):
+    if nn is tnn:
+        with torch.no_grad():
+            return model(torch.as_tensor(x), torch.as_tensor(c)).numpy()
+    return np.asarray(model(x, c))
+
+
+@FRAMEWORKS
+@pytest.mark.parametrize("conditioning", ["projection", "generator", "none"])
+def test_only_the_projection_critic_sees_the_conditions(nn, conditioning):
+    """Same x, different c: the projection critic's scores change, a blind critic's do not;
+    the generator's draws change with c unless conditioning is "none"."""
+    model = nn.LatentSpectrumWGAN(**SMALL, conditioning=conditioning)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 6)).astype(np.float32)
+    c0, c1 = rng.standard_normal((2, 4, 2)).astype(np.float32)
+    score_change = np.abs(critic_scores(nn, model, x, c0) - critic_scores(nn, model, x, c1)).max()
+    draw_change = np.abs(nn.generate(model, c0, seed=1) - nn.generate(model, c1, seed=1)).max()
+    if conditioning == "projection":
+        assert score_change > 1e-4
+    else:
+        assert score_change == 0
+    if conditioning == "none":
+        assert draw_change == 0
+    else:
+        assert draw_change > 1e-4
+
+
+@FRAMEWORKS
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(conditioning="generator", latent_dim=0), dict(conditioning="none", noise="uniform")],
+    ids=["generator-latent0", "none-uniform"],
+)
+def test_the_options_train(nn, kwargs):
+    """A blind critic trains on a finite loss; latent_dim=0 makes a deterministic generator
+    of c (every seed gives the same draw)."""
+    x, c = toy(40)
+    model = nn.LatentSpectrumWGAN(n_features=2, n_conditions=1, hidden=8, n_critic=2, **kwargs)
+    history = nn.fit(model, x, c, epochs=1, batch_size=20, lr=1e-3, progress=False)
+    assert all(np.isfinite(v).all() for v in history.values())
+    grid = np.array([[-1.0], [1.0]], np.float32)
+    drawn = nn.generate(model, grid, seed=0)
+    assert drawn.shape == (2, 2) and np.isfinite(drawn).all()
+    same = np.abs(drawn - nn.generate(model, grid, seed=1)).max() == 0
+    assert same == (model.latent_dim == 0)
+
+
+def decoded_by_hand(nn, model, z, c):
+    """The averaged generator applied to its input [z, c] (z alone for conditioning "none")."""
+    inputs = z if model.conditioning == "none" else np.concatenate([z, c], 1)
+    if nn is tnn:
+        with torch.no_grad():
+            return model.average_generator(torch.as_tensor(inputs)).numpy()
+    return np.asarray(model.average_generator(tf.constant(inputs)))
+
+
+@FRAMEWORKS
+@pytest.mark.parametrize("conditioning", ["projection", "none"])
+def test_generate_decodes_given_latent_vectors(nn, conditioning):
+    """generate(latent=z) is the averaged generator at z (chapter B's interpolations): the
+    same z gives the same output whatever the seed, another z another output, and a z of the
+    wrong width or length is refused with one clear sentence."""
+    model = nn.LatentSpectrumWGAN(**SMALL, conditioning=conditioning)
+    rng = np.random.default_rng(0)
+    c = rng.standard_normal((5, 2)).astype(np.float32)
+    z = rng.standard_normal((5, 3)).astype(np.float32)
+    drawn = nn.generate(model, c, latent=z, seed=0)
+    np.testing.assert_allclose(drawn, decoded_by_hand(nn, model, z, c), atol=1e-6)
+    np.testing.assert_array_equal(drawn, nn.generate(model, c, latent=z, seed=7))
+    path = np.linspace(0, 1, 5, dtype=np.float32)[:, None] * z[:1]  # from 0 to z_0
+    assert np.abs(nn.generate(model, c, latent=path) - drawn).max() > 1e-4
+    message = r"latent must be finite with shape \(len\(conditions\), latent_dim\) = \(5, 3\)"
+    with pytest.raises(ValueError, match=message + r", got \(5, 2\)"):
+        nn.generate(model, c, latent=z[:, :2])
+    with pytest.raises(ValueError, match=message + r", got \(4, 3\)"):
+        nn.generate(model, c, latent=z[:4])
+    blind = nn.LatentSpectrumWGAN(**dict(SMALL, latent_dim=0), conditioning="generator")
+    empty = np.zeros((5, 0), np.float32)
+    np.testing.assert_array_equal(nn.generate(blind, c, latent=empty), nn.generate(blind, c))
+
+
+@FRAMEWORKS
+def test_bad_options_get_one_clear_sentence(nn):
+    with pytest.raises(ValueError, match="latent_dim must be at least 1 with conditioning='none'"):
+        nn.LatentSpectrumWGAN(latent_dim=0, conditioning="none")
+    with pytest.raises(ValueError, match="latent_dim must be at least 0, got -1"):
+        nn.LatentSpectrumWGAN(latent_dim=-1)
+    with pytest.raises(
+        ValueError, match="conditioning must be one of 'generator', 'none', 'projection'"
+    ):
+        nn.LatentSpectrumWGAN(conditioning="both")
+    with pytest.raises(ValueError, match="noise must be one of 'normal', 'uniform', got 'gauss'"):
+        nn.LatentSpectrumWGAN(noise="gauss")
 
 
 def test_spectrum_features_inverse_transform_undoes_the_whitening():

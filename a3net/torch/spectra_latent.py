@@ -25,10 +25,17 @@ class LatentSpectrumWGAN(LatentWassersteinSteps, ConditionalGenerator):
     (N, n_conditions), e.g. whitened PCA coefficients of spectra (unit variance each).
 
     Generator G: [z, c] -> ``hidden`` -> ``hidden`` -> n_features, LeakyReLU(0.2) between,
-    linear output; z ~ N(0, 1) of ``latent_dim``. Critic: x -> ``hidden`` -> ``hidden``, both
+    linear output; z of ``latent_dim``. Critic: x -> ``hidden`` -> ``hidden``, both
     LeakyReLU(0.2), giving features h; its score is linear(h) + <V c, h> with V a linear map
     (no bias) from the conditions to ``hidden`` (projection discriminator, Miyato & Koyama
     2018). No normalisation layers (the penalty is per sample).
+
+    ``conditioning``: ``"projection"`` (the default: G(z, c) and the projection critic above),
+    ``"generator"`` (G(z, c); the critic is blind, linear(h) alone, and has no ``embedding``)
+    or ``"none"`` (G(z) and the blind critic: an unconditional GAN). ``latent_dim`` may be 0
+    unless conditioning is ``"none"``: the generator is then a function of c. ``noise``:
+    ``"normal"`` (N(0, 1)) or ``"uniform"`` (on [-sqrt 3, sqrt 3], unit variance) latent draws,
+    in training and in ``generate``.
 
     Each batch of ``fit`` is split into ``n_critic`` slices: one critic step on each (a fresh
     real batch per step), on mean D(G(z)) - mean D(x) + ``gp_weight`` * mean (|grad D at random
@@ -52,13 +59,16 @@ class LatentSpectrumWGAN(LatentWassersteinSteps, ConditionalGenerator):
         n_critic: int = 5,
         gp_weight: float = 10.0,
         ema_decay: float = 0.999,
+        noise: str = "normal",
+        conditioning: str = "projection",
     ):
         super().__init__()
-        n_features, hidden = self._check_latent_wgan_arguments(
-            n_features, n_conditions, latent_dim, hidden, n_critic, gp_weight, ema_decay
-        )
+        n_features, hidden, g_inputs = self._check_latent_wgan_arguments(
+            n_features, n_conditions, latent_dim, hidden, n_critic, gp_weight, ema_decay,
+            noise, conditioning,
+        )  # fmt: skip
         self.generator = nn.Sequential(
-            nn.Linear(self.latent_dim + self.n_conditions, hidden),
+            nn.Linear(g_inputs, hidden),
             nn.LeakyReLU(0.2),
             nn.Linear(hidden, hidden),
             nn.LeakyReLU(0.2),
@@ -71,13 +81,17 @@ class LatentSpectrumWGAN(LatentWassersteinSteps, ConditionalGenerator):
             nn.LeakyReLU(0.2),
         )
         self.critic_head = nn.Linear(hidden, 1)
-        self.embedding = nn.Linear(self.n_conditions, hidden, bias=False)
+        if conditioning == "projection":  # the critic's embedding of the conditions
+            self.embedding = nn.Linear(self.n_conditions, hidden, bias=False)
         self.average_generator = copy.deepcopy(self.generator).requires_grad_(False)
         self.register_buffer("average_steps", torch.zeros(()))
 
     def forward(self, x, c):
-        """Critic scores (N, 1) of coefficients ``x`` (N, n_features) with conditions ``c``."""
+        """Critic scores (N, 1) of coefficients ``x`` (N, n_features) with conditions ``c`` (not
+        used by a blind critic: conditioning "generator" or "none")."""
         h = self.critic(x)
+        if self.conditioning != "projection":
+            return self.critic_head(h)
         return self.critic_head(h) + (self.embedding(c) * h).sum(dim=1, keepdim=True)
 
     def _optimizer(self, parameters, lr, *, weight_decay=0.0, kind="adam", betas=(0.9, 0.999)):
