@@ -90,3 +90,17 @@ def test_bad_input_gets_one_clear_sentence(galaxy_templates):
         xcorr_redshift(loglam, flux, loglam, flux, ivar=np.zeros_like(flux))
     with pytest.raises(ValueError, match="templates is empty"):
         best_template_redshift(loglam, flux, {})
+
+
+def test_a_featureless_spectrum_has_r_zero_not_nan():
+    from a3net.data.spectra import galaxy_templates
+    from a3net.evaluation.spectra import xcorr_redshift
+
+    t_loglam, t_flux, z_t = next(iter(galaxy_templates().values()))
+    loglam = t_loglam[0] + 0.02 + 1e-4 * np.arange(2000)
+    flat = xcorr_redshift(loglam, np.ones(2000), t_loglam, t_flux, z_template=z_t)
+    assert flat.r == 0.0
+    lines = xcorr_redshift(
+        loglam, np.interp(loglam, t_loglam, t_flux), t_loglam, t_flux, z_template=z_t
+    )
+    assert lines.r > 3  # the control: the template itself matches

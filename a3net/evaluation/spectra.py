@@ -79,7 +79,8 @@ def xcorr_redshift(
     cross-correlation within ``z_range`` is refined by a parabola through its three highest
     points. r = h / (sqrt(2) sigma_a): h is the normalised peak height and sigma_a the rms of
     the antisymmetric part of the correlation about the peak; r above about 3 marks a reliable
-    match. ``z_template`` is the template's own redshift (spDR2 headers: Z).
+    match, and a featureless spectrum has r = 0. ``z_template`` is the template's own redshift
+    (spDR2 headers: Z).
     """
     loglam = np.asarray(loglam, dtype=np.float64)
     flux = np.asarray(flux, dtype=np.float64)
@@ -122,7 +123,10 @@ def xcorr_redshift(
     around = (best + np.arange(1, half)) % n, (best - np.arange(1, half)) % n
     sigma_a = np.sqrt(np.mean((corr[around[0]] - corr[around[1]]) ** 2) / 2)
     z = 10 ** (offset + lag * step) - 1
-    return CrossCorrelation(float(z), float(mid / (np.sqrt(2) * sigma_a)), float(mid), lag)
+    # a featureless spectrum (no lines after the continuum is removed) correlates with nothing:
+    # its r is 0, not 0/0
+    r = mid / (np.sqrt(2) * sigma_a) if sigma_a > 0 else 0.0
+    return CrossCorrelation(float(z), float(r), float(mid), lag)
 
 
 def best_template_redshift(loglam, flux, templates, *, ivar=None, z_range=(-0.01, 1.0)):
