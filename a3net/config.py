@@ -179,14 +179,22 @@ class LatentSpaceProfile(ChapterProfile):
     n_spectra: int = by_profile(1500, 5000, 60_000)  # simulated spectra before cleaning
     n_bins: int = by_profile(64, 128, 512)  # rest-frame bins after resampling
     test_fraction: float = by_profile(0.2, 0.2, 0.2)  # held-out share; all scores use their labels
-    batch_size: int = by_profile(64, 64, 64)  # minibatch size
+    batch_size: int = by_profile(64, 64, 64)  # minibatch (per critic step of the latent GANs)
+    yardstick_components: int = by_profile(32, 32, 32)  # most components the noise edge considers
+    n_boot: int = by_profile(20, 50, 200)  # bootstrap resamples of the test objects per score
+    # hack B's four setups, one ResNet + CBAM GAN each, as the hack ran them
     gan_hidden: int = by_profile(512, 512, 512)  # width of every GAN's dense layers (the hack: 512)
     gan_channels: int = by_profile(8, 8, 64)  # channels of the ResNet + CBAM stages
     n_critic: int = by_profile(2, 2, 5)  # critic steps per generator step
-    gan_epochs: int = by_profile(1, 3, 60)  # epochs of every GAN of the chapter (the hack: 5)
+    gan_epochs: int = by_profile(1, 1, 60)  # epochs of each of hack B's GANs (the hack: 5)
     gan_lr: float = by_profile(1e-3, 1e-3, 1e-4)  # learning rate of both GAN optimisers (constant)
-    n_checkpoints: int = by_profile(1, 2, 10)  # last epochs whose Frechet ratios give the spread
-    frechet_components: int = by_profile(16, 16, 16)  # principal components of the Frechet space
+    # the seeded comparisons: chapter A's GAN in the latent space of principal components
+    latent_components: int = by_profile(16, 16, 16)  # PCA coefficients the latent GANs draw
+    latent_hidden: int = by_profile(64, 128, 256)  # width of the latent GANs' dense layers
+    latent_critic: int = by_profile(5, 5, 5)  # critic steps per generator step, fresh batches
+    latent_epochs: int = by_profile(8, 50, 300)  # epochs of each latent GAN (13 steps each)
+    latent_lr: float = by_profile(1e-3, 1e-3, 2e-4)  # Adam, betas (0, 0.9)
+    n_seeds: int = by_profile(2, 3, 5)  # training seeds of every compared setting
     n_xcorr: int = by_profile(30, 100, 1000)  # test spectra cross-correlated with templates
 
 

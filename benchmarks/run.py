@@ -348,12 +348,14 @@ def bench_cosmology_training(n_images: int = 1024, image_size: int = 64, epochs:
 
 def bench_spectra(n_spectra: int = 4000, n_bins: int = 128) -> dict:
     """Chapters A/B: simulated spectra per second (observed frame, 3841 pixels), preprocessed
-    spectra per second (rest frame, common range, flux-conserving rebinning to ``n_bins``) and
-    the Frechet distance of the PCA-plus-regression reference over its floor."""
+    spectra per second (rest frame, common range, flux-conserving rebinning to ``n_bins``), the
+    time of one yardstick score (FD-infinity and the joint one with their bootstrap intervals,
+    the classifier test) and the PCA-plus-regression reference's FD-infinity and classifier AUC
+    against the held-out spectra."""
     from a3net.baselines.spectra import PCASpectrumModel
     from a3net.data import spectra_prep
     from a3net.data.spectra import simulate_spectra
-    from a3net.metrics import FrechetScore
+    from a3net.evaluation.yardstick import SpectrumYardstick
 
     simulate_spectra(100, seed=1)  # builds the stellar library once
     raw = simulate_spectra(n_spectra, seed=2)
@@ -361,22 +363,29 @@ def bench_spectra(n_spectra: int = 4000, n_bins: int = 128) -> dict:
     prep = _best_of(lambda: spectra_prep.preprocess(raw, n_bins=n_bins), 2)
     data, _ = spectra_prep.preprocess(raw, n_bins=n_bins)
     train, test = spectra_prep.split_spectra(data, test_fraction=0.25, seed=0)
-    c_train = spectra_prep.LabelScaler().fit(train.labels).transform(train.labels)
-    c_test = spectra_prep.LabelScaler().fit(train.labels).transform(test.labels)
-    score = FrechetScore(train.flux)
-    floor, _ = score.floor(test.flux)
-    pca = PCASpectrumModel().fit(train.flux, c_train)
+    scaler = spectra_prep.LabelScaler().fit(train.labels)
+    c_train, c_test = scaler.transform(train.labels), scaler.transform(test.labels)
+    yardstick = SpectrumYardstick(
+        train.flux, train.ivar, test.flux, test.ivar, c_test, loglam=data.loglam, n_boot=100
+    )
+    sample = PCASpectrumModel().fit(train.flux, c_train).sample(c_test)
+    score = yardstick.score(sample)
     return {
         "simulated spectra/s": n_spectra / sim,
         f"preprocessed spectra/s ({n_bins} bins)": n_spectra / prep,
-        "PCA reference Frechet / floor": score.distance(pca.sample(c_test), test.flux) / floor,
+        f"yardstick score, {len(test.flux)} held-out spectra, 100 resamples [s]": _best_of(
+            lambda: yardstick.score(sample), 2
+        ),
+        "PCA reference FD-infinity": score["FD∞"],
+        "PCA reference classifier AUC": score["C2ST AUC"],
     }
 
 
 def bench_spectra_training(n_spectra: int = 2048, n_bins: int = 128, epochs: int = 2) -> dict:
-    """Chapters A/B: training spectra per second of the WGAN (chapter A's default sizes, and the
-    default constructor) and the cVAE in both frameworks, batch 64, timed by
-    :func:`_training_rates`."""
+    """Chapters A/B: training spectra per second of the WGAN (old chapter A sizes, the default
+    constructor, clipping, and chapter A's recipe), the cVAE, and the GAN in the latent space of
+    16 PCA coefficients, in both frameworks, timed by :func:`_training_rates` (a recipe or
+    latent GAN's fit batch of 320 makes 5 critic steps of 64 and one generator step)."""
     x = np.random.default_rng(0).standard_normal((n_spectra, n_bins)).astype(np.float32)
     c = np.random.default_rng(1).standard_normal((n_spectra, 4)).astype(np.float32)
     models = {
@@ -387,15 +396,26 @@ def bench_spectra_training(n_spectra: int = 2048, n_bins: int = 128, epochs: int
             "SpectrumWGAN", {"channels": 8, "hidden": 64, "n_critic": 2, "clip_value": 0.03}),
         "SpectrumCVAE (channels 16)": ("SpectrumCVAE", {"channels": 16, "hidden": 64}),
     }  # fmt: skip
-    return _training_rates(
-        models,
-        x,
-        c,
-        size={"n_bins": n_bins},
-        batch_size=64,
-        epochs=epochs,
-        unit="spectra",
+    rates = _training_rates(
+        models, x, c, size={"n_bins": n_bins}, batch_size=64, epochs=epochs, unit="spectra"
     )
+    # chapter A's recipe GAN: noise-aware (flux and sigma), fresh real batches of 64 per critic
+    # step (a fit batch of 5 x 64); and the GAN in the latent space of 16 PCA coefficients
+    paired = np.stack([x, np.full_like(x, 0.1)], axis=1)
+    recipe = {
+        "SpectrumWGAN recipe (channels 16, hidden 64, n_critic 5)": ("SpectrumWGAN", {
+            "channels": 16, "hidden": 64, "n_critic": 5, "conditioning": "projection",
+            "noise_aware": True, "fresh_batches": True, "betas": (0.0, 0.9)}),
+    }  # fmt: skip
+    rates |= _training_rates(
+        recipe, paired, c, size={"n_bins": n_bins}, batch_size=320, epochs=epochs, unit="spectra"
+    )
+    latent = {"LatentSpectrumWGAN (16 coefficients, n_critic 5)": ("LatentSpectrumWGAN", {})}
+    rates |= _training_rates(
+        latent, x[:, :16].copy(), c, size={"n_features": 16}, batch_size=320, epochs=10 * epochs,
+        unit="spectra",
+    )  # fmt: skip
+    return rates
 
 
 def run_chapter(path: Path, profile: str, framework: str, timeout: int = 1800) -> dict:
