@@ -167,7 +167,7 @@ class SpectraGANProfile(ChapterProfile):
     vae_channels: int = by_profile(8, 16, 64)  # channels of the cVAE's convolution stages
     vae_epochs: int = by_profile(6, 20, 100)  # epochs of the cVAE
     pca_components: int = by_profile(16, 16, 16)  # components of the PCA reference generator
-    n_xcorr: int = by_profile(50, 200, 1000)  # test spectra cross-correlated with templates
+    n_xcorr: int = by_profile(20, 200, 1000)  # test spectra cross-correlated with templates
 
 
 @chapter_profile
@@ -195,7 +195,7 @@ class LatentSpaceProfile(ChapterProfile):
     latent_epochs: int = by_profile(8, 50, 300)  # epochs of each latent GAN (13 steps each)
     latent_lr: float = by_profile(1e-3, 1e-3, 2e-4)  # Adam, betas (0, 0.9)
     n_seeds: int = by_profile(2, 3, 5)  # training seeds of every compared setting
-    n_xcorr: int = by_profile(30, 100, 1000)  # test spectra cross-correlated with templates
+    n_xcorr: int = by_profile(10, 100, 1000)  # test spectra cross-correlated with templates
 
 
 @chapter_profile
