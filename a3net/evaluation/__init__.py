@@ -6,7 +6,9 @@ C, E, H), ``photoz_pdf`` (CRPS, credible intervals and their coverage, calibrati
 PDFs; C), ``masses`` (cluster-mass bias and scatter in dex; D, G), ``rings`` (Fisher information
 and Cramer-Rao bounds of ring fits; F), ``spectra`` (cross-correlation redshift and r-value,
 Dn4000; A, B), ``frechet`` (Frechet distance of spectra in a PCA space and its floor; A, B),
-``judge`` (the judge of a spectrum generator, built on the two before; A, B), ``saliency``
+``yardstick`` (the noise edge, forward-modelled noise, the Frechet distance extrapolated to
+infinite samples, the joint distance and the classifier two-sample test; A, B), ``judge`` (the
+judge of a spectrum generator, built on the three before; A, B), ``saliency``
 (the framework-free part of ``saliency`` and reading its maps; G, H), ``bootstrap`` (bootstrap
 errors, paired margins, group resampling) and ``tables`` (cross-validated comparison tables; C).
 Every public name is also importable from ``a3net.evaluation`` itself.
@@ -25,6 +27,7 @@ from . import (
     saliency,
     spectra,
     tables,
+    yardstick,
 )
 from .bootstrap import *  # noqa: F403
 from .frechet import *  # noqa: F403
@@ -36,6 +39,7 @@ from .rings import *  # noqa: F403
 from .saliency import *  # noqa: F403
 from .spectra import *  # noqa: F403
 from .tables import *  # noqa: F403
+from .yardstick import *  # noqa: F403
 
 MODULES = (
     regression,
@@ -44,6 +48,7 @@ MODULES = (
     rings,
     spectra,
     frechet,
+    yardstick,
     judge,
     saliency,
     bootstrap,
