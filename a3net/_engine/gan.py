@@ -21,7 +21,7 @@ import numpy as np
 
 from .._validation import check_non_negative, check_option, check_positive_int, check_rate
 from .checks import _conv_stack, _dense_stack, check_model_size
-from .latent import LATENT_NOISES
+from .latent import LATENT_NOISES, GeneratorDraws
 
 CONDITIONINGS = ("both", "generator", "none", "projection")
 
@@ -41,7 +41,7 @@ def check_flag(value, name: str) -> bool:
     return bool(value)
 
 
-class WassersteinSteps:
+class WassersteinSteps(GeneratorDraws):
     """Critic and generator steps of a conditional WGAN (weight clipping or gradient penalty)."""
 
     def _check_wgan_arguments(
@@ -173,21 +173,6 @@ class WassersteinSteps:
             "critic": (self._optimizer(critic, lr, **options), critic),
             "generator": (self._optimizer(generator, lr, **options), generator),
         }
-
-    def _latent(self, c):
-        """Latent draws (N, latent_dim) from the model's own stream, unit variance."""
-        shape = (self._rows(c), self.latent_dim)
-        if self.latent_noise == "uniform":
-            return (2 * self.uniform_noise(c, shape) - 1) * 3**0.5
-        return self.normal_noise(c, shape)
-
-    def _fake(self, c, training=False):
-        return self._call(
-            self.generator, self._generator_input(self._latent(c), c), training=training
-        )
-
-    def _score(self, x, c, training=False):
-        return self._call(self, x, c, training=training)
 
     def training_loss(self, x, c, training=False):
         """Critic loss of a batch, with the Wasserstein estimate and the gradient penalty (0

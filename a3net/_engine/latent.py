@@ -41,3 +41,25 @@ def latent_vectors(model, n: int, seed: int, latent=None) -> np.ndarray:
             f"({n}, {model.latent_dim}), got {z.shape}."
         )
     return z
+
+
+class GeneratorDraws:
+    """What both WGAN engines share: latent draws from the model's own stream, the generator's
+    samples for conditions c, and the critic's scores (the model supplies
+    ``_generator_input`` and the contract's primitives)."""
+
+    def _latent(self, c):
+        """Latent draws (N, latent_dim) from the model's own stream, unit variance: N(0, 1), or
+        uniform on [-sqrt 3, sqrt 3] when ``latent_noise`` is "uniform"."""
+        shape = (self._rows(c), self.latent_dim)
+        if self.latent_noise == "uniform":
+            return (2 * self.uniform_noise(c, shape) - 1) * 3**0.5
+        return self.normal_noise(c, shape)
+
+    def _fake(self, c, training=False):
+        return self._call(
+            self.generator, self._generator_input(self._latent(c), c), training=training
+        )
+
+    def _score(self, x, c, training=False):
+        return self._call(self, x, c, training=training)

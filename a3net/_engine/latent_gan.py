@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from .._validation import check_non_negative, check_option, check_positive_int, check_rate
 from .checks import _dense_stack, check_model_size
-from .latent import LATENT_NOISES
+from .latent import LATENT_NOISES, GeneratorDraws
 
 # where the conditions c go: "projection" (the generator's input and the critic's projection
 # term), "generator" (the generator's input only: a blind critic), "none" (nowhere)
 LATENT_CONDITIONINGS = ("generator", "none", "projection")
 
 
-class LatentWassersteinSteps:
+class LatentWassersteinSteps(GeneratorDraws):
     """Critic and generator steps of a conditional WGAN-GP on coefficient vectors (N, K)."""
 
     def _check_latent_wgan_arguments(
@@ -107,22 +107,6 @@ class LatentWassersteinSteps:
             "critic": (self._optimizer(critic, lr, **options), critic),
             "generator": (self._optimizer(generator, lr, **options), generator),
         }
-
-    def _latent(self, c):
-        """Latent draws (N, latent_dim) from the model's own stream, unit variance: N(0, 1), or
-        uniform on [-sqrt 3, sqrt 3] when ``latent_noise`` is "uniform"."""
-        shape = (self._rows(c), self.latent_dim)
-        if self.latent_noise == "uniform":
-            return (2 * self.uniform_noise(c, shape) - 1) * 3**0.5
-        return self.normal_noise(c, shape)
-
-    def _fake(self, c, training=False):
-        return self._call(
-            self.generator, self._generator_input(self._latent(c), c), training=training
-        )
-
-    def _score(self, x, c, training=False):
-        return self._call(self, x, c, training=training)
 
     def training_loss(self, x, c, training=False):
         """Critic loss of a batch: mean D(G(z, c), c) - mean D(x, c) + ``gp_weight`` * mean
