@@ -18,7 +18,10 @@ from a3net.data.cosmology import (
     PARAMETER_NAMES,
     PARAMETER_RANGES,
     SLAB_THICKNESS,
+    STAGES,
     check_parameters,
+    halo_catalogue,
+    halos_in_maps,
     latin_hypercube,
     nonlinear_wavenumber,
     simulate_maps,
@@ -26,6 +29,7 @@ from a3net.data.cosmology import (
 from a3net.data.cosmology_linear import (
     N_S,
     RHO_CRIT,
+    concentration_200c,
     lagrangian_radius,
     linear_power,
     sigma_r,
@@ -256,8 +260,9 @@ def test_suite_changes_pressure_much_more_than_mass():
 
 @pytest.mark.parametrize("suite", ["IllustrisTNG", "SIMBA"])
 def test_stronger_agn_feedback_spreads_the_pressure(suite):
-    """Raising A_AGN1 raises M_c, so halos eject more of their gas to 1 to 1 + eta R200c: the
-    brightest 1 % of P pixels hold less of the pressure, and of the mass, on every seed."""
+    """Raising A_AGN1 raises the AGN efficiency, so group-scale halos eject more of their gas to
+    1 to 1 + eta_AGN A_AGN2 R200c: the brightest 1 % of P pixels hold less of the pressure, and
+    of the mass, on every seed."""
     for omega_m, sigma_8 in ((0.2, 0.7), (0.4, 0.95)):
         for seed in range(2):
             top_p, top_m, mean_p = [], [], []
@@ -270,7 +275,7 @@ def test_stronger_agn_feedback_spreads_the_pressure(suite):
                 mean_p.append(maps[:, 1].astype(np.float64).mean())
             assert np.all(np.diff(top_p) < 0), (omega_m, sigma_8, seed, top_p)
             assert np.all(np.diff(top_m) < 0), (omega_m, sigma_8, seed, top_m)
-            if suite == "SIMBA":  # ejected gas stays hot (1.5 T_vir): the total pressure rises
+            if suite == "SIMBA":  # AGN-ejected gas stays hot (1.5 T_vir): the pressure rises
                 assert np.all(np.diff(mean_p) > 0), (omega_m, sigma_8, seed, mean_p)
 
 
@@ -395,3 +400,118 @@ def test_lagrangian_radius_holds_the_mass_at_mean_density():
     for omega_m in (0.1, 0.3):
         radius = lagrangian_radius(mass, omega_m)
         np.testing.assert_allclose(4 / 3 * np.pi * radius**3 * omega_m * RHO_CRIT, mass, rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- stages
+
+
+def test_stages_share_their_initial_conditions_and_conserve_mass():
+    assert STAGES == ("gaussian", "zeldovich", "halos", "gas")
+    params = _row(0.3, 0.8, a_sn1=2.0, a_agn1=2.0)
+    maps = {s: simulate_maps(params, stage=s, seed=2, **SMALL)[0] for s in STAGES}
+    expected = 0.3 * RHO_CRIT * SLAB_THICKNESS
+    for stage, m in maps.items():
+        assert m.shape == (15, 2, 32, 32) and m.dtype == np.float32 and np.all(m > 0), stage
+        if stage != "gaussian":  # particles conserve mass exactly; the log-normal on average
+            np.testing.assert_allclose(m[:, 0].astype(np.float64).mean(), expected, rtol=1e-4)
+    np.testing.assert_allclose(maps["gaussian"][:, 0].astype(np.float64).mean(), expected, rtol=0.2)
+    # the largest modes (|k| <= 2 fundamentals) of the contrast agree across the stages
+    modes = {}
+    for stage, m in maps.items():
+        contrast = m[:, 0] / m[:, 0].mean(axis=(1, 2), keepdims=True) - 1
+        if stage == "gaussian":
+            contrast = np.log(m[:, 0] / m[:, 0].mean(axis=(1, 2), keepdims=True))
+        f = np.fft.fft2(contrast)
+        modes[stage] = np.concatenate(
+            [f[:, 0, 1:3], f[:, 1:3, 0], f[:, 1:2, 1:2].reshape(15, -1)], 1
+        )
+    for stage in STAGES[1:]:
+        a, b = modes["gaussian"].ravel(), modes[stage].ravel()
+        corr = np.real(np.vdot(a, b)) / np.sqrt(np.vdot(a, a).real * np.vdot(b, b).real)
+        assert corr > 0.8, (stage, corr)
+    # the dark matter of "halos" and "gas" is the same: feedback moves only gas (f_b ~ 16 %)
+    change = np.abs(maps["gas"][:, 0] / maps["halos"][:, 0] - 1)
+    assert np.median(change) < 0.1
+    # without feedback the suite does not matter
+    for stage in ("zeldovich", "halos"):
+        simba, _ = simulate_maps(params, stage=stage, seed=2, suite="SIMBA", **SMALL)
+        np.testing.assert_array_equal(simba, maps[stage])
+    with pytest.raises(ValueError, match="stage must be one of"):
+        simulate_maps(params, stage="stars", **SMALL)
+
+
+def test_gaussian_stage_is_log_normal():
+    maps, _ = simulate_maps(_row(0.3, 0.8), stage="gaussian", seed=1, **SMALL)
+    log_map = np.log(maps[:, 0].astype(np.float64))
+    from scipy.stats import skew
+
+    assert abs(skew(log_map.ravel())) < 0.1
+    # P is the same field times the pressure of gas at the mean density
+    np.testing.assert_allclose(maps[:, 1] / maps[:, 0], (0.049 / 0.3) * 1e4, rtol=1e-5)
+
+
+def test_cache_key_holds_the_stage(tmp_path, monkeypatch):
+    monkeypatch.setenv("A3NET_DATA", str(tmp_path))
+    params = np.array([FIDUCIAL])
+    simulate_maps(params, seed=1, cache=True, **SMALL)
+    halos, _ = simulate_maps(params, seed=1, cache=True, stage="halos", **SMALL)
+    assert len(list((tmp_path / "simulated").iterdir())) == 2
+    plain, _ = simulate_maps(params, seed=1, stage="halos", **SMALL)
+    np.testing.assert_array_equal(halos, plain)
+
+
+# ----------------------------------------------------------------------------- halos
+
+
+def test_halo_catalogue_columns_masses_and_concentrations():
+    params = np.array([[0.3, 0.8, 1, 1, 1, 1], [0.45, 0.95, 1, 1, 1, 1]])
+    halos = halo_catalogue(params, grid=32, seed=3)
+    assert list(halos.columns) == ["sim_id", "mass", "x", "y", "z", "r200c", "concentration"]
+    assert set(halos["sim_id"]) == {0, 1}
+    for i, (om, s8) in enumerate(params[:, :2]):
+        h = halos[halos["sim_id"] == i]
+        particle = om * RHO_CRIT * (25.0 / 32) ** 3
+        n_particles = h["mass"] / particle
+        np.testing.assert_allclose(n_particles, np.round(n_particles), atol=1e-6)
+        assert n_particles.min() >= 16
+        np.testing.assert_allclose(
+            4 / 3 * np.pi * h["r200c"] ** 3 * 200 * RHO_CRIT, h["mass"], rtol=1e-10
+        )
+        np.testing.assert_allclose(h["concentration"], concentration_200c(h["mass"], om, s8))
+        assert ((h[["x", "y", "z"]] >= 0) & (h[["x", "y", "z"]] < 25.0)).all().all()
+    # the same seed gives the same halos, whichever suite; box i does not depend on box j
+    simba = halo_catalogue(params, grid=32, seed=3, suite="SIMBA")
+    np.testing.assert_array_equal(simba.to_numpy(), halos.to_numpy())
+    first = halo_catalogue(params[:1], grid=32, seed=3)
+    np.testing.assert_array_equal(first.to_numpy(), halos[halos["sim_id"] == 0].to_numpy())
+    assert not halo_catalogue(params, grid=32, seed=4)["mass"].equals(halos["mass"])
+
+
+@pytest.mark.parametrize("stage", ["halos", "gas"])
+def test_listed_halos_sit_on_mass_peaks_of_every_axis(stage):
+    params = np.array([[0.3, 0.8, 1, 1, 1, 1], [0.2, 0.9, 2, 0.5, 1, 1]])
+    maps, catalogue = simulate_maps(params, seed=5, stage=stage, fields="Mtot", **SMALL)
+    halos = halo_catalogue(params, grid=32, seed=5)
+    listed = halos_in_maps(halos, catalogue, 32)
+    assert list(listed.columns) == ["map_index", "sim_id", "px", "py", "radius_px", "mass"]
+    # every halo appears once per axis: in exactly one slab of each of the three directions
+    per_axis = listed.assign(axis=catalogue["axis"].to_numpy()[listed["map_index"]])
+    assert len(per_axis) == 3 * len(halos)
+    assert (per_axis.groupby(["sim_id", "axis"]).size().to_numpy() == halos.groupby(
+        "sim_id").size().to_numpy().repeat(3)).all()  # fmt: skip
+    np.testing.assert_array_equal(
+        listed["sim_id"], catalogue["sim_id"].to_numpy()[listed["map_index"]]
+    )
+    big = per_axis[per_axis["mass"] > 1e12]
+    assert len(big) > 10
+    for axis in range(3):
+        rows = big[big["axis"] == axis]
+        ix = np.round(rows["px"].to_numpy()).astype(int) % 32
+        iy = np.round(rows["py"].to_numpy()).astype(int) % 32
+        at_halo = maps[rows["map_index"].to_numpy(), 0, ix, iy]
+        median = np.median(maps[rows["map_index"].to_numpy(), 0], axis=(1, 2))
+        assert np.mean(at_halo > median) > 0.95, axis
+        assert np.median(at_halo / median) > 3, axis
+        # a pixel shifted by half the map is not a peak
+        shifted = maps[rows["map_index"].to_numpy(), 0, (ix + 16) % 32, (iy + 16) % 32]
+        assert np.median(shifted / median) < 2, axis

@@ -19,25 +19,48 @@ What a box is made of, in order:
    linear overdensity exceeds delta_c = 1.686 collapse into one halo. Its mass is the mass of its
    particles (so mass is conserved and the mean density stays Omega_m rho_crit); its centre moves
    with the Zel'dovich flow; its particles are redrawn on an NFW profile (Navarro, Frenk & White
-   1997) out to 2 R200c with the Duffy et al. (2008) concentration. The number and masses of halos
-   therefore follow from Omega_m and sigma_8, as in a real mass function.
+   1997) out to 2 R200c with the Diemer & Joyce (2019) concentration c200c(M; Omega_m, sigma_8)
+   (``cosmology_linear.concentration_200c``): halos of a given mass are more concentrated at
+   higher sigma_8, as in N-body simulations. The number and masses of halos therefore follow
+   from Omega_m and sigma_8, as in a real mass function.
 4. **Gas.** Every particle carries gas of mass Omega_b / Omega_m of its own. Diffuse gas has the
    photo-ionised temperature-density relation T = 10^4 K (1 + delta)^0.6. Gas in a halo of mass
-   M has the virial temperature T_vir = 7e5 K (M / 10^12 Msun/h)^(2/3); feedback ejects a
-   fraction 1 - 1/(1 + (M_c/M)^0.6) of it to between 1 and 1 + eta times R200c, where
-   M_c = m_SN A_SN1 + m_AGN A_AGN1 (supernova winds empty small halos, AGN large ones, as in the
-   baryonic correction model of Schneider & Teyssier 2015), eta grows with the wind and jet
-   speeds A_SN2 and A_AGN2, and A_AGN1 heats the gas that stays.
+   M has the virial temperature T_vir = 7e5 K (M / 10^12 Msun/h)^(2/3). Feedback ejects a
+   fraction f = 1 - (1 - f_SN)(1 - f_AGN) of it (the AGN act on what the winds left), as in the
+   baryonic correction model (Schneider & Teyssier 2015) but with the two sources apart, each
+   acting where it does in CAMELS (Villaescusa-Navarro et al. 2021: A_SN1 and A_AGN1 scale the
+   energy of supernova winds and of AGN feedback, A_SN2 the wind speed, A_AGN2 the AGN kinetic
+   burstiness (TNG) or jet speed (SIMBA)):
+
+   - supernova winds, f_SN = A_SN1 / (A_SN1 + 1) / (1 + (M / m_SN)^2): more energy ejects more
+     gas from small halos; above m_SN ~ 1e12 Msun/h a hot corona forms and buoyant winds no
+     longer escape (Bower et al. 2017), so their effect falls as M^-2 there. The ejected gas
+     lands at 1 to 1 + eta_SN A_SN2 R200c (faster winds go farther) at 0.5 T_vir;
+   - AGN, f_AGN = A_AGN1 / (A_AGN1 + a_half) y^2 / (1 + y^2) with y = M / m_AGN: black holes
+     grow large enough to empty halos only in groups, m_AGN ~ 5e12-1e13 Msun/h (the kinetic mode
+     of TNG, Weinberger et al. 2017; SIMBA's jets, Dave et al. 2019), so their effect falls as
+     M^2 below it. Their gas lands at 1 to 1 + eta_AGN A_AGN2 R200c; the bound gas of those halos
+     is heated by a factor 1 + heating A_AGN1 y^2 / (1 + y^2).
+
+   The forms and numbers are ours, chosen from these physical descriptions and not tuned to any
+   result downstream; no cluster-scale turnover of f_AGN is modelled (a 25 Mpc/h box holds
+   halos up to ~1e14 Msun/h).
 5. **Two suites.** "IllustrisTNG" and "SIMBA" differ in how feedback acts: SIMBA-like jets
-   (Dave et al. 2019) empty more massive halos, carry gas several times farther and leave it
-   hot, and heat the diffuse gas; TNG-like kinetic winds (Pillepich et al. 2018) keep most of
-   the gas within about two R200c and let the ejected gas cool to half the virial temperature.
-   The numbers in ``SUITE_FEEDBACK`` are ours, chosen within those qualitative descriptions.
+   (Dave et al. 2019) turn on in smaller groups (m_AGN 5e12 against 1e13), empty them more
+   (a_half 0.5 against 1), carry the gas three times farther (eta_AGN 3 against 1) and leave it
+   hot (1.5 T_vir), and heat the diffuse gas (twice the temperature); TNG-like kinetic winds
+   (Pillepich et al. 2018) keep the gas within about two R200c and let the ejected gas cool to
+   half the virial temperature. SIMBA's supernova winds stop at a lower mass (m_SN 6e11 against
+   1e12). The numbers are in ``SUITE_FEEDBACK``.
 6. **Maps.** Mass and gas pressure (gas mass times temperature) are deposited on a grid of
    map-pixel cells with cloud-in-cell weights and summed through 5 Mpc/h slabs (a cell on a
    slab boundary is shared by its overlap). Mtot maps are column densities
    [(Msun/h)/(Mpc/h)^2], so the mean over a box's 15 maps is exactly Omega_m rho_crit 5 Mpc/h;
    P maps are [K (Msun/h)/(Mpc/h)^2].
+
+``simulate_maps(..., stage=...)`` stops after step 1 ("gaussian": log-normal maps of the slab-
+averaged linear field), 2 ("zeldovich"), 3 ("halos": no feedback) or 6 ("gas", the default);
+``halo_catalogue`` lists the halos of step 3 and ``halos_in_maps`` where they fall in the maps.
 
 What it leaves out: gravitational evolution beyond Zel'dovich (no shell crossing outside halos,
 no halo mergers or tidal stripping), halo triaxiality and substructure, gas cooling and star
@@ -60,7 +83,14 @@ from scipy.sparse.csgraph import connected_components
 from scipy.stats import qmc
 
 from .._validation import check_memory, check_seed
-from .cosmology_linear import DELTA_C, OMEGA_B, RHO_CRIT, lagrangian_radius, linear_power
+from .cosmology_linear import (
+    DELTA_C,
+    OMEGA_B,
+    RHO_CRIT,
+    concentration_200c,
+    lagrangian_radius,
+    linear_power,
+)
 
 PARAMETER_NAMES = ("omega_m", "sigma_8", "a_sn1", "a_agn1", "a_sn2", "a_agn2")
 PARAMETER_RANGES = {
@@ -73,25 +103,28 @@ PARAMETER_RANGES = {
 }
 LOG_UNIFORM = ("a_sn1", "a_agn1", "a_sn2", "a_agn2")
 FIELDS = ("Mtot", "P")
+STAGES = ("gaussian", "zeldovich", "halos", "gas")  # the information ladder of chapter E
 SUITES = ("IllustrisTNG", "SIMBA")
-SIMULATOR_VERSION = 2  # part of every cache name: raise it when the simulator's output changes
+SIMULATOR_VERSION = 3  # part of every cache name: raise it when the simulator's output changes
 BOX_SIZE = 25.0  # Mpc/h
 SLAB_THICKNESS = 5.0  # Mpc/h
 N_SLABS = 5
 MAPS_PER_SIMULATION = 3 * N_SLABS
 
-# Feedback of each suite (see the module docstring): mass scales [Msun/h] below which supernovae
-# and AGN remove half of a halo's gas, the ejection distance in R200c at unit A_SN2 = A_AGN2 and
-# how it scales with them, the temperature of ejected gas in T_vir, the heating of bound gas per
-# unit A_AGN1 and the heating of diffuse gas (a factor on its temperature).
+# Feedback of each suite (see the module docstring and _feedback_fractions): m_sn [Msun/h], above
+# which supernova winds stop ejecting gas; m_agn [Msun/h], around which AGN start to; a_half_agn,
+# the A_AGN1 at which AGN eject half of what they can; eta_sn, eta_agn, the extra ejection distance
+# in R200c at unit A_SN2, A_AGN2 (proportional to them); t_sn, t_agn, the temperature of gas
+# ejected by each in T_vir; heating, the heating of bound gas per unit A_AGN1 in AGN-hosting halos;
+# igm_heating, a factor on the temperature of diffuse gas.
 SUITE_FEEDBACK = {
     "IllustrisTNG": dict(
-        m_sn=1e12, m_agn=6e12, eta=1.0, eta_sn=0.5, eta_agn=0.3, t_ejected=0.5, heating=0.1,
-        igm_heating=1.0,
+        m_sn=1e12, m_agn=1e13, a_half_agn=1.0, eta_sn=1.0, eta_agn=1.0, t_sn=0.5, t_agn=0.5,
+        heating=0.1, igm_heating=1.0,
     ),
     "SIMBA": dict(
-        m_sn=6e11, m_agn=3e13, eta=3.0, eta_sn=0.3, eta_agn=1.0, t_ejected=1.5, heating=0.05,
-        igm_heating=2.0,
+        m_sn=6e11, m_agn=5e12, a_half_agn=0.5, eta_sn=1.0, eta_agn=3.0, t_sn=0.5, t_agn=1.5,
+        heating=0.05, igm_heating=2.0,
     ),
 }  # fmt: skip
 
@@ -299,11 +332,36 @@ def _circular_mean(positions: np.ndarray, ids: np.ndarray, n_groups: int) -> np.
     return out
 
 
-def _particles(params: np.ndarray, suite: str, n: int, rng):
-    """One box: positions [Mpc/h], Mtot masses and P weights of its mass elements."""
-    omega_m, sigma_8, a_sn1, a_agn1, a_sn2, a_agn2 = params
+def _feedback_fractions(halo_mass, params, feedback):
+    """Per-halo fractions of its gas ejected by supernova winds and by AGN, (f_sn, f_agn).
+
+    f_sn = e(A_SN1) / (1 + (M / m_sn)^2): winds empty small halos and stop working above m_sn
+    (~1e12 Msun/h), where a hot corona confines them (Bower et al. 2017); f_agn = e_agn(A_AGN1)
+    y^2 / (1 + y^2) with y = M / m_agn (~1e13 Msun/h): AGN empty groups. e(A) = A / (A + 1),
+    e_agn(A) = A / (A + a_half): the feedback energy A_SN1 (A_AGN1) sets the efficiency.
+    """
+    _, _, a_sn1, a_agn1, _, _ = params
+    f_sn = a_sn1 / (a_sn1 + 1.0) / (1.0 + (halo_mass / feedback["m_sn"]) ** 2)
+    y2 = (halo_mass / feedback["m_agn"]) ** 2
+    f_agn = a_agn1 / (a_agn1 + feedback["a_half_agn"]) * y2 / (1.0 + y2)
+    return f_sn, f_agn
+
+
+def _box(params: np.ndarray, suite: str, n: int, rng, stage: str) -> dict:
+    """One box up to ``stage``; every stage draws the same random numbers in the same order, so
+    a stage shares its initial conditions (and its halos) with the stages after it.
+
+    Returns a dict: "delta_k" (the linear modes) always; from "zeldovich" on "pos" [Mpc/h],
+    "mass" (Mtot weights [Msun/h]) and "pressure" (P weights [K Msun/h]) of the mass elements;
+    from "halos" on (and for stage "catalogue", which stops after the halo finder) "halo_mass"
+    [Msun/h], "centres" [Mpc/h] (n_halos, 3), "r200" [Mpc/h] and "concentration".
+    """
+    omega_m, sigma_8, _, a_agn1, a_sn2, a_agn2 = params
     feedback = SUITE_FEEDBACK[suite]
     delta_k, (kx, ky, kz, kk) = _linear_field(n, omega_m, sigma_8, rng)
+    box = {"delta_k": delta_k}
+    if stage == "gaussian":
+        return box
 
     # truncated Zel'dovich displacement psi_k = i k delta_k / k^2 of the smoothed field
     k_smooth = 1.5 * nonlinear_wavenumber(omega_m, sigma_8)
@@ -316,50 +374,75 @@ def _particles(params: np.ndarray, suite: str, n: int, rng):
     grid = (np.indices((n, n, n)).reshape(3, -1).T + rng.random((n**3, 3))) * cell
     psi = np.stack([fft.irfftn(factor * k, s=(n, n, n)).ravel() for k in (kx, ky, kz)], 1)
     pos = np.mod(grid + psi, BOX_SIZE)
-
-    # halos from the excursion set, their particles redrawn on NFW profiles
-    halo_of = _find_halos(delta_k, kk, n, omega_m)
-    in_halo = halo_of >= 0
     particle_mass = omega_m * RHO_CRIT * cell**3
+
+    # halos from the excursion set
+    if stage == "zeldovich":
+        halo_of = np.full(n**3, -1, dtype=np.int64)
+    else:
+        halo_of = _find_halos(delta_k, kk, n, omega_m)
+    in_halo = halo_of >= 0
     n_halos = int(halo_of.max()) + 1 if in_halo.any() else 0
     ids = halo_of[in_halo]
     halo_mass = np.bincount(ids, minlength=n_halos) * particle_mass
     centres = _circular_mean(pos[in_halo], ids, n_halos)
     r200 = (3 * halo_mass / (4 * np.pi * 200 * RHO_CRIT)) ** (1 / 3)
-    concentration = 5.71 * (halo_mass / 2e12) ** -0.084  # Duffy et al. 2008, z = 0, c200c
+    concentration = concentration_200c(halo_mass, omega_m, sigma_8)
+    box.update(halo_mass=halo_mass, centres=centres, r200=r200, concentration=concentration)
+    if stage == "catalogue":
+        return box
+
+    # halo particles redrawn on NFW profiles
     m_of = halo_mass[ids]
     r_of = r200[ids]
     radius = _nfw_radii(concentration[ids], rng) * r_of
     pos[in_halo] = np.mod(centres[ids] + radius[:, None] * _random_directions(ids.size, rng),
                           BOX_SIZE)  # fmt: skip
 
-    # gas: diffuse (T-rho relation), bound (virial, heated by AGN) or ejected by feedback
+    # gas: diffuse (T-rho relation), bound (virial; heated by AGN) or ejected by feedback
     f_b = OMEGA_B / omega_m
     ngp = np.floor(pos / cell).astype(np.int64) % n
     flat = (ngp[:, 0] * n + ngp[:, 1]) * n + ngp[:, 2]
     counts = np.bincount(flat, minlength=n**3)
-    temperature = _T_IGM * feedback["igm_heating"] * np.maximum(counts[flat], 0.1) ** 0.6
+    with_feedback = stage == "gas"
+    igm = feedback["igm_heating"] if with_feedback else 1.0
+    temperature = _T_IGM * igm * np.maximum(counts[flat], 0.1) ** 0.6
     t_vir = _T_VIR_1E12 * (m_of / 1e12) ** (2 / 3)
-    temperature[in_halo] = t_vir * (1 + feedback["heating"] * a_agn1)
-    m_c = feedback["m_sn"] * a_sn1 + feedback["m_agn"] * a_agn1
-    ejected_fraction = 1 - 1 / (1 + (m_c / m_of) ** 0.6)
+    f_sn, f_agn = _feedback_fractions(halo_mass, params, feedback)
+    if with_feedback:
+        y2 = (m_of / feedback["m_agn"]) ** 2
+        temperature[in_halo] = t_vir * (1 + feedback["heating"] * a_agn1 * y2 / (1 + y2))
+    else:
+        temperature[in_halo] = t_vir
+    # one uniform per halo particle: ejected by supernovae if u < f_sn, else by AGN if
+    # u < f = 1 - (1 - f_sn)(1 - f_agn) (the AGN act on the gas the winds left)
+    u = rng.random(ids.size)
+    f_total = 1 - (1 - f_sn) * (1 - f_agn)
+    by_sn_h = u < f_sn[ids]
+    ejected_h = (u < f_total[ids]) & with_feedback
+    by_sn_h &= ejected_h
     ejected = np.zeros(pos.shape[0], dtype=bool)
-    ejected[np.flatnonzero(in_halo)] = rng.random(ids.size) < ejected_fraction
-    eta = feedback["eta"] * a_sn2 ** feedback["eta_sn"] * a_agn2 ** feedback["eta_agn"]
-    ej_ids = halo_of[ejected]
+    ejected[np.flatnonzero(in_halo)] = ejected_h
+    ej_ids = ids[ejected_h]
+    by_sn = by_sn_h[ejected_h]
+    eta = np.where(by_sn, feedback["eta_sn"] * a_sn2, feedback["eta_agn"] * a_agn2)
     shell = 1 + eta * rng.random(ej_ids.size) ** (1 / 3)
     gas_pos = np.mod(centres[ej_ids] + (shell * r200[ej_ids])[:, None]
                      * _random_directions(ej_ids.size, rng), BOX_SIZE)  # fmt: skip
-    t_ejected = feedback["t_ejected"] * _T_VIR_1E12 * (halo_mass[ej_ids] / 1e12) ** (2 / 3)
+    t_ejected = (
+        np.where(by_sn, feedback["t_sn"], feedback["t_agn"])
+        * _T_VIR_1E12
+        * (halo_mass[ej_ids] / 1e12) ** (2 / 3)
+    )
 
     # mass elements: every particle (its dark matter, and its gas unless ejected), ejected gas
     kept_gas = np.where(ejected, 0.0, f_b)
-    element_pos = np.concatenate([pos, gas_pos])
-    mass = particle_mass * np.concatenate([(1 - f_b) + kept_gas, np.full(ej_ids.size, f_b)])
-    pressure = particle_mass * f_b * np.concatenate([
+    box["pos"] = np.concatenate([pos, gas_pos])
+    box["mass"] = particle_mass * np.concatenate([(1 - f_b) + kept_gas, np.full(ej_ids.size, f_b)])
+    box["pressure"] = particle_mass * f_b * np.concatenate([
         np.where(ejected, 0.0, temperature), t_ejected
     ])  # fmt: skip
-    return element_pos, mass, pressure
+    return box
 
 
 def _slab_overlap(map_size: int) -> np.ndarray:
@@ -388,19 +471,49 @@ def _project(pos, weights, map_size: int) -> np.ndarray:
         index.append((cells[0][cx] * map_size + cells[1][cy]) * map_size + cells[2][cz])
         share.append(fracs[0][cx] * fracs[1][cy] * fracs[2][cz])
     index, share = np.concatenate(index), np.concatenate(share)
-    overlap = _slab_overlap(map_size)  # (S, 5)
-    out = np.empty((3, N_SLABS, len(weights), map_size, map_size))
+    out = np.empty((MAPS_PER_SIMULATION, len(weights), map_size, map_size))
     for f, w in enumerate(weights):
         cube = np.bincount(index, share * np.tile(w, 8), minlength=map_size**3)
-        cube = cube.reshape(map_size, map_size, map_size)
-        out[0, :, f] = np.tensordot(overlap, cube, axes=(0, 0))  # along x: maps of (y, z)
-        out[1, :, f] = np.tensordot(cube, overlap, axes=(1, 0)).transpose(2, 0, 1)  # (x, z)
-        out[2, :, f] = (
-            (cube.reshape(-1, map_size) @ overlap)
-            .reshape(map_size, map_size, N_SLABS)
-            .transpose(2, 0, 1)
-        )  # along z: maps of (x, y)
-    return out.reshape(MAPS_PER_SIMULATION, len(weights), map_size, map_size) / pixel**2
+        out[:, f] = _slab_sums(cube.reshape(map_size, map_size, map_size))
+    return out / pixel**2
+
+
+def _slab_sums(cube: np.ndarray) -> np.ndarray:
+    """An (S, S, S) cube summed through the 5 slabs of each axis: (15, S, S), axis-major.
+
+    Axis 0 gives maps of (y, z), axis 1 of (x, z), axis 2 of (x, y); a cell on a slab boundary is
+    shared by its overlap.
+    """
+    size = cube.shape[0]
+    overlap = _slab_overlap(size)  # (S, 5)
+    out = np.empty((3, N_SLABS, size, size))
+    out[0] = np.tensordot(overlap, cube, axes=(0, 0))  # along x: maps of (y, z)
+    out[1] = np.tensordot(cube, overlap, axes=(1, 0)).transpose(2, 0, 1)  # (x, z)
+    out[2] = (cube.reshape(-1, size) @ overlap).reshape(size, size, N_SLABS).transpose(2, 0, 1)
+    return out.reshape(MAPS_PER_SIMULATION, size, size)
+
+
+def _resampled_field(delta_k: np.ndarray, n: int, size: int) -> np.ndarray:
+    """The linear contrast of an n^3 box's rfftn modes on a size^3 grid (modes above the smaller
+    grid's Nyquist frequency dropped), real, (size, size, size)."""
+    half = min(n, size) // 2
+    keep = np.abs(np.fft.fftfreq(n, 1.0 / n)) < half
+    idx = np.flatnonzero(keep)
+    out = np.zeros((size, size, size // 2 + 1), dtype=complex)
+    dest = np.fft.fftfreq(n, 1.0 / n)[idx].astype(int) % size
+    sub = delta_k[np.ix_(idx, idx, np.arange(half))]
+    out[np.ix_(dest, dest, np.arange(half))] = sub
+    return fft.irfftn(out, s=(size, size, size)) * (size / n) ** 3
+
+
+def _gaussian_maps(delta_k, n, params, fields, map_size) -> np.ndarray:
+    """Stage "gaussian": mean column density x exp(delta_2D - var / 2), (15, C, S, S)."""
+    omega_m = params[0]
+    cube = _resampled_field(delta_k, n, map_size)
+    delta_2d = _slab_sums(cube) * (BOX_SIZE / map_size) / SLAB_THICKNESS
+    mtot = omega_m * RHO_CRIT * SLAB_THICKNESS * np.exp(delta_2d - delta_2d.var() / 2)
+    weights = {"Mtot": mtot, "P": mtot * (OMEGA_B / omega_m) * _T_IGM}
+    return np.stack([weights[f] for f in fields], axis=1)
 
 
 # ----------------------------------------------------------------------------- public
@@ -415,6 +528,7 @@ def simulate_maps(
     grid: int | None = None,
     seed: int = 0,
     cache: bool = False,
+    stage: str = "gas",
 ):
     """Maps of the simulations whose parameters are the rows of ``params`` (n, 6).
 
@@ -426,7 +540,23 @@ def simulate_maps(
     others are made with it. With ``cache=True`` the maps are kept in
     ``a3net.data.fetch.data_dir() / "simulated"`` (``A3NET_DATA``) under a name made of every
     argument and ``SIMULATOR_VERSION``, and read back instead of simulated again.
+
+    ``stage`` (one of ``STAGES``) stops the simulator early, for chapter E's information ladder;
+    the same params and seed give the same initial conditions (and halos) at every stage:
+
+    - "gaussian": the box's linear density contrast averaged through each slab, delta_2D, on
+      the map grid, as a log-normal map: Mtot = mean column density x exp(delta_2D - var / 2),
+      var the variance of delta_2D over the box's 15 maps, so log10 Mtot is Gaussian and the
+      mean is kept on average; P = Mtot (Omega_b / Omega_m) 1e4 K, the same field times the
+      pressure of gas at the mean density.
+    - "zeldovich": particles moved by the truncated Zel'dovich displacement, no halos; all gas
+      on the temperature-density relation, no feedback.
+    - "halos": plus the excursion-set halos redrawn on NFW profiles; their gas bound at T_vir,
+      no feedback (nothing ejected, nothing heated, neither in halos nor in the diffuse gas).
+    - "gas": everything, with the feedback of ``suite``.
     """
+    if stage not in STAGES:
+        raise ValueError(f"stage must be one of {', '.join(STAGES)}, got {stage!r}.")
     params = check_parameters(params)
     if suite not in SUITES:
         raise ValueError(f"suite must be one of {', '.join(SUITES)}, got {suite!r}.")
@@ -446,21 +576,21 @@ def simulate_maps(
     need = params.shape[0] * MAPS_PER_SIMULATION * len(fields) * 4 * map_size**2
     need += 600 * grid**3 + 32 * map_size**3
     check_memory(need, f"simulate_maps with map_size={map_size} and grid={grid}")
-    path = _cache_path(params, suite, fields, map_size, grid, seed) if cache else None
+    path = _cache_path(params, suite, fields, map_size, grid, seed, stage) if cache else None
     shape = (params.shape[0] * MAPS_PER_SIMULATION, len(fields), map_size, map_size)
     maps = _cache_load(path, shape) if path is not None else None
     if maps is None:
-        maps = _simulate(params, suite, fields, map_size, grid, seed)
+        maps = _simulate(params, suite, fields, map_size, grid, seed, stage)
         if path is not None:
             _cache_save(path, maps)
     return maps, _catalogue(params)
 
 
-def _cache_path(params, suite, fields, map_size, grid, seed) -> Path:
+def _cache_path(params, suite, fields, map_size, grid, seed, stage="gas") -> Path:
     from .fetch import data_dir
 
     key = hashlib.sha256(params.tobytes())
-    key.update(repr((SIMULATOR_VERSION, suite, fields, map_size, grid, seed)).encode())
+    key.update(repr((SIMULATOR_VERSION, suite, fields, map_size, grid, seed, stage)).encode())
     return data_dir() / "simulated" / f"cosmology-{suite}-{map_size}px-{key.hexdigest()[:16]}.npy"
 
 
@@ -479,19 +609,104 @@ def _cache_save(path: Path, maps: np.ndarray) -> None:
     write_cached(path, maps, what="simulate_maps")
 
 
-def _simulate(params, suite, fields, map_size, grid, seed) -> np.ndarray:
+def _simulate(params, suite, fields, map_size, grid, seed, stage="gas") -> np.ndarray:
     maps = np.empty((params.shape[0] * MAPS_PER_SIMULATION, len(fields), map_size, map_size),
                     dtype=np.float32)  # fmt: skip
     for i, row in enumerate(params):
         rng = np.random.default_rng([seed, i])
-        pos, mass, pressure = _particles(row, suite, grid, rng)
-        weights = {"Mtot": mass, "P": pressure}
-        box = _project(pos, [weights[f] for f in fields], map_size)
-        mean = box.mean(axis=(2, 3), keepdims=True)
+        box = _box(row, suite, grid, rng, stage)
+        if stage == "gaussian":
+            out = _gaussian_maps(box["delta_k"], grid, row, fields, map_size)
+        else:
+            weights = {"Mtot": box["mass"], "P": box["pressure"]}
+            out = _project(box["pos"], [weights[f] for f in fields], map_size)
+        mean = out.mean(axis=(2, 3), keepdims=True)
         maps[i * MAPS_PER_SIMULATION : (i + 1) * MAPS_PER_SIMULATION] = np.maximum(
-            box, _FLOOR * mean
+            out, _FLOOR * mean
         )
     return maps
+
+
+def halo_catalogue(params, *, grid: int = 64, seed: int = 0, suite: str = "IllustrisTNG"):
+    """The halos of the boxes that ``simulate_maps(params, grid=grid, seed=seed, suite=suite)``
+    makes (at stages "halos" and "gas"): a pandas DataFrame, one row per halo, with
+
+    - ``sim_id``: row of ``params`` (the box), as in the maps' catalogue;
+    - ``mass`` [Msun/h]: the mass of its particles (an excursion-set, FoF-like mass; the
+      simulator also uses it as M200c);
+    - ``x``, ``y``, ``z`` [Mpc/h]: its centre in the periodic box, in [0, 25), the one its NFW
+      particles are drawn around in the maps;
+    - ``r200c`` [Mpc/h]: the radius within which its mean density is 200 rho_crit;
+    - ``concentration``: its NFW c200c (``cosmology_linear.concentration_200c``).
+
+    Halos have at least 16 particles. The suite does not change the halos (only the gas); it is
+    an argument so that a call mirrors a ``simulate_maps`` call.
+    """
+    params = check_parameters(params)
+    if suite not in SUITES:
+        raise ValueError(f"suite must be one of {', '.join(SUITES)}, got {suite!r}.")
+    if isinstance(grid, bool) or not isinstance(grid, (int, np.integer)) or grid < 16:
+        raise ValueError(f"grid must be a whole number of at least 16 particles, got {grid!r}.")
+    seed = check_seed(seed)
+    check_memory(600 * int(grid) ** 3, f"halo_catalogue with grid={grid}")
+    frames = []
+    for i, row in enumerate(params):
+        box = _box(row, suite, int(grid), np.random.default_rng([seed, i]), "catalogue")
+        centres = box["centres"]
+        frames.append(pd.DataFrame({
+            "sim_id": np.full(len(centres), i, dtype=np.int64),
+            "mass": box["halo_mass"],
+            "x": centres[:, 0], "y": centres[:, 1], "z": centres[:, 2],
+            "r200c": box["r200"],
+            "concentration": box["concentration"],
+        }))  # fmt: skip
+    return pd.concat(frames, ignore_index=True)
+
+
+def halos_in_maps(halos: pd.DataFrame, catalogue: pd.DataFrame, map_size: int) -> pd.DataFrame:
+    """Where the halos of ``halo_catalogue`` fall in the maps of ``simulate_maps``.
+
+    ``catalogue`` is the maps' catalogue (one row per map: sim_id, axis, slab); a halo is listed
+    for a map when its centre lies in the map's slab ([slab, slab + 1) x 5 Mpc/h along the axis).
+    Returns a DataFrame, one row per (map, halo): ``map_index`` (the row of ``catalogue`` and of
+    the maps array), ``sim_id``, ``px``, ``py``, ``radius_px`` (r200c in pixels) and ``mass``
+    [Msun/h]. (px, py) are the centre in pixel units along the map's first and second array
+    axes, so that pixel index i has its centre at i (its position is (i + 0.5) x pixel): the
+    halo sits in ``maps[map_index, :, round(px) % S, round(py) % S]``. As in ``_project``, axis 0
+    maps are (y, z), axis 1 (x, z) and axis 2 (x, y).
+    """
+    if isinstance(map_size, bool) or not isinstance(map_size, (int, np.integer)) or map_size < 1:
+        raise ValueError(f"map_size must be a positive whole number of pixels, got {map_size!r}.")
+    pixel = BOX_SIZE / map_size
+    coords = halos[["x", "y", "z"]].to_numpy(dtype=np.float64)
+    halo_sim = halos["sim_id"].to_numpy()
+    map_sim = catalogue["sim_id"].to_numpy()
+    map_axis = catalogue["axis"].to_numpy()
+    map_slab = catalogue["slab"].to_numpy()
+    # pair every halo with the maps of its box, then keep the pair if the slab holds it
+    order = np.argsort(map_sim, kind="stable")
+    first = np.searchsorted(map_sim[order], halo_sim, side="left")
+    last = np.searchsorted(map_sim[order], halo_sim, side="right")
+    counts = last - first
+    halo_idx = np.repeat(np.arange(len(halos)), counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    map_idx = order[np.repeat(first, counts) + offsets]
+    axis = map_axis[map_idx]
+    depth = coords[halo_idx, axis]
+    slab = np.minimum(np.floor(depth / SLAB_THICKNESS).astype(np.int64), N_SLABS - 1)
+    keep = slab == map_slab[map_idx]
+    halo_idx, map_idx, axis = halo_idx[keep], map_idx[keep], axis[keep]
+    first_axis = np.where(axis == 0, 1, 0)  # (y, z), (x, z), (x, y)
+    second_axis = np.where(axis == 2, 1, 2)
+    out = pd.DataFrame({
+        "map_index": map_idx.astype(np.int64),
+        "sim_id": halo_sim[halo_idx],
+        "px": coords[halo_idx, first_axis] / pixel - 0.5,
+        "py": coords[halo_idx, second_axis] / pixel - 0.5,
+        "radius_px": halos["r200c"].to_numpy()[halo_idx] / pixel,
+        "mass": halos["mass"].to_numpy()[halo_idx],
+    })  # fmt: skip
+    return out.sort_values(["map_index", "mass"], ascending=[True, False], ignore_index=True)
 
 
 def _catalogue(params: np.ndarray) -> pd.DataFrame:
