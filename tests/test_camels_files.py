@@ -279,11 +279,18 @@ def test_files_placed_by_hand_in_the_cache_folder_are_used_offline(isolated, mon
     np.testing.assert_allclose(df.to_numpy(), params)
 
 
-def test_download_from_the_second_address_then_cache_hit_offline(served, monkeypatch, isolated):
+def test_whole_download_from_the_second_address_then_cache_hit_offline(
+    served, monkeypatch, isolated
+):
+    """http.server's plain handler ignores Range: with allow_full_download=True the whole file
+    is downloaded once, as before partial downloads (tests/test_camels_partial.py)."""
     base, www, stop = served
     _, params, mtot, _ = _write(www / "IllustrisTNG")
     monkeypatch.setattr(RC, "BASE_URLS", (f"{base}/missing", base))  # first address answers 404
-    maps, cat = CF.load_camels_maps("IllustrisTNG", "Mtot", map_size=S)
+    monkeypatch.setattr(RC, "MAPS_SHAPE", mtot.shape)
+    with pytest.raises(CF.RangeRequestError, match="allow_full_download=True"):
+        CF.load_camels_maps("IllustrisTNG", "Mtot", map_size=S)
+    maps, cat = CF.load_camels_maps("IllustrisTNG", "Mtot", map_size=S, allow_full_download=True)
     np.testing.assert_array_equal(maps[:, 0], mtot)
     np.testing.assert_allclose(cat[list(CF.PARAMETER_NAMES)].to_numpy()[::15], params)
     assert all(str(isolated / "urls") in f for f in cat.attrs["files"])
@@ -311,7 +318,9 @@ def test_sources_may_be_urls(served):
         "params": f"{base}/params_LH_IllustrisTNG.txt",
         "Mtot": f"{base}/Maps_Mtot_IllustrisTNG_LH_z=0.00.npy",
     }
-    maps, _ = CF.load_camels_maps("IllustrisTNG", "Mtot", sources=sources, sims=[1], map_size=S)
+    maps, _ = CF.load_camels_maps(
+        "IllustrisTNG", "Mtot", sources=sources, sims=[1], map_size=S, allow_full_download=True
+    )
     np.testing.assert_array_equal(maps[:, 0], mtot[15:30])
 
 

@@ -46,6 +46,7 @@ __all__ = [
     "path_in_cache",
     "register",
     "resolve_source",
+    "url_cache_path",
 ]
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -322,16 +323,22 @@ def fetch(
     return target
 
 
+def url_cache_path(url: str) -> Path:
+    """Where :func:`fetch_url` keeps (or will keep) its whole copy of ``url``:
+    ``data_dir()/urls/<16 hex digits of the URL's sha256>/<file name>``; nothing is read."""
+    name = Path(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).name
+    name = re.sub(r"[^A-Za-z0-9_.+\-]", "_", name) or "download"
+    key = hashlib.sha256(url.encode()).hexdigest()[:16]
+    return data_dir() / "urls" / key / name
+
+
 def fetch_url(url: str, what: str, *, offline: bool | None) -> Path:
     """A user-supplied http(s) URL downloaded (no checksum known) into ``data_dir()/urls/``.
 
     A copy already in the cache is reused without network access. Offline or when the download
     fails: :class:`~a3net.data.fetch.DataUnavailableError` with one sentence.
     """
-    name = Path(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).name
-    name = re.sub(r"[^A-Za-z0-9_.+\-]", "_", name) or "download"
-    key = hashlib.sha256(url.encode()).hexdigest()[:16]
-    target = data_dir() / "urls" / key / name
+    target = url_cache_path(url)
     if target.is_file():
         return target
     if offline is None:

@@ -5,8 +5,10 @@ and their sha256 is not published, so they cannot be :class:`~a3net.data.registr
 (``fetch`` registers only checksummed files at a fixed commit). They are listed here as
 :class:`UrlFile` entries instead, and this module is deliberately not in ``DOMAINS``.
 :mod:`a3net.data.camels_files` reads them from ``A3NET_DATA/camels/<file name>`` (where a copy
-downloaded by hand goes), else downloads them with :func:`a3net.data.fetch.fetch_url` (no
-checksum; the loader checks the array shape and the row counts instead).
+downloaded by hand goes), else downloads the params file with
+:func:`a3net.data.fetch.fetch_url` and, from a maps file, only the maps of the simulations asked
+for, by HTTP range requests (no checksum; the loader checks the .npy header, the byte counts and
+the row counts instead).
 
 The URLs are the two download addresses the documentation gives: the CAMELS data-access page
 (``https://users.flatironinstitute.org/~camels/``) and the CMD documentation's own link. In
@@ -34,6 +36,10 @@ BY_HAND = (
 
 FOLDER = "camels"
 """Subfolder of the a3net cache (``A3NET_DATA``) where hand-downloaded CMD files are looked for."""
+
+MAPS_SHAPE = (15_000, 256, 256)
+"""Shape of every CMD LH maps file (float32, little-endian '<f4', C order): what the partial
+download of :mod:`a3net.data.camels_files` requires of the server's .npy header."""
 
 MAPS_BYTES = 128 + 15_000 * 256 * 256 * 4  # about: a 128-byte .npy header + float32 data
 
