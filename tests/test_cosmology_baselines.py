@@ -8,12 +8,15 @@ from sklearn.base import clone
 from sklearn.metrics import r2_score
 
 from a3net.baselines.cosmology import (
+    SUMMARY_BLOCKS,
     ExactLikelihoodEstimator,
+    MapSummaryRegressor,
     PowerSpectrumRegressor,
     binned_model_power,
     fisher_bound,
     fisher_matrix,
     gaussian_log_likelihood,
+    map_summaries,
     power_spectrum,
     spectrum_bins,
 )
@@ -221,3 +224,105 @@ def test_power_spectrum_regressor_learns_and_ignores_the_mean(prior_maps):
         PowerSpectrumRegressor().fit(train[:20], y_train[:20])
     with pytest.raises(ValueError, match="rows"):
         PowerSpectrumRegressor(n_bins=8).fit(positive[:20], y_train[:10])
+
+
+# ----------------------------------------------------------------------------- map summaries
+
+
+def _skewed_toy(n: int, seed: int, size: int = 32):
+    """Maps whose log field has the same power spectrum whatever theta (in expectation), but a
+    one-point PDF whose skewness grows with theta: exp of smoothed, standardised gamma noise."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    theta = rng.uniform(0.0, 1.0, n)
+    shape = 1.0 / (0.05 + theta) ** 2  # skewness of the pixels 2 (0.05 + theta)
+    noise = np.stack([(rng.gamma(k, 1.0, (size, size)) - k) / np.sqrt(k) for k in shape])
+    field = ndimage.gaussian_filter(noise, (0, 1.5, 1.5), mode="wrap")
+    return np.exp(0.5 * field / 0.19)[:, None].astype(np.float32), theta
+
+
+def test_map_summaries_shapes_and_the_level_is_no_feature():
+    rng = np.random.default_rng(0)
+    maps = np.exp(rng.normal(size=(6, 2, 32, 32))).astype(np.float32)
+    blocks = map_summaries(maps, n_bins=8, quantiles=(0.1, 0.5, 0.9), peak_scales=(1.0,),
+                           peak_thresholds=(0.0, 2.0))  # fmt: skip
+    assert blocks["k"].shape == (8,)
+    assert blocks["spectrum"].shape == (6, 2 * 8 + 8)  # two channels and their cross term
+    assert blocks["pdf"].shape == (6, 2 * (3 + 3))  # std, skewness, kurtosis, 3 quantiles
+    assert blocks["peaks"].shape == (6, 2 * 1 * 2)
+    scaled = map_summaries(maps * np.float32(7.5), n_bins=8, quantiles=(0.1, 0.5, 0.9),
+                           peak_scales=(1.0,), peak_thresholds=(0.0, 2.0))  # fmt: skip
+    for name in SUMMARY_BLOCKS:
+        np.testing.assert_allclose(scaled[name], blocks[name], atol=1e-4)
+    # peaks above 0 std outnumber peaks above 2 std
+    assert np.all(blocks["peaks"][:, 0] >= blocks["peaks"][:, 1])
+    model = MapSummaryRegressor(n_bins=8, cv=3, gammas=(0.3,), alphas=(1.0,))
+    assert model.features(maps).shape == (6, 24 + 2 * (3 + 9) + 2 * 2 * 5)
+
+
+def test_map_summary_matches_the_spectrum_on_the_gaussian_control(prior_maps):
+    """For a Gaussian field the spectrum is sufficient: the summary's search keeps to it, or
+    gains nothing beyond the noise of 600 test maps."""
+    train, y_train, test, y_test = prior_maps
+    groups = np.arange(len(train)) // 15
+    summary = MapSummaryRegressor(log=False).fit(train, y_train, groups=groups)
+    assert summary.best_params_["blocks"] in (("spectrum",), SUMMARY_BLOCKS)
+    assert set(summary.cv_results_) and -1 < summary.cv_score_ < 1
+    r2 = r2_score(y_test, summary.predict(test), multioutput="raw_values")
+    spectrum = PowerSpectrumRegressor(n_bins=12, contrast=False).fit(train, y_train)
+    reference = r2_score(y_test, spectrum.predict(test), multioutput="raw_values")
+    np.testing.assert_allclose(r2, reference, atol=0.03)
+    assert r2[0] > 0.5 and r2[1] > 0.2
+
+
+def test_map_summary_reads_a_pdf_that_the_spectrum_misses():
+    x, theta = _skewed_toy(1500, seed=0)
+    x_test, theta_test = _skewed_toy(500, seed=1)
+    groups = np.arange(len(x)) // 5
+    # the same spectrum at every theta: the log field's spectra do not depend on it
+    k, power = power_spectrum(np.log(x), contrast=False, n_bins=8)
+    low, high = power[theta < 0.3, 0].mean(axis=0), power[theta > 0.7, 0].mean(axis=0)
+    np.testing.assert_allclose(low, high, rtol=0.15)
+    alone = MapSummaryRegressor(block_choices=(("spectrum",),)).fit(x, theta, groups=groups)
+    full = MapSummaryRegressor().fit(x, theta, groups=groups)
+    assert full.best_params_["blocks"] == SUMMARY_BLOCKS
+    assert r2_score(theta_test, alone.predict(x_test)) < 0.1
+    assert r2_score(theta_test, full.predict(x_test)) > 0.3
+    assert full.predict(x_test).shape == (500,)
+
+
+@pytest.mark.parametrize(
+    "kwargs, fit, error, match",
+    [
+        ({}, dict(x=-1.0), ValueError, "positive"),
+        ({}, dict(groups=np.arange(5)), ValueError, "groups has 5 entries"),
+        ({}, dict(groups=np.zeros(40, int)), ValueError, "fewer than cv=5"),
+        ({"block_choices": (("colour",),)}, {}, ValueError, "block_choices"),
+        ({"block_choices": "spectrum"}, {}, TypeError, "block_choices"),
+        ({"cv": 1}, {}, ValueError, "cv must be"),
+        ({"gammas": ()}, {}, ValueError, "gammas"),
+        ({}, dict(y=np.full(40, np.nan)), ValueError, "finite"),
+        ({}, dict(y=np.zeros(7)), ValueError, "rows"),
+    ],
+)
+def test_map_summary_refuses_bad_input(kwargs, fit, error, match):
+    rng = np.random.default_rng(1)
+    maps = np.exp(rng.normal(size=(40, 1, 16, 16))).astype(np.float32) * fit.get("x", 1.0)
+    y = fit.get("y", rng.uniform(size=40))
+    with pytest.raises(error, match=match):
+        MapSummaryRegressor(n_bins=4, **kwargs).fit(maps, y, groups=fit.get("groups"))
+
+
+def test_map_summary_predicts_only_when_fitted_and_with_the_same_channels():
+    from sklearn.exceptions import NotFittedError
+
+    rng = np.random.default_rng(2)
+    maps = np.exp(rng.normal(size=(40, 2, 16, 16))).astype(np.float32)
+    model = MapSummaryRegressor(n_bins=4, cv=2, gammas=(0.3,), alphas=(1.0,))
+    with pytest.raises(NotFittedError):
+        model.predict(maps)
+    model.fit(maps, rng.uniform(size=(40, 2)))
+    assert model.predict(maps[:3]).shape == (3, 2)
+    with pytest.raises(ValueError, match="features"):
+        model.predict(maps[:3, :1])

@@ -10,6 +10,10 @@ Three references for a network that reads (Omega_m, sigma_8) off a map:
   control maps of :mod:`a3net.data.gaussian_maps` the likelihood is known exactly, so the
   posterior mean on a grid is the best any estimator can do per map (in mean squared error,
   under the flat prior the maps were drawn from).
+- :func:`map_summaries` and :class:`MapSummaryRegressor`: the strongest classical summary, as
+  the field runs it for non-Gaussian maps: the spectrum of the log field together with its
+  one-point PDF and peak counts, and a kernel ridge regression whose feature set, kernel width
+  and ridge strength are chosen by cross-validation on the training maps, grouped by simulation.
 - :func:`fisher_matrix` and :func:`fisher_bound`: the Cramer-Rao bound at one point of
   parameter space, the smallest error an unbiased estimator can reach. On 64 px maps the two
   parameters are almost degenerate (correlation -0.998 at (0.3, 0.8)): sigma_8 Omega_m^0.54 is
@@ -40,7 +44,7 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.fft
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_positive_number, check_seed
@@ -50,12 +54,14 @@ from ..data.gaussian_maps import _map_size, _squared_index, projected_power
 __all__ = [
     "ExactLikelihoodEstimator",
     "FisherBound",
+    "MapSummaryRegressor",
     "PowerSpectrumRegressor",
     "SpectrumBins",
     "binned_model_power",
     "fisher_bound",
     "fisher_matrix",
     "gaussian_log_likelihood",
+    "map_summaries",
     "power_spectrum",
     "spectrum_bins",
 ]
@@ -584,6 +590,350 @@ class PowerSpectrumRegressor(RegressorMixin, BaseEstimator):
             make_pipeline(StandardScaler(), kernel, ridge), transformer=StandardScaler()
         )
         self.model_.fit(features, target.reshape(len(target), -1))
+        self.target_ndim_ = target.ndim
+        self.n_features_ = features.shape[1]
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted targets, (N,) or (N, n_targets) as y was in ``fit``."""
+        check_is_fitted(self, "model_")
+        features = self.features(X)
+        if features.shape[1] != self.n_features_:
+            raise ValueError(
+                f"X gives {features.shape[1]} features but the model was fitted on "
+                f"{self.n_features_}; pass maps with the same channels as in fit."
+            )
+        out = self.model_.predict(features)
+        return out.reshape(len(out), -1) if self.target_ndim_ == 2 else out.reshape(-1)
+
+
+# ----------------------------------------------------------------------------- map summaries
+
+SUMMARY_BLOCKS = ("spectrum", "pdf", "peaks")
+_PDF_QUANTILES = (0.01, 0.05, 0.16, 0.3, 0.5, 0.7, 0.84, 0.95, 0.99)
+
+
+def _block_choices(choices) -> tuple:
+    """``choices`` as a tuple of tuples of block names, each non-empty, known and unrepeated."""
+    if isinstance(choices, str) or choices is None:
+        raise TypeError(
+            "block_choices must be a sequence of feature-block tuples such as "
+            f"(('spectrum',), {SUMMARY_BLOCKS}), got {choices!r}."
+        )
+    out = []
+    for choice in choices:
+        choice = (choice,) if isinstance(choice, str) else tuple(choice)
+        unknown = [b for b in choice if b not in SUMMARY_BLOCKS]
+        if not choice or unknown or len(set(choice)) != len(choice):
+            raise ValueError(
+                f"every entry of block_choices must name blocks of {SUMMARY_BLOCKS} once each, "
+                f"got {choice!r}."
+            )
+        out.append(choice)
+    if not out:
+        raise ValueError("block_choices is empty; give at least one set of feature blocks.")
+    return tuple(out)
+
+
+def _fraction_tuple(values, name: str, low: float, high: float) -> tuple:
+    try:
+        out = tuple(float(v) for v in values)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a sequence of numbers, got {values!r}.") from None
+    if not out or not all(low <= v <= high for v in out):
+        raise ValueError(f"{name} must be a non-empty sequence of numbers in [{low}, {high}].")
+    return out
+
+
+def _summary_blocks(
+    X,
+    *,
+    box_size: float,
+    n_bins: int,
+    log: bool,
+    corners: bool,
+    cross: bool,
+    quantiles,
+    peak_scales,
+    peak_thresholds,
+):
+    """Per-block features of maps X (N, C, S, S): dict block -> (N, n) float64, and k centres."""
+    from scipy import ndimage
+
+    arr = _check_maps(X, "X")
+    if log and np.any(arr <= 0):
+        raise ValueError(
+            "X must be positive for log=True (the summaries are those of log10 of each map); "
+            "pass log=False for maps that already are Gaussian-like contrasts."
+        )
+    n, c, size, _ = arr.shape
+    box = check_positive_number(box_size, "box_size")
+    field = np.log10(arr.astype(np.float64)) if log else arr.astype(np.float64)
+    field -= field.mean(axis=(2, 3), keepdims=True)  # the level is not a feature
+    k_max = np.sqrt(2) * np.pi * size / box if corners else None
+    k, power = power_spectrum(field, box_size=box, n_bins=n_bins, k_max=k_max, contrast=False)
+    if np.any(power <= 0):
+        raise ValueError("X holds a map with no power in a bin (a constant map?); remove it.")
+    spectrum = [np.log10(power).reshape(n, -1)]
+    if cross and c > 1:
+        bins = spectrum_bins(size, box_size=box, n_bins=n_bins, k_max=k_max)
+        spectrum.append(_cross_correlation(field, bins).reshape(n, -1))
+    flat = field.reshape(n, c, -1)
+    std = flat.std(axis=2)
+    scaled = flat / std[..., None]
+    pdf = [
+        np.log10(std),
+        (scaled**3).mean(axis=2),  # skewness
+        (scaled**4).mean(axis=2) - 3.0,  # excess kurtosis
+        np.moveaxis(np.quantile(flat, quantiles, axis=2), 0, -1).reshape(n, c, -1),
+    ]
+    pdf = np.concatenate([p.reshape(n, c, -1) for p in pdf], axis=2).reshape(n, -1)
+    peaks = []
+    for scale in peak_scales:
+        smooth = ndimage.gaussian_filter(field, sigma=(0, 0, scale, scale), mode="wrap")
+        top = ndimage.maximum_filter(smooth, size=(1, 1, 3, 3), mode="wrap")
+        height = np.where(smooth >= top, smooth, -np.inf)
+        height = height / smooth.reshape(n, c, -1).std(axis=2)[..., None, None]
+        counts = np.stack(
+            [(height > nu).sum(axis=(2, 3)) for nu in peak_thresholds], axis=2
+        )  # (N, C, n_thresholds)
+        peaks.append(np.log1p(counts))
+    peaks = np.concatenate(peaks, axis=2).reshape(n, -1)
+    return k, {"spectrum": np.concatenate(spectrum, axis=1), "pdf": pdf, "peaks": peaks}
+
+
+def map_summaries(
+    X,
+    *,
+    box_size: float = 25.0,
+    n_bins: int = 12,
+    log: bool = True,
+    corners: bool = True,
+    cross: bool = True,
+    quantiles=_PDF_QUANTILES,
+    peak_scales=(1.0, 2.0),
+    peak_thresholds=(-1.0, 0.0, 1.0, 2.0, 3.0),
+) -> dict:
+    """The classical summaries of maps X (N, C, S, S) over ``box_size`` Mpc/h, per channel.
+
+    Every map is first turned into its log field, log10 X minus its mean (``log=False``: X minus
+    its mean, for maps that already are Gaussian-like contrasts), so a map's level is never a
+    feature. Returns a dict of (N, n) float64 arrays:
+
+    - ``"spectrum"``: log10 of the binned power spectrum of the log field (``n_bins`` bins; with
+      ``corners`` up to the grid's corner, as :class:`PowerSpectrumRegressor`), and with ``cross``
+      and C > 1 the binned cross-correlation coefficient of every pair of channels;
+    - ``"pdf"``: the one-point PDF of the log field: log10 of its standard deviation, its
+      skewness and excess kurtosis, and its ``quantiles``;
+    - ``"peaks"``: log(1 + n) of the number n of peaks (pixels above their 8 neighbours, the map
+      periodic) of the log field smoothed with a Gaussian of each of ``peak_scales`` px, higher
+      than each of ``peak_thresholds`` times the smoothed map's standard deviation.
+
+    and ``"k"``, the spectrum's bin centres (n_bins,) [h/Mpc].
+    """
+    quantiles = _fraction_tuple(quantiles, "quantiles", 0.0, 1.0)
+    scales = _fraction_tuple(peak_scales, "peak_scales", 0.0, np.inf)
+    thresholds = _fraction_tuple(peak_thresholds, "peak_thresholds", -np.inf, np.inf)
+    k, blocks = _summary_blocks(
+        X, box_size=box_size, n_bins=n_bins, log=bool(log), corners=bool(corners),
+        cross=bool(cross), quantiles=quantiles, peak_scales=scales, peak_thresholds=thresholds,
+    )  # fmt: skip
+    blocks["k"] = k
+    return blocks
+
+
+def _layout_columns(layout, blocks) -> np.ndarray:
+    spans = dict(layout)
+    return np.concatenate([np.arange(*spans[b]) for b in blocks])
+
+
+def _ridge_path(z_fit, y_fit, z_val, alphas):
+    """Predictions on ``z_val`` of ridge regressions (with intercept) of ``y_fit`` on ``z_fit``
+    for every ridge strength in ``alphas``, from one eigendecomposition of the Gram matrix."""
+    centre = z_fit.mean(axis=0)
+    fit = z_fit - centre
+    values, vectors = np.linalg.eigh(fit.T @ fit)
+    values = np.maximum(values, 0.0)
+    vty = vectors.T @ (fit.T @ y_fit)
+    offset = y_fit.mean(axis=0)
+    projected = (z_val - centre) @ vectors
+    return [projected @ (vty / (values + alpha)[:, None]) + offset for alpha in alphas]
+
+
+class _BlockSelector(TransformerMixin, BaseEstimator):
+    """Keeps the columns of ``blocks`` of features laid out as ``layout`` (block -> (start,
+    stop)): the feature set is a hyper-parameter of :class:`MapSummaryRegressor`'s search."""
+
+    def __init__(self, layout=(), blocks=SUMMARY_BLOCKS):
+        self.layout = layout
+        self.blocks = blocks
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return np.asarray(X)[:, _layout_columns(self.layout, self.blocks)]
+
+
+class MapSummaryRegressor(RegressorMixin, BaseEstimator):
+    """Parameters from the strongest classical summary of a map: power spectrum, one-point PDF
+    and peak counts of the log field (:func:`map_summaries`), for every channel.
+
+    Regressor: the chosen feature blocks, standardised; an RBF kernel ridge regression
+    approximated by ``n_components`` Nystroem components (kernel width gamma / n_features);
+    standardised targets. Chosen by a grid search with ``cv``-fold cross-validation on the
+    training maps only, grouped by simulation when ``groups`` are given to :meth:`fit`
+    (``GroupKFold``; otherwise shuffled ``KFold``): the feature set among ``block_choices``
+    (by default the spectrum alone, or all three blocks, so the summary is never worse than its
+    spectrum part by more than the noise of the search), the width among ``gammas`` and the ridge
+    strength among ``alphas`` (2 x 3 x 5 = 30 candidates, 150 fits by default). Then refitted on
+    all the training maps.
+
+    ``fit(X, y, groups=None)``: maps X (N, C, S, S) (positive with ``log=True``), targets y (N,)
+    or (N, n_targets); ``predict(X)`` returns the same shape of targets. Fitted: ``k_centres_``,
+    ``layout_`` (block -> column span), ``best_params_`` (the chosen ``blocks``, ``gamma``,
+    ``alpha``), ``cv_score_`` (its mean cross-validated R^2), ``n_features_``, ``model_``.
+    """
+
+    def __init__(
+        self,
+        n_bins: int = 12,
+        box_size: float = 25.0,
+        log: bool = True,
+        corners: bool = True,
+        cross: bool = True,
+        quantiles=_PDF_QUANTILES,
+        peak_scales=(1.0, 2.0),
+        peak_thresholds=(-1.0, 0.0, 1.0, 2.0, 3.0),
+        block_choices=(("spectrum",), SUMMARY_BLOCKS),
+        gammas=(0.1, 0.3, 1.0),
+        alphas=(1e-3, 1e-2, 1e-1, 1.0, 10.0),
+        n_components: int = 300,
+        cv: int = 5,
+        random_state=0,
+    ):
+        self.n_bins = n_bins
+        self.box_size = box_size
+        self.log = log
+        self.corners = corners
+        self.cross = cross
+        self.quantiles = quantiles
+        self.peak_scales = peak_scales
+        self.peak_thresholds = peak_thresholds
+        self.block_choices = block_choices
+        self.gammas = gammas
+        self.alphas = alphas
+        self.n_components = n_components
+        self.cv = cv
+        self.random_state = random_state
+
+    def summaries(self, X) -> dict:
+        """:func:`map_summaries` of maps X with this regressor's settings."""
+        return map_summaries(
+            X, box_size=self.box_size, n_bins=self.n_bins, log=self.log, corners=self.corners,
+            cross=self.cross, quantiles=self.quantiles, peak_scales=self.peak_scales,
+            peak_thresholds=self.peak_thresholds,
+        )  # fmt: skip
+
+    def features(self, X) -> np.ndarray:
+        """All features (N, n_features) of maps X: the blocks in the order of SUMMARY_BLOCKS."""
+        blocks = self.summaries(X)
+        return np.concatenate([blocks[b] for b in SUMMARY_BLOCKS], axis=1)
+
+    def fit(self, X, y, groups=None) -> MapSummaryRegressor:
+        """Search and fit on maps X (N, C, S, S), targets y and optional simulation ids
+        ``groups`` (N,) for the grouped cross-validation; returns self."""
+        from sklearn.compose import TransformedTargetRegressor
+        from sklearn.kernel_approximation import Nystroem
+        from sklearn.linear_model import Ridge
+        from sklearn.metrics import r2_score
+        from sklearn.model_selection import GroupKFold, KFold
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        try:
+            target = np.asarray(y, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError("y must be a numeric array (N,) or (N, n_targets).") from None
+        if target.ndim not in (1, 2) or not np.all(np.isfinite(target)):
+            raise ValueError(
+                f"y must be finite, of shape (N,) or (N, n_targets), got {target.shape}."
+            )
+        choices = _block_choices(self.block_choices)
+        gammas = _fraction_tuple(self.gammas, "gammas", 1e-12, np.inf)
+        alphas = _fraction_tuple(self.alphas, "alphas", 1e-12, np.inf)
+        folds = self.cv
+        if isinstance(folds, bool) or not isinstance(folds, int | np.integer) or folds < 2:
+            raise ValueError(f"cv must be a whole number of folds >= 2, got {folds!r}.")
+        seed = check_seed(self.random_state, "random_state", none=True)
+        blocks = self.summaries(X)
+        self.k_centres_ = blocks["k"]
+        features = np.concatenate([blocks[b] for b in SUMMARY_BLOCKS], axis=1)
+        if len(target) != len(features):
+            raise ValueError(f"y has {len(target)} rows but X has {len(features)}; match them.")
+        if groups is not None:
+            groups = np.asarray(groups).ravel()
+            if len(groups) != len(features):
+                raise ValueError(
+                    f"groups has {len(groups)} entries but X has {len(features)} maps; give "
+                    "the simulation id of every map."
+                )
+            if len(np.unique(groups)) < folds:
+                raise ValueError(
+                    f"groups holds {len(np.unique(groups))} simulations, fewer than cv={folds} "
+                    "folds; use fewer folds or more simulations."
+                )
+            splitter = GroupKFold(n_splits=int(folds))
+        else:
+            if len(features) < 2 * folds:
+                raise ValueError(f"X has {len(features)} maps, too few for cv={folds} folds.")
+            splitter = KFold(n_splits=int(folds), shuffle=True, random_state=seed)
+        stops = np.cumsum([blocks[b].shape[1] for b in SUMMARY_BLOCKS])
+        layout = tuple(
+            (b, (int(stop - blocks[b].shape[1]), int(stop)))
+            for b, stop in zip(SUMMARY_BLOCKS, stops, strict=True)
+        )
+        target2 = target.reshape(len(target), -1)
+        n_train = len(features) - -(-len(features) // int(folds))  # rows of one fold's fit
+        n_components = max(1, min(int(self.n_components), n_train))
+        scores = {}  # (choice, gamma, alpha) -> R^2 of each fold
+        for fit_rows, val_rows in splitter.split(features, target, groups):
+            y_fit, y_val = target2[fit_rows], target2[val_rows]
+            y_mean, y_std = y_fit.mean(axis=0), y_fit.std(axis=0) + 1e-12
+            for choice in choices:
+                columns = _layout_columns(layout, choice)
+                scale = StandardScaler().fit(features[fit_rows][:, columns])
+                z_fit = scale.transform(features[fit_rows][:, columns])
+                z_val = scale.transform(features[val_rows][:, columns])
+                for gamma in gammas:
+                    kernel = Nystroem(
+                        gamma=gamma / len(columns), n_components=n_components, random_state=seed
+                    ).fit(z_fit)
+                    for alpha, pred in zip(
+                        alphas,
+                        _ridge_path(
+                            kernel.transform(z_fit), (y_fit - y_mean) / y_std,
+                            kernel.transform(z_val), alphas,
+                        ),
+                        strict=True,
+                    ):  # fmt: skip
+                        pred = pred * y_std + y_mean
+                        score = r2_score(y_val, pred, multioutput="uniform_average")
+                        scores.setdefault((choice, gamma, alpha), []).append(score)
+        (chosen, gamma, alpha), fold_scores = max(scores.items(), key=lambda item: np.mean(item[1]))
+        columns = _layout_columns(layout, chosen)
+        pipeline = make_pipeline(
+            _BlockSelector(layout=layout, blocks=chosen),
+            StandardScaler(),
+            Nystroem(gamma=gamma / len(columns), n_components=n_components, random_state=seed),
+            Ridge(alpha=alpha),
+        )
+        self.model_ = TransformedTargetRegressor(pipeline, transformer=StandardScaler())
+        self.model_.fit(features, target2)
+        self.best_params_ = {"blocks": chosen, "gamma": gamma, "alpha": alpha}
+        self.cv_score_ = float(np.mean(fold_scores))
+        self.cv_results_ = {key: float(np.mean(v)) for key, v in scores.items()}
+        self.layout_ = layout
         self.target_ndim_ = target.ndim
         self.n_features_ = features.shape[1]
         return self
