@@ -35,6 +35,7 @@ from a3net.data.cosmology_linear import (
     sigma_r,
     transfer_no_wiggle,
 )
+from a3net.data.cosmology_theory import projected_power_nonlinear, projected_power_zeldovich
 
 SMALL = dict(map_size=32, grid=32)
 FIDUCIAL = [0.3, 0.8, 1.0, 1.0, 1.0, 1.0]
@@ -226,14 +227,36 @@ def test_large_scale_power_rises_with_sigma_8(sigma_8_pairs):
         assert 1.1 < ratio < 1.5 * (1.0 / 0.6) ** 2, (om, ratio)
 
 
-def test_large_scale_power_scales_as_sigma_8_squared(sigma_8_pairs):
-    """Linear theory gives (1.0 / 0.6)^2; the truncated Zel'dovich step damps k ~ 0.3 h/Mpc a
-    little more at high sigma_8 (its smoothing scale 1.5 k_NL falls as sigma_8 rises), and halos
-    gather mass from the field, so the measured ratio is lower, but not by more than half."""
-    expected = (1.0 / 0.6) ** 2
-    for om in (0.2, 0.3, 0.4):
-        ratio = np.mean([hi[1] / lo[1] for (o, _), (lo, hi) in sigma_8_pairs.items() if o == om])
-        assert expected / 2 < ratio < 1.5 * expected, (om, ratio, expected)
+def test_large_scale_power_scales_as_the_truncated_zeldovich_theory_says():
+    """At fixed seeds (the same phases), the power of the "zeldovich" stage in the lowest k bin
+    (0.25-0.36 h/Mpc) rises from sigma_8 = 0.6 to 1.0 by the ratio of
+    ``projected_power_zeldovich`` (linear (1/0.6)^2 = 2.78 damped by the displacement dispersion,
+    which grows with sigma_8: 1.78-1.90 here), within 5 %: the mode-coupling terms the theory
+    leaves out are of relative order (k sigma_psi)^4 / 2 <= 5 % at k = 0.3 h/Mpc for
+    sigma_psi <= 2 Mpc/h. Shared phases cancel the cosmic variance of 3 seeds x 15 maps x 4
+    modes, which alone would allow 3 / sqrt(60) = 39 %. The "gas" stage lies between that
+    ratio and Halofit's (3.8-4.9): halos add power that grows with sigma_8, though less than in
+    an N-body run."""
+    k = np.array([2 * np.pi / 25.0, 2 * np.pi / 25.0 * np.sqrt(2)])  # the bin's two mode rings
+    for omega_m in (0.2, 0.3, 0.4):
+        power = {}
+        for stage in ("zeldovich", "gas"):
+            for s8 in (0.6, 1.0):
+                params = np.tile([omega_m, s8, 1, 1, 1, 1], (3, 1))
+                maps, _ = simulate_maps(params, stage=stage, fields="Mtot", seed=0, **SMALL)
+                power[stage, s8] = power_spectrum(maps, n_bins=4)[1][:, 0, 0].mean()
+        expected = (
+            projected_power_zeldovich(k, omega_m, 1.0).mean()
+            / projected_power_zeldovich(k, omega_m, 0.6).mean()
+        )
+        zel = power["zeldovich", 1.0] / power["zeldovich", 0.6]
+        np.testing.assert_allclose(zel, expected, rtol=0.05, err_msg=str(omega_m))
+        halofit = (
+            projected_power_nonlinear(k, omega_m, 1.0).mean()
+            / projected_power_nonlinear(k, omega_m, 0.6).mean()
+        )
+        gas = power["gas", 1.0] / power["gas", 0.6]
+        assert expected < gas < halofit, (omega_m, expected, gas, halofit)
 
 
 def test_log_mass_variance_rises_with_sigma_8(sigma_8_pairs):
@@ -246,13 +269,18 @@ def test_suite_changes_pressure_much_more_than_mass():
     params = latin_hypercube(3, seed=11)
     tng, _ = simulate_maps(params, suite="IllustrisTNG", seed=4, **SMALL)
     simba, _ = simulate_maps(params, suite="SIMBA", seed=4, **SMALL)
-    change = np.abs(simba.astype(np.float64) / tng - 1).mean(axis=(0, 2, 3))  # (Mtot, P)
-    assert change[0] < 0.05
+    # mean |dlog10| per pixel, (Mtot, P): moving gas changes Mtot by less than half of what
+    # removing all of a pixel's gas would, log10(1 / (1 - f_b)); (a ratio is no measure here: a
+    # floored empty pixel that receives ejected gas grows a hundredfold)
+    change = np.abs(np.log10(simba.astype(np.float64) / tng)).mean(axis=(0, 2, 3))
+    f_b = 0.049 / params[:, 0].max()
+    assert change[0] < 0.5 * np.log10(1 / (1 - f_b))
     assert change[1] > 10 * change[0]
-    # SIMBA heats the diffuse gas twice as much: in the emptiest 20 % of pixels, where no
-    # ejected gas lands, its pressure is twice TNG's
+    # SIMBA heats the diffuse gas twice as much: in the emptiest 20 % of pixels where no ejected
+    # gas lands in either suite (their Mtot is the same), its pressure is twice TNG's
     density = tng[:, 0] / tng[:, 0].mean(axis=(1, 2), keepdims=True)
-    low = density < np.quantile(density, 0.2)
+    low = (density < np.quantile(density, 0.2)) & np.isclose(simba[:, 0], tng[:, 0], rtol=1e-6)
+    assert low.mean() > 0.1
     np.testing.assert_allclose(np.median(simba[:, 1][low] / tng[:, 1][low]), 2.0, rtol=1e-3)
     # and its jets carry the gas of halos farther: the brightest pixels hold less of the pressure
     assert _top_fraction(simba[:, 1]).mean() < _top_fraction(tng[:, 1]).mean()
