@@ -298,7 +298,9 @@ def test_power_of_each_stage_against_theory(ladder, capsys):
             rows.append((om, s8, stage, large, relative[stage], hf_large, small))
             if stage == "zeldovich":
                 assert small < 0.2, (om, s8, stage, small)
+                zel_small = small
             else:
+                assert small > 5 * zel_small, (om, s8, stage, small, zel_small)  # halos add it
                 assert abs(small - 1) < 0.5, (om, s8, stage, small)
                 assert relative["zeldovich"] < relative[stage] < 1.0, (om, s8, stage, relative)
                 assert hf_large < 0.5, (om, s8, stage, hf_large)
