@@ -128,7 +128,7 @@ LOG_UNIFORM = ("a_sn1", "a_agn1", "a_sn2", "a_agn2")
 FIELDS = ("Mtot", "P")
 STAGES = ("gaussian", "zeldovich", "halos", "gas")  # the information ladder of chapter E
 SUITES = ("IllustrisTNG", "SIMBA")
-SIMULATOR_VERSION = 4  # part of every cache name: raise it when the simulator's output changes
+SIMULATOR_VERSION = 5  # part of every cache name: raise it when the simulator's output changes
 BOX_SIZE = 25.0  # Mpc/h
 SLAB_THICKNESS = 5.0  # Mpc/h
 N_SLABS = 5
@@ -354,7 +354,7 @@ def _find_halos(delta_k, kk, n: int, omega_m: float) -> np.ndarray:
 
 def _nfw_inverse_table():
     """x = r / R200c at which an NFW halo of concentration c encloses a fraction u of its mass."""
-    conc = np.linspace(2.0, 15.0, 27)
+    conc = np.linspace(2.0, 30.0, 57)  # Diemer & Joyce c200c spans ~3-25 over the prior
     x = np.linspace(0.0, _NFW_TRUNCATION, 400)[1:]
     u = np.linspace(0.0, 1.0, 257)
 
