@@ -252,21 +252,21 @@ class ClusterMassesProfile(ChapterProfile):
 
 @chapter_profile
 class CosmologyParametersProfile(ChapterProfile):
-    """Chapter E: Omega_m and sigma_8 from CAMELS-like maps, fields, models and suites."""
+    """Chapter E: Omega_m and sigma_8 from CAMELS-like maps: the information ladder (Gaussian,
+    Zel'dovich, halos, gas), the strongest summary against a CNN, the hack's networks, six
+    parameters in SIMBA-like maps and the simulator against theory."""
 
     chapter: ClassVar[str] = "E"
 
-    n_sims: int = by_profile(100, 200, 1000)  # TNG-like simulations, 15 maps each (the hack: 1000)
-    n_sims_shift: int = by_profile(16, 30, 1000)  # SIMBA-like sims, only tested on (suite shift)
+    n_sims: int = by_profile(60, 200, 1000)  # boxes per suite and step, 15 maps each (hack: 1000)
+    n_sims_shift: int = by_profile(60, 200, 1000)  # SIMBA-like simulations (simulated: = n_sims)
     map_size: int = by_profile(32, 32, 64)  # pixels per side of the networks' maps (hack: 64)
     grid: int = by_profile(48, 64, 128)  # particles per side of every simulated box
     # train, validation and test shares of the simulations (the hack: 0.7, 0.2, 0.1)
     split: tuple = by_profile((0.7, 0.15, 0.15), (0.7, 0.15, 0.15), (0.7, 0.15, 0.15))  # shares
-    augment_copies: int = by_profile(1, 3, 3)  # random turns or mirrors per training map (hack: 0)
-    cnn_epochs: int = by_profile(4, 8, 30)  # moment CNN epochs (maps + copies), per field, both
-    leak_epochs: int = by_profile(2, 3, 10)  # epochs of the moment CNN that sees the maps' means
-    hack_cnn_epochs: int = by_profile(2, 3, 30)  # hack's CNN (5x5 conv 8-32-64, dense 1024-32)
-    resnet_epochs: int = by_profile(2, 3, 30)  # epochs of the trimmed ResNet18
+    augment_copies: int = by_profile(1, 1, 3)  # random turns or mirrors per training map (hack: 0)
+    cnn_epochs: int = by_profile(2, 3, 30)  # epochs of every network of the chapter, all equal
+    theory_boxes: int = by_profile(3, 8, 20)  # boxes per (Omega_m, sigma_8) of the theory checks
     batch_size: int = by_profile(32, 32, 32)  # minibatch size of every network
     learning_rate: float = by_profile(2e-3, 2e-3, 2e-3)  # peak learning rate of the cosine schedule
     n_bootstrap: int = by_profile(100, 300, 1000)  # bootstraps (over test simulations) per margin
