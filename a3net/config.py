@@ -346,23 +346,32 @@ class ClusterValidationProfile(ChapterProfile):
 
 @chapter_profile
 class CosmologySaliencyProfile(ChapterProfile):
-    """Chapter H: a small CNN for Omega_m and sigma_8, its saliency, six parameters and what a
-    power spectrum knows (the Gaussian control)."""
+    """Chapter H: hack H's CNN for Omega_m and sigma_8 over seeds, its saliency per class of pixel
+    (halos in filaments, halos in nodes, filaments, voids) against controls, a halo-masking
+    ablation, six parameters and what a power spectrum knows (the Gaussian control)."""
 
     chapter: ClassVar[str] = "H"
 
-    n_sims: int = by_profile(100, 200, 1000)  # TNG-like simulations, 15 maps each (the hack: 1000)
+    n_sims: int = by_profile(60, 200, 1000)  # TNG-like simulations, 15 maps each (the hack: 1000)
     map_size: int = by_profile(32, 32, 64)  # pixels per side of the networks' maps (hack: 64)
     grid: int = by_profile(48, 64, 128)  # particles per side of every simulated box
     # train, validation and test shares of the simulations
     split: tuple = by_profile((0.7, 0.15, 0.15), (0.7, 0.15, 0.15), (0.7, 0.15, 0.15))  # shares
-    augment_copies: int = by_profile(1, 3, 3)  # random turns or mirrors per training map (hack: 0)
-    cnn_epochs: int = by_profile(3, 5, 75)  # hack's CNN epochs (maps + copies), per normalisation
+    augment_copies: int = by_profile(1, 1, 3)  # random turns or mirrors per training map (hack: 0)
+    n_seeds: int = by_profile(2, 3, 5)  # trainings (seeds) of each two-parameter network
+    cnn_epochs: int = by_profile(1, 4, 75)  # epochs of each two-parameter CNN (maps + copies)
     six_dense: int = by_profile(256, 1024, 4096)  # dense width, six-parameter CNN (the hack: 4096)
-    six_epochs: int = by_profile(3, 6, 75)  # epochs of each six-parameter network (the hack: 300)
-    n_control_sims: int = by_profile(60, 200, 1000)  # Gaussian control simulations, 15 maps each
-    control_epochs: int = by_profile(3, 10, 30)  # epochs of the CNN on the Gaussian control
-    n_saliency: int = by_profile(32, 256, 1000)  # test maps whose saliency maps are averaged
+    six_epochs: int = by_profile(1, 2, 75)  # epochs of each six-parameter network (the hack: 300)
+    n_control_sims: int = by_profile(60, 120, 1000)  # Gaussian control simulations, 15 maps each
+    control_epochs: int = by_profile(2, 6, 30)  # epochs of the CNN on the Gaussian control
+    # T-web smoothing [Mpc/h]: 2.6 pixels of 0.78 Mpc/h, about a filament's width (1-2 Mpc/h)
+    web_smoothing: float = by_profile(2.0, 2.0, 2.0)  # T-web Gaussian sigma [Mpc/h]
+    web_threshold: float = by_profile(0.2, 0.2, 0.2)  # T-web eigenvalue threshold (0.2-0.4: FR09)
+    halo_min_mass: float = by_profile(1e12, 1e12, 1e12)  # lightest halo [Msun/h]: 4x a pixel's mass
+    halo_radius: float = by_profile(1.0, 1.0, 1.0)  # a halo's pixels: within this many R200c
+    mask_smoothing_px: float = by_profile(2.0, 2.0, 2.0)  # background of masked pixels: sigma [px]
+    smoothgrad_samples: int = by_profile(1, 2, 16)  # noisy copies per map in SmoothGrad
+    n_saliency: int = by_profile(90, 450, 2250)  # test maps whose saliency is summed (at most)
     batch_size: int = by_profile(32, 32, 32)  # minibatch size of every network
     learning_rate: float = by_profile(2e-3, 2e-3, 2e-3)  # peak learning rate of the cosine schedule
     n_bootstrap: int = by_profile(100, 300, 1000)  # bootstraps (over test simulations) per margin
