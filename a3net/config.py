@@ -265,7 +265,7 @@ class CosmologyParametersProfile(ChapterProfile):
     # train, validation and test shares of the simulations (the hack: 0.7, 0.2, 0.1)
     split: tuple = by_profile((0.7, 0.15, 0.15), (0.7, 0.15, 0.15), (0.7, 0.15, 0.15))  # shares
     augment_copies: int = by_profile(1, 1, 3)  # random turns or mirrors per training map (hack: 0)
-    cnn_epochs: int = by_profile(2, 3, 30)  # epochs of every network of the chapter, all equal
+    cnn_epochs: int = by_profile(1, 3, 30)  # epochs of every network of the chapter, all equal
     theory_boxes: int = by_profile(3, 8, 20)  # boxes per (Omega_m, sigma_8) of the theory checks
     batch_size: int = by_profile(32, 32, 32)  # minibatch size of every network
     learning_rate: float = by_profile(2e-3, 2e-3, 2e-3)  # peak learning rate of the cosine schedule
