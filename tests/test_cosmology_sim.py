@@ -7,6 +7,7 @@ Small boxes throughout (32 px maps from 32^3 particles, ~35 ms a simulation on o
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from a3net.baselines.cosmology import power_spectrum
@@ -181,6 +182,25 @@ def test_cache_writes_once_then_reads_the_file(tmp_path, monkeypatch):
     other, _ = simulate_maps(params, seed=2, cache=True, **SMALL)
     assert len(list(folder.iterdir())) == 2
     assert not np.array_equal(other, made)
+
+
+def test_halo_catalogue_cache_reads_back_the_same_halos(tmp_path, monkeypatch):
+    monkeypatch.setenv("A3NET_DATA", str(tmp_path))
+    params = np.array([FIDUCIAL])
+    found = cosmo.halo_catalogue(params, grid=32, seed=1)
+    assert not (tmp_path / "simulated").exists()  # cache=False writes nothing
+    made = cosmo.halo_catalogue(params, grid=32, seed=1, cache=True)
+    pd.testing.assert_frame_equal(made, found)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("found the halos again although they are cached")
+
+    monkeypatch.setattr(cosmo, "_box", refuse)
+    read = cosmo.halo_catalogue(params, grid=32, seed=1, cache=True)
+    pd.testing.assert_frame_equal(read, found)
+    assert read["sim_id"].dtype == np.int64 and len(read) > 0
+    with pytest.raises(AssertionError, match="cached"):  # another seed is another file
+        cosmo.halo_catalogue(params, grid=32, seed=2, cache=True)
 
 
 # ----------------------------------------------------------------------------- physics

@@ -700,7 +700,12 @@ def _simulate(params, suite, fields, map_size, grid, seed, stage="gas") -> np.nd
     return maps
 
 
-def halo_catalogue(params, *, grid: int = 64, seed: int = 0, suite: str = "IllustrisTNG"):
+_HALO_COLUMNS = ("sim_id", "mass", "x", "y", "z", "r200c", "concentration")
+
+
+def halo_catalogue(
+    params, *, grid: int = 64, seed: int = 0, suite: str = "IllustrisTNG", cache: bool = False
+):
     """The halos of the boxes that ``simulate_maps(params, grid=grid, seed=seed, suite=suite)``
     makes (at stages "halos" and "gas"): a pandas DataFrame, one row per halo, with
 
@@ -714,7 +719,9 @@ def halo_catalogue(params, *, grid: int = 64, seed: int = 0, suite: str = "Illus
     - ``concentration``: its NFW c200c (``cosmology_linear.concentration_200c``).
 
     Halos have at least 16 particles. The suite does not change the halos (only the gas); it is
-    an argument so that a call mirrors a ``simulate_maps`` call.
+    an argument so that a call mirrors a ``simulate_maps`` call. With ``cache=True`` the
+    catalogue is kept beside the cached maps (``A3NET_DATA/simulated``), under a name made of
+    ``params``, ``grid``, ``seed`` and ``SIMULATOR_VERSION``, and read back instead of found again.
     """
     params = check_parameters(params)
     if suite not in SUITES:
@@ -723,6 +730,13 @@ def halo_catalogue(params, *, grid: int = 64, seed: int = 0, suite: str = "Illus
         raise ValueError(f"grid must be a whole number of at least 16 particles, got {grid!r}.")
     seed = check_seed(seed)
     check_memory(600 * int(grid) ** 3, f"halo_catalogue with grid={grid}")
+    path = _halo_cache_path(params, int(grid), seed) if cache else None
+    if path is not None:
+        from ._cache import read_cached
+
+        table = read_cached(path, what="halo_catalogue", expect=((None, 7), np.float64))
+        if table is not None:
+            return _halo_frame(table)
     frames = []
     for i, row in enumerate(params):
         box = _box(row, suite, int(grid), np.random.default_rng([seed, i]), "catalogue")
@@ -734,7 +748,27 @@ def halo_catalogue(params, *, grid: int = 64, seed: int = 0, suite: str = "Illus
             "r200c": box["r200"],
             "concentration": box["concentration"],
         }))  # fmt: skip
-    return pd.concat(frames, ignore_index=True)
+    halos = pd.concat(frames, ignore_index=True)
+    if path is not None:
+        from ._cache import write_cached
+
+        write_cached(path, halos[list(_HALO_COLUMNS)].to_numpy(np.float64), what="halo_catalogue")
+    return halos
+
+
+def _halo_cache_path(params, grid: int, seed: int) -> Path:
+    from .fetch import data_dir
+
+    key = hashlib.sha256(params.tobytes())
+    key.update(repr((SIMULATOR_VERSION, "halos", grid, seed)).encode())
+    return data_dir() / "simulated" / f"halos-grid{grid}-{key.hexdigest()[:16]}.npy"
+
+
+def _halo_frame(table: np.ndarray) -> pd.DataFrame:
+    """The catalogue DataFrame of a cached (n_halos, 7) table, columns as ``_HALO_COLUMNS``."""
+    halos = pd.DataFrame(table, columns=list(_HALO_COLUMNS))
+    halos["sim_id"] = halos["sim_id"].astype(np.int64)
+    return halos
 
 
 def halos_in_maps(halos: pd.DataFrame, catalogue: pd.DataFrame, map_size: int) -> pd.DataFrame:
