@@ -493,6 +493,20 @@ def _cross_correlation(arr: np.ndarray, bins: SpectrumBins) -> np.ndarray:
     return out
 
 
+def _predict_from_features(estimator, X) -> np.ndarray:
+    """``estimator.model_`` applied to ``estimator.features(X)``, shaped as y was in ``fit``; a
+    ValueError when X gives another number of features than the maps it was fitted on."""
+    check_is_fitted(estimator, "model_")
+    features = estimator.features(X)
+    if features.shape[1] != estimator.n_features_:
+        raise ValueError(
+            f"X gives {features.shape[1]} features but the model was fitted on "
+            f"{estimator.n_features_}; pass maps with the same channels as in fit."
+        )
+    out = estimator.model_.predict(features)
+    return out.reshape(len(out), -1) if estimator.target_ndim_ == 2 else out.reshape(-1)
+
+
 class PowerSpectrumRegressor(RegressorMixin, BaseEstimator):
     """Parameters from the power spectrum: the classical baseline, a regressor on log10 of the
     binned spectrum of every channel's contrast.
@@ -596,15 +610,7 @@ class PowerSpectrumRegressor(RegressorMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """Predicted targets, (N,) or (N, n_targets) as y was in ``fit``."""
-        check_is_fitted(self, "model_")
-        features = self.features(X)
-        if features.shape[1] != self.n_features_:
-            raise ValueError(
-                f"X gives {features.shape[1]} features but the model was fitted on "
-                f"{self.n_features_}; pass maps with the same channels as in fit."
-            )
-        out = self.model_.predict(features)
-        return out.reshape(len(out), -1) if self.target_ndim_ == 2 else out.reshape(-1)
+        return _predict_from_features(self, X)
 
 
 # ----------------------------------------------------------------------------- map summaries
@@ -940,12 +946,4 @@ class MapSummaryRegressor(RegressorMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """Predicted targets, (N,) or (N, n_targets) as y was in ``fit``."""
-        check_is_fitted(self, "model_")
-        features = self.features(X)
-        if features.shape[1] != self.n_features_:
-            raise ValueError(
-                f"X gives {features.shape[1]} features but the model was fitted on "
-                f"{self.n_features_}; pass maps with the same channels as in fit."
-            )
-        out = self.model_.predict(features)
-        return out.reshape(len(out), -1) if self.target_ndim_ == 2 else out.reshape(-1)
+        return _predict_from_features(self, X)

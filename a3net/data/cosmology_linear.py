@@ -18,6 +18,7 @@ with sigma_8 (halos of a given mass form earlier).
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
@@ -178,8 +179,21 @@ def colossus_cosmology(omega_m: float, sigma_8: float):
 def colossus_concentration(mass, omega_m: float, sigma_8: float) -> np.ndarray:
     """colossus' own 'diemer19' c200c(M) at z = 0 for the matching cosmology (a reference for
     ``concentration_200c``; about 50 ms for a new cosmology)."""
-    from colossus.cosmology import cosmology
     from colossus.halo import concentration
+
+    with colossus_current(omega_m, sigma_8):
+        c = concentration.concentration(
+            np.asarray(mass, dtype=np.float64), "200c", 0.0, model=CONCENTRATION_MODEL,
+            range_warning=False, ps_args=_POWER_MODEL,
+        )  # fmt: skip
+    return np.asarray(c, dtype=np.float64)
+
+
+@contextmanager
+def colossus_current(omega_m: float, sigma_8: float):
+    """Within the block, colossus' current cosmology is ``colossus_cosmology(omega_m, sigma_8)``
+    and its warnings are silenced; the previous current cosmology is restored after it."""
+    from colossus.cosmology import cosmology
 
     om, s8 = _check_cosmology(omega_m, sigma_8)
     previous = cosmology.current_cosmo
@@ -187,11 +201,7 @@ def colossus_concentration(mass, omega_m: float, sigma_8: float) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            c = concentration.concentration(
-                np.asarray(mass, dtype=np.float64), "200c", 0.0, model=CONCENTRATION_MODEL,
-                range_warning=False, ps_args=_POWER_MODEL,
-            )  # fmt: skip
+            yield
     finally:
         if previous is not None:
             cosmology.setCurrent(previous)
-    return np.asarray(c, dtype=np.float64)

@@ -24,8 +24,6 @@ linear spectrum).
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
@@ -34,7 +32,7 @@ from .cosmology import BOX_SIZE, TZA_SMOOTHING, nonlinear_wavenumber
 from .cosmology_linear import (
     _POWER_MODEL,
     _check_cosmology,
-    colossus_cosmology,
+    colossus_current,
     concentration_200c,
     linear_power,
 )
@@ -77,22 +75,13 @@ def mass_function(mass, omega_m: float, sigma_8: float, *, model: str = "tinker0
     m = np.asarray(mass, dtype=np.float64)
     if m.size and (np.any(~np.isfinite(m)) or np.any(m <= 0)):
         raise ValueError("mass must hold positive finite masses [Msun/h].")
-    from colossus.cosmology import cosmology
     from colossus.lss import mass_function as colossus_mf
 
     name, mdef = MASS_FUNCTION_MODELS[model]
-    previous = cosmology.current_cosmo
-    cosmology.setCurrent(colossus_cosmology(round(om, 6), round(s8, 6)))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out = colossus_mf.massFunction(
-                m.ravel(), 0.0, q_in="M", q_out="dndlnM", mdef=mdef, model=name,
-                ps_args=_POWER_MODEL,
-            )  # fmt: skip
-    finally:
-        if previous is not None:
-            cosmology.setCurrent(previous)
+    with colossus_current(om, s8):
+        out = colossus_mf.massFunction(
+            m.ravel(), 0.0, q_in="M", q_out="dndlnM", mdef=mdef, model=name, ps_args=_POWER_MODEL
+        )
     return np.asarray(out, dtype=np.float64).reshape(m.shape)
 
 
